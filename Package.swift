@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Module map (see docs/ARCHITECTURE.md): pure codecs (WebSocket, HTTP, Raster) know nothing of sockets;
+// Transport owns sockets/epoll/TLS; Server joins codecs and transport; Sessions and Guidance are
+// product logic tested with in-memory peers; FaceModel is the inference runtime; App wires it all.
+let v5: [SwiftSetting] = [.swiftLanguageMode(.v5), .unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "SketchFace",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "sketchface", targets: ["sketchface"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
+        .target(name: "WebSocket", dependencies: ["COpenSSL"], swiftSettings: v5),
+        .target(name: "HTTP", swiftSettings: v5),
+        .target(name: "Transport", dependencies: ["COpenSSL", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
+        .target(name: "Server", dependencies: ["WebSocket", "HTTP", "Transport", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
+        .target(name: "Raster", swiftSettings: v5),
+        .target(name: "Sessions", dependencies: ["Raster", "CSQLite", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
+        .target(name: "FaceModel", dependencies: ["COpenBLAS", "CPNG"], swiftSettings: v5),
+        .target(name: "Guidance", dependencies: ["Sessions", "FaceModel", "Raster", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
+        .target(name: "App", dependencies: ["Server", "Sessions", "Guidance", "FaceModel", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
+        .executableTarget(name: "sketchface", dependencies: ["App", "FaceModel", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
+
+        .testTarget(name: "WebSocketTests", dependencies: ["WebSocket"], swiftSettings: v5),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: v5),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "App", "Transport"], swiftSettings: v5),
+        .testTarget(name: "RasterTests", dependencies: ["Raster"], swiftSettings: v5),
+        .testTarget(name: "SessionsTests", dependencies: ["Sessions", "Raster"], swiftSettings: v5),
+        .testTarget(name: "FaceModelTests", dependencies: ["FaceModel"], resources: [.copy("Fixtures")], swiftSettings: v5),
+        .testTarget(name: "GuidanceTests", dependencies: ["Guidance", "Sessions", "FaceModel"], swiftSettings: v5),
+    ]
+)
