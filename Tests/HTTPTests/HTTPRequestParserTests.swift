@@ -238,3 +238,28 @@ func refusal(_ text: String, limits: HTTPRequestParser.Limits = .init()) -> HTTP
         #expect(throws: HTTPError.missingHost) { try parser.parseAll(Array("GET / HTTP/1.1\r\nHost: h\r\n\r\n".utf8)) }
     }
 }
+
+@Suite struct HTTPRequestParserChunkingTests {
+    @Test func headOneByteOverTheLimitIsRefused() {
+        let prefix = "GET / HTTP/1.1\r\nHost: h\r\nX-Pad: "
+        let text = prefix + String(repeating: "p", count: 16 * 1024 - prefix.utf8.count - 3) + "\r\n\r\n"
+        #expect(text.utf8.count == 16 * 1024 + 1)
+        #expect(refusal(text) == .headersTooLarge)
+        #expect(parseByteByByte(text) == .failure(.headersTooLarge))
+    }
+
+    @Test func leadingCRLFSplitBetweenCRAndLFIsStillSkipped() throws {
+        var parser = HTTPRequestParser()
+        let first = try parser.parseAll([0x0D])
+        let second = try parser.parseAll(Array("\nGET / HTTP/1.1\r\nHost: h\r\n\r\n".utf8))
+        #expect(first.isEmpty)
+        #expect(second.map(\.target) == ["/"])
+    }
+
+    @Test func refusalDoesNotDependOnChunkingWhenTheLimitAndAnotherErrorCompete() {
+        // A bare CR after 17 KiB of header: the limit is crossed first, whichever way the bytes arrive.
+        let text = "GET / HTTP/1.1\r\nHost: h\r\nX: " + String(repeating: "a", count: 17 * 1024) + "\rb\r\n\r\n"
+        #expect(refusal(text) == .headersTooLarge)
+        #expect(parseByteByByte(text) == .failure(.headersTooLarge))
+    }
+}
