@@ -40,8 +40,8 @@ public func fuzzHTTPParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             invariant(request.headers.values(for: "Host").count == 1, "HTTP/1.1 without one Host admitted")
         }
         if let length = request.headers["Content-Length"] {
-            invariant(String(request.body.count) == HTTPHeaders.trimmed(length.split(separator: ",").first ?? ""),
-                      "body length differs from Content-Length")
+            let declared = Int(HTTPHeaders.trimmed(length.split(separator: ",").first ?? ""))
+            invariant(declared == request.body.count, "body length differs from Content-Length \(length)")
         } else {
             invariant(request.body.isEmpty, "body without Content-Length")
         }
