@@ -21,18 +21,18 @@ import Testing
     ])
     func invalidSequencesAreRefused(bytes: [UInt8]) {
         var validator = UTF8Validator()
-        let r1 = validator.validate(bytes)
-        #expect(!r1)
+        let valid = validator.validate(bytes)
+        #expect(!valid)
         #expect(validator.hasFailed)
     }
 
     @Test func incompleteSequenceIsNotComplete() {
         var validator = UTF8Validator()
-        let r2 = validator.validate([0x68, 0xE2, 0x82])
-        #expect(r2)
+        let prefixValid = validator.validate([0x68, 0xE2, 0x82])
+        #expect(prefixValid)
         #expect(!validator.isComplete)
-        let r3 = validator.validate([0xAC])
-        #expect(r3)  // completes "€"
+        let restValid = validator.validate([0xAC])
+        #expect(restValid)  // completes "€"
         #expect(validator.isComplete)
     }
 
@@ -40,20 +40,20 @@ import Testing
         let bytes = Array("aé€😀z".utf8)
         for cut in 0 ... bytes.count {
             var validator = UTF8Validator()
-            let r4 = validator.validate(Array(bytes[..<cut]))
-            #expect(r4)
-            let r5 = validator.validate(Array(bytes[cut...]))
-            #expect(r5)
+            let headValid = validator.validate(Array(bytes[..<cut]))
+            #expect(headValid)
+            let tailValid = validator.validate(Array(bytes[cut...]))
+            #expect(tailValid)
             #expect(validator.isComplete)
         }
     }
 
     @Test func failsAtTheFirstInvalidByteWithoutWaitingForMore() {
         var validator = UTF8Validator()
-        let r6 = validator.validate(Array("valid so far ".utf8))
-        #expect(r6)
-        let r7 = validator.validate([0xF4, 0x90])
-        #expect(!r7)  // U+110000 lead: refused at its second byte
+        let prefixValid = validator.validate(Array("valid so far ".utf8))
+        #expect(prefixValid)
+        let stillValid = validator.validate([0xF4, 0x90])
+        #expect(!stillValid)  // U+110000 lead: refused at its second byte
     }
 
     @Test func asciiFastPathStillChecksTrailingBytes() {
@@ -64,13 +64,13 @@ import Testing
 
     @Test func failureIsSticky() {
         var validator = UTF8Validator()
-        let r8 = validator.validate([0xFF])
-        #expect(!r8)
-        let r9 = validator.validate([0x41])
-        #expect(!r9)
+        let firstValid = validator.validate([0xFF])
+        #expect(!firstValid)
+        let afterFailureValid = validator.validate([0x41])
+        #expect(!afterFailureValid)
         validator.reset()
-        let r10 = validator.validate([0x41])
-        #expect(r10)
+        let afterResetValid = validator.validate([0x41])
+        #expect(afterResetValid)
     }
 
     @Test func matchesStandardLibraryOnAllTwoByteInputs() {

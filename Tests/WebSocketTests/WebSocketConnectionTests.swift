@@ -120,11 +120,11 @@ import Testing
 
     @Test func continuationHeaderAboveRemainingRoomFailsBeforeItsPayload() {
         var connection = WebSocketConnection(maxMessageLength: 100)
-        let r11 = connection.receive(clientFrame(.binary, Array(repeating: 1, count: 90), fin: false))
-        #expect(r11 == [])
+        let firstFragment = connection.receive(clientFrame(.binary, Array(repeating: 1, count: 90), fin: false))
+        #expect(firstFragment == [])
         // Header of a 20-byte continuation: 90 + 20 > 100.
-        let r12 = connection.receive([0x80, 0x94])
-        #expect(r12 == [.send(serverClose(1009)), .fail(.messageTooBig)])
+        let oversizedHeader = connection.receive([0x80, 0x94])
+        #expect(oversizedHeader == [.send(serverClose(1009)), .fail(.messageTooBig)])
     }
 
     // Closing handshake.
@@ -160,39 +160,39 @@ import Testing
 
     @Test func serverInitiatedCloseWaitsForTheReply() {
         var connection = WebSocketConnection()
-        let r13 = connection.close(code: .goingAway, reason: "shutdown")
-        #expect(r13 == [0x88, 0x0A, 0x03, 0xE9] + Array("shutdown".utf8))
+        let closeFrame = connection.close(code: .goingAway, reason: "shutdown")
+        #expect(closeFrame == [0x88, 0x0A, 0x03, 0xE9] + Array("shutdown".utf8))
         #expect(connection.state == .closing)
-        let r14 = connection.sendText("late")
-        #expect(r14 == nil)
-        let r15 = connection.close()
-        #expect(r15 == nil)
+        let textWhileClosing = connection.sendText("late")
+        #expect(textWhileClosing == nil)
+        let secondClose = connection.close()
+        #expect(secondClose == nil)
         // Data the peer sent before seeing our close is still delivered; pings are not answered.
-        let r16 = connection.receive(clientText("in flight") + clientFrame(.ping, [1]))
-        #expect(r16 == [.text("in flight"), .ping([1])])
-        let r17 = connection.receive(clientClose(1001))
-        #expect(r17 == [.closed(.goingAway, "")])
+        let inFlight = connection.receive(clientText("in flight") + clientFrame(.ping, [1]))
+        #expect(inFlight == [.text("in flight"), .ping([1])])
+        let reply = connection.receive(clientClose(1001))
+        #expect(reply == [.closed(.goingAway, "")])
         #expect(connection.state == .closed)
     }
 
     @Test func violationWhileClosingFailsWithoutASecondCloseFrame() {
         var connection = WebSocketConnection()
         _ = connection.close()
-        let r18 = connection.receive([0x81, 0x00])
-        #expect(r18 == [.fail(.protocolError)])
+        let violation = connection.receive([0x81, 0x00])
+        #expect(violation == [.fail(.protocolError)])
     }
 
     @Test func closedConnectionIgnoresInputAndRefusesSends() {
         var connection = WebSocketConnection()
         _ = connection.receive(clientClose(1000))
-        let r19 = connection.receive(clientText("after"))
-        #expect(r19 == [])
-        let r20 = connection.sendText("x")
-        #expect(r20 == nil)
-        let r21 = connection.sendBinary([1])
-        #expect(r21 == nil)
-        let r22 = connection.sendPing()
-        #expect(r22 == nil)
+        let afterClose = connection.receive(clientText("after"))
+        #expect(afterClose == [])
+        let text = connection.sendText("x")
+        #expect(text == nil)
+        let binary = connection.sendBinary([1])
+        #expect(binary == nil)
+        let ping = connection.sendPing()
+        #expect(ping == nil)
     }
 
     @Test func bytesAfterCloseFrameInSameReadAreIgnored() {
@@ -203,23 +203,23 @@ import Testing
 
     @Test func sendsAreUnmaskedServerFrames() throws {
         var connection = WebSocketConnection()
-        let r23 = connection.sendText("Hello")
-        #expect(r23 == [0x81, 0x05, 0x48, 0x65, 0x6C, 0x6C, 0x6F])
-        let r24 = connection.sendBinary([1, 2])
-        #expect(r24 == [0x82, 0x02, 1, 2])
-        let r25 = connection.sendPing([9])
-        #expect(r25 == [0x89, 0x01, 9])
-        let r26 = connection.sendBinary(Array(repeating: 0, count: 70_000))
-        let big = try #require(r26)
+        let text = connection.sendText("Hello")
+        #expect(text == [0x81, 0x05, 0x48, 0x65, 0x6C, 0x6C, 0x6F])
+        let binary = connection.sendBinary([1, 2])
+        #expect(binary == [0x82, 0x02, 1, 2])
+        let ping = connection.sendPing([9])
+        #expect(ping == [0x89, 0x01, 9])
+        let bigFrame = connection.sendBinary(Array(repeating: 0, count: 70_000))
+        let big = try #require(bigFrame)
         var client = WebSocketFrameDecoder(role: .client, maxPayloadLength: .max)
-        let r27 = try client.decodeAll(big)
-        #expect(r27.first?.payload.count == 70_000)
+        let decoded = try client.decodeAll(big)
+        #expect(decoded.first?.payload.count == 70_000)
     }
 
     @Test func pingPayloadIsCutTo125Bytes() {
         var connection = WebSocketConnection()
-        let r28 = connection.sendPing(Array(repeating: 1, count: 200))
-        #expect(r28?.count == 2 + 125)
+        let ping = connection.sendPing(Array(repeating: 1, count: 200))
+        #expect(ping?.count == 2 + 125)
     }
 
     // Chunking invariance.

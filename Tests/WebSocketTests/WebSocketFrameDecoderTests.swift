@@ -28,8 +28,8 @@ import Testing
 
     @Test func rfcPingAndMaskedPongDecode() throws {
         var client = WebSocketFrameDecoder(role: .client)
-        let r29 = try client.decodeAll([0x89, 0x05, 0x48, 0x65, 0x6C, 0x6C, 0x6F])
-        #expect(r29
+        let pings = try client.decodeAll([0x89, 0x05, 0x48, 0x65, 0x6C, 0x6C, 0x6F])
+        #expect(pings
             == [WebSocketFrame(opcode: .ping, payload: Array("Hello".utf8))])
         var server = WebSocketFrameDecoder(role: .server)
         let pong = try server.decodeAll([0x8A, 0x85, 0x37, 0xFA, 0x21, 0x3D, 0x7F, 0x9F, 0x4D, 0x51, 0x58])

@@ -21,8 +21,8 @@ import Testing
         let bytes = WebSocketFrameEncoder(role: .client).encode(WebSocketFrame(opcode: .binary, payload: [1, 2, 3]))
         #expect(bytes[1] & 0x80 != 0)
         var decoder = WebSocketFrameDecoder(role: .server)
-        let r30 = try decoder.decodeAll(bytes)
-        #expect(r30.first?.payload == [1, 2, 3])
+        let decoded = try decoder.decodeAll(bytes)
+        #expect(decoded.first?.payload == [1, 2, 3])
     }
 
     @Test(arguments: [0, 1, 125, 126, 65535, 65536, 100_000])
@@ -32,13 +32,13 @@ import Testing
         let headerLength = length < 126 ? 2 : (length <= 65535 ? 4 : 10)
         #expect(bytes.count == headerLength + length)
         var decoder = WebSocketFrameDecoder(role: .client, maxPayloadLength: .max)
-        let r31 = try decoder.decodeAll(bytes)
-        #expect(r31 == [WebSocketFrame(opcode: .binary, payload: payload)])
+        let decoded = try decoder.decodeAll(bytes)
+        #expect(decoded == [WebSocketFrame(opcode: .binary, payload: payload)])
         // Masked round trip exercises the word-at-a-time masking at every length.
         var server = WebSocketFrameDecoder(role: .server, maxPayloadLength: .max)
         let masked = WebSocketFrameEncoder(role: .client).encode(WebSocketFrame(opcode: .binary, maskingKey: .random(), payload: payload))
-        let r32 = try server.decodeAll(masked)
-        #expect(r32.first?.payload == payload)
+        let unmasked = try server.decodeAll(masked)
+        #expect(unmasked.first?.payload == payload)
     }
 
     @Test func maskingTwiceRestoresPayload() {
