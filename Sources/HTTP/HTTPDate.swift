@@ -21,7 +21,9 @@ public struct HTTPDate: Sendable, Hashable, Comparable, CustomStringConvertible 
         let secondOfDay = secondsSince1970 - days * 86_400
         let (year, month, day) = Self.civil(fromDays: days)
         let weekday = Self.weekdays[((days % 7) + 7) % 7]
-        return "\(weekday), \(Self.pad(day)) \(Self.months[month - 1]) \(year) "
+        // IMF-fixdate years are exactly four digits.
+        let yearText = year >= 0 && year < 1000 ? String(String(year + 10_000).dropFirst()) : String(year)
+        return "\(weekday), \(Self.pad(day)) \(Self.months[month - 1]) \(yearText) "
             + "\(Self.pad(secondOfDay / 3600)):\(Self.pad(secondOfDay / 60 % 60)):\(Self.pad(secondOfDay % 60)) GMT"
     }
 
