@@ -21,10 +21,11 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLinux"),
 
         .target(name: "WebSocket", dependencies: ["COpenSSL"], swiftSettings: v5),
         .target(name: "HTTP", swiftSettings: v5),
-        .target(name: "Transport", dependencies: ["COpenSSL", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
+        .target(name: "Transport", dependencies: ["COpenSSL", "CLinux", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
         .target(name: "Server", dependencies: ["WebSocket", "HTTP", "Transport", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
         .target(name: "Raster", swiftSettings: v5),
         .target(name: "Sessions", dependencies: ["Raster", "CSQLite", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
