@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "Sessions", dependencies: ["Raster", "CSQLite", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
         .target(name: "FaceModel", dependencies: ["COpenBLAS", "CPNG"], swiftSettings: v5),
         .target(name: "Guidance", dependencies: ["Sessions", "FaceModel", "Raster", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
-        .target(name: "App", dependencies: ["Server", "Sessions", "Guidance", "FaceModel", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
+        .target(name: "App", dependencies: ["Server", "Transport", "Sessions", "Guidance", "FaceModel", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
         .executableTarget(name: "sketchface", dependencies: ["App", "FaceModel", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
 
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket"], swiftSettings: v5),
