@@ -25,8 +25,9 @@ public struct ConnectionOptions: Sendable {
     public var lowWaterMark = 64 * 1024
     /// A TLS handshake not finished within this many milliseconds closes the connection.
     public var handshakeTimeoutMilliseconds = 10_000
-    /// After an orderly close the socket is half-closed and drained for at most this long, so a peer
-    /// that is still sending does not turn our final response into a TCP reset.
+    /// An orderly close flushes queued output, half-closes and drains the peer for at most this long in
+    /// all, so a peer still sending does not turn our final response into a TCP reset, and a peer that
+    /// stopped reading cannot hold the socket.
     public var lingerMilliseconds = 2_000
 
     public init() {}
