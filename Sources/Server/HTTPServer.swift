@@ -29,6 +29,7 @@ public final class HTTPServer: @unchecked Sendable {
     private let logger: Logger
     private var group: EventLoopGroup?
     private var listeners: [Listener] = []
+    private let shutdownLock = Locked(())
 
     /// The plaintext listener's bound address (real port when configured with port 0), after `start()`.
     public private(set) var httpAddress: SocketAddress?
@@ -91,10 +92,12 @@ public final class HTTPServer: @unchecked Sendable {
     /// Stops accepting, closes every connection (WebSockets see the socket close), stops the loops and the
     /// worker pool. Idempotent.
     public func shutdown() {
-        for listener in listeners { listener.stop() }
-        listeners.removeAll()
-        group?.shutdown(graceMilliseconds: configuration.closeLingerMilliseconds)
-        group = nil
-        workers.shutdown()
+        shutdownLock.withLock { _ in
+            for listener in listeners { listener.stop() }
+            listeners.removeAll()
+            group?.shutdown(graceMilliseconds: configuration.closeLingerMilliseconds)
+            group = nil
+            workers.shutdown()
+        }
     }
 }

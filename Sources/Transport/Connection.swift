@@ -311,6 +311,9 @@ public final class Connection: EventSource, @unchecked Sendable {
         }
     }
 
-    /// Closes with `reason` at server shutdown, flushing what is queued.
-    func shutdownClose() { close(.shutdown) }
+    /// Lets the handler say goodbye at server shutdown, then makes sure the connection is closing.
+    func shutdownClose() {
+        if let handler, isOpen { handler.connectionWillShutDown(self) }
+        close(.shutdown)
+    }
 }

@@ -11,10 +11,14 @@ public protocol ConnectionHandler: AnyObject {
     func connectionDidDrain(_ connection: Connection)
     /// The connection is closed (socket released); called exactly once, with the first close reason.
     func connection(_ connection: Connection, didCloseWith reason: CloseReason)
+    /// The server is shutting down: say goodbye in the protocol's terms (a WebSocket close frame), then
+    /// close. The default closes with `CloseReason.shutdown`, flushing queued output.
+    func connectionWillShutDown(_ connection: Connection)
 }
 
 extension ConnectionHandler {
     public func connectionDidDrain(_ connection: Connection) {}
+    public func connectionWillShutDown(_ connection: Connection) { connection.close(.shutdown) }
 }
 
 /// Per-connection tuning shared by every connection of a listener.
