@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Transport
 
@@ -70,6 +71,12 @@ public final class HTTPServer: @unchecked Sendable {
         } catch {
             for (socket, _) in sockets { socket.close() }
             throw error
+        }
+        if let root = configuration.webRoot {
+            var isDirectory: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory) || !isDirectory.boolValue {
+                logger.warning("web root is not a directory; static files will answer 404", metadata: ["web_root": "\(root)"])
+            }
         }
         let group = try EventLoopGroup(count: configuration.eventLoops)
         self.group = group
