@@ -195,6 +195,16 @@ struct LimitTests {
         #expect(try fourth.readResponse().status == 200)
     }
 
+    @Test func tlsConnectionsOverTheLimitGet503AfterTheHandshake() throws {
+        let server = try TestServer(["limits.max_connections": .integer(1)])
+        let holder = try RawClient(port: server.httpPort)
+        holder.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try holder.readResponse().status == 200)
+        let output = try runTool("/usr/bin/curl", ["--http1.1", "-sk", "-o", "/dev/null", "-w", "%{http_code}",
+                                                   "https://127.0.0.1:\(server.httpsPort)/"])
+        #expect(output.stdout == "503")
+    }
+
     @Test func slowlorisHeadersAreCutOffAtTheHeaderTimeout() throws {
         let server = try TestServer(["timeouts.header_read_ms": .integer(400)])
         let client = try RawClient(port: server.httpPort)
