@@ -20,6 +20,14 @@ public final class SessionService {
     private let logger: Logger
     private var sweep: DispatchSourceTimer?
 
+    private static let currentLock = NSLock()
+    nonisolated(unsafe) private static weak var _current: SessionService?
+    /// The running service (set when it is built): how other route providers (Guidance) find `hub`.
+    public static var current: SessionService? {
+        currentLock.lock(); defer { currentLock.unlock() }
+        return _current
+    }
+
     /// Opens the database under `dataDirectory`, restores every stored session and loads the client page.
     public init(section: SessionsSection, dataDirectory: String, webRoot: String, logger: Logger) throws {
         self.logger = logger
@@ -39,6 +47,9 @@ public final class SessionService {
         }
         timer.resume()
         sweep = timer
+        SessionService.currentLock.lock()
+        SessionService._current = self
+        SessionService.currentLock.unlock()
     }
 
     /// Registers the session routes.
