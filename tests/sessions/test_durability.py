@@ -1,6 +1,6 @@
 """Durability: real server, several real WebSocket clients, `kill -9` mid-drawing, restart, nothing acked lost."""
+import contextlib
 import json
-import math
 import random
 import threading
 import time
@@ -16,7 +16,8 @@ class Client:
     """Draws strokes until stopped; records every op it saw and every ack it got."""
 
     def __init__(self, server, session, name, seed):
-        self.ws = connect(f"{server.ws_base}/ws/{session}", open_timeout=10)
+        self.stack = contextlib.ExitStack()
+        self.ws = self.stack.enter_context(connect(f"{server.ws_base}/ws/{session}", open_timeout=10))
         self.client_id = f"client-{name}-{seed:04d}"
         self.ws.send(json.dumps({"type": "hello", "version": 1, "client": self.client_id, "name": name}))
         welcome = json.loads(self.ws.recv(timeout=10))
@@ -145,6 +146,7 @@ def test_every_acknowledged_operation_survives_kill_9(server):
     for seq in acked:
         assert restored[seq] == seen[seq], f"op {seq} differs after restart"
     assert welcome["head"] >= max(acked)
+    print(f"acked {len(acked)}, seen {len(seen)}, restored head {welcome['head']}, quiet head {quiet_head}")
 
     # Same raster: the restored server raster is the replay of the restored ops, and its prefix up to the
     # quiet point reproduces the raster the server had then.

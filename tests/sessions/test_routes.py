@@ -1,4 +1,5 @@
 """The sessions routes on the real server: /new, /s/<id>, /s/<id>/sketch.pgm, /ws/<id>, and their refusals."""
+import contextlib
 import json
 import urllib.error
 import urllib.request
@@ -52,8 +53,9 @@ def test_unknown_session_is_a_404_page_and_a_refused_websocket(server):
 def test_third_participant_is_closed_with_4409_and_sessions_beyond_the_limit_get_503(server):
     session = server.new_session()
     sockets = []
+    stack = contextlib.ExitStack()
     for i in range(3):
-        ws = connect(f"{server.ws_base}/ws/{session}", open_timeout=10)
+        ws = stack.enter_context(connect(f"{server.ws_base}/ws/{session}", open_timeout=10))
         ws.send(json.dumps({"type": "hello", "version": 1, "client": f"client-{i:04d}"}))
         sockets.append(ws)
     assert json.loads(sockets[0].recv(timeout=10))["type"] == "welcome"
@@ -62,8 +64,7 @@ def test_third_participant_is_closed_with_4409_and_sessions_beyond_the_limit_get
     with pytest.raises(Exception):
         sockets[2].recv(timeout=10)
     assert sockets[2].close_code == 4409
-    for ws in sockets[:2]:
-        ws.close()
+    stack.close()
     # max_sessions = 3 and this module created 3 already (two above, one here).
     status, body = get(server.base + "/new")
     assert status == 503 and b"Too many" in body
