@@ -145,3 +145,25 @@ def test_raster_port_matches_swift_reference(browser):
         return checksum(px);
     }""")
     assert checksum == 558086462
+
+
+def test_page_reconnects_after_a_server_restart_and_loses_nothing(browser, tmp_path):
+    s = SketchServer(tmp_path).start()
+    try:
+        session = s.new_session()
+        page = open_page(browser, f"{s.base}/s/{session}")
+        draw(page, [(100, 100), (400, 120)])
+        page.wait_for_function("window.sketchface.state.acked >= 3")   # begin, points, end all durable
+        s.kill9()
+        page.wait_for_function("document.getElementById('connection').dataset.state === 'reconnecting'", timeout=5000)
+        page.screenshot(path=str(ARTIFACTS / "5-reconnecting.png"))
+        s.restart()
+        page.wait_for_function("document.getElementById('connection').dataset.state === 'live'", timeout=15000)
+        assert ink_at(page, 250, 110) > 128
+        draw(page, [(100, 300), (400, 320)])
+        assert wait_ink(page, 250, 310, True, 1000) is not None
+        page.wait_for_function("window.sketchface.state.pending.length === 0")
+        assert replica_sha(page)[0] == fnv(s.sketch_pgm(session))
+        assert not page.errors, page.errors
+    finally:
+        s.stop()
