@@ -57,7 +57,7 @@ async def client(url, index, stats, stop, fps, points_per_batch):
 
         read_task = asyncio.create_task(reader())
         ref, stroke_id = 0, 0
-        frame = 1.0 / fps
+        frame = 1.0 / fps if fps > 0 else 0.0
         while not stop.is_set():
             for stroke in STROKES:
                 if stop.is_set():
@@ -94,11 +94,14 @@ async def run(server, sessions, clients, duration, fps, points_per_batch, warmup
     await asyncio.sleep(warmup)
     stats.measuring = True
     start = time.perf_counter()
+    server_cpu0, client_cpu0 = server.cpu_seconds(), time.process_time()
     rss_peak = 0
     while time.perf_counter() - start < duration:
         await asyncio.sleep(0.5)
         rss_peak = max(rss_peak, server.rss_kib())
     elapsed = time.perf_counter() - start
+    stats.server_cpu = (server.cpu_seconds() - server_cpu0) / elapsed
+    stats.client_cpu = (time.process_time() - client_cpu0) / elapsed
     stats.measuring = False
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -111,7 +114,7 @@ def main():
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--duration", type=float, default=10)
     ap.add_argument("--warmup", type=float, default=2)
-    ap.add_argument("--fps", type=float, default=30, help="point batches per second per drawing client")
+    ap.add_argument("--fps", type=float, default=30, help="point batches per second per drawing client (0: as fast as possible)")
     ap.add_argument("--points-per-batch", type=int, default=4)
     ap.add_argument("--no-group-commit", action="store_true", help="one SQLite transaction per operation")
     ap.add_argument("--configuration", default="release")
@@ -130,7 +133,8 @@ def main():
     print(f"S={args.sessions} C={args.clients} ({mode}, {args.fps:g} batches/s/client, {elapsed:.1f} s): "
           f"broadcast latency p50 {pct(lat, .5):.2f} ms  p95 {pct(lat, .95):.2f} ms  p99 {pct(lat, .99):.2f} ms "
           f"({len(lat)} deliveries); acked ops/s {stats.acks / elapsed:.0f}; "
-          f"server RSS idle {rss_idle / 1024:.1f} MiB, peak {rss_peak / 1024:.1f} MiB; errors {stats.errors}")
+          f"server RSS idle {rss_idle / 1024:.1f} MiB, peak {rss_peak / 1024:.1f} MiB; "
+          f"CPU server {stats.server_cpu * 100:.0f}% / load generator {stats.client_cpu * 100:.0f}%; errors {stats.errors}")
 
 
 if __name__ == "__main__":
