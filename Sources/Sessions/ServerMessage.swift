@@ -1,8 +1,8 @@
 /// Encoders for server → client text messages (docs/PROTOCOL.md, "Server → client"). Operations encode
 /// themselves (`Operation.encoded`).
 enum ServerMessage {
-    static func welcome(session: SessionID, you: Participant, document: SketchDocument, from: Int, reset: Bool,
-                        participants: [Participant]) -> String {
+    static func welcome(session: SessionID, you: Participant, document: SketchDocument, from: Int, through: Int,
+                        reset: Bool, participants: [Participant]) -> String {
         var json = JSONText()
         json.add("type", "welcome")
         json.add("version", SessionProtocol.version)
@@ -14,8 +14,31 @@ enum ServerMessage {
         json.add("sliders", raw: Operation.encode(document.sliders))
         json.add("mode", document.mode.rawValue)
         json.add("participants", raw: JSONText.array(participants.map(\.encoded)))
-        json.add("ops", raw: JSONText.array(Array(document.encodedOps[from...])))
+        json.add("more", through < document.head)
+        json.add("ops", raw: JSONText.array(Array(document.encodedOps[from..<through])))
         return json.finished()
+    }
+
+    /// A further page of the join snapshot: ops `after+1 … through`.
+    static func snapshot(document: SketchDocument, after: Int, through: Int) -> String {
+        var json = JSONText()
+        json.add("type", "snapshot")
+        json.add("after", after)
+        json.add("more", through < document.head)
+        json.add("ops", raw: JSONText.array(Array(document.encodedOps[after..<through])))
+        return json.finished()
+    }
+
+    /// The end (exclusive index, i.e. the last seq included) of a snapshot page starting after `after`: at
+    /// least one op, then as many as fit in `budget` bytes.
+    static func pageEnd(document: SketchDocument, after: Int, budget: Int) -> Int {
+        var end = after, bytes = 0
+        while end < document.head {
+            bytes += document.encodedOps[end].utf8.count + 1
+            if bytes > budget && end > after { break }
+            end += 1
+        }
+        return end
     }
 
     static func presence(_ participants: [Participant]) -> String {

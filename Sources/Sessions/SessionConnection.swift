@@ -118,6 +118,11 @@ public final class SessionConnection {
             }
         case .ping:
             peer.send(text: ServerMessage.pong)
+        case .snapshot(let after):
+            let document = session.document
+            guard after <= document.head else { throw ProtocolError.invalidField("after", "beyond the session's last seq \(document.head)") }
+            let through = ServerMessage.pageEnd(document: document, after: after, budget: config.snapshotPageBytes)
+            peer.send(text: ServerMessage.snapshot(document: document, after: after, through: through))
         }
     }
 
@@ -137,8 +142,9 @@ public final class SessionConnection {
         participant = me
         state = .joined
         session.lastActive = now
+        let through = ServerMessage.pageEnd(document: document, after: from, budget: hub.config.snapshotPageBytes)
         peer.send(text: ServerMessage.welcome(session: session.id, you: me, document: document, from: from,
-                                              reset: from == 0, participants: session.participants))
+                                              through: through, reset: from == 0, participants: session.participants))
         session.broadcast(text: ServerMessage.presence(session.participants))
         hub.observer?.participantDidJoin(ParticipantJoined(session: session.id, participant: reference(me),
             canvas: document.canvas, head: document.head, sliders: document.sliders, mode: document.mode))
@@ -198,7 +204,7 @@ extension ClientMessage {
         case .strokeBegin(_, _, _, let ref), .strokePoints(_, _, let ref), .strokeEnd(_, let ref), .undo(let ref),
              .redo(let ref), .clear(let ref), .sliders(_, let ref), .mode(_, let ref):
             return ref
-        case .hello, .convert, .cursor, .ping:
+        case .hello, .convert, .cursor, .ping, .snapshot:
             return nil
         }
     }

@@ -22,6 +22,9 @@ public struct SessionsConfig: Equatable, Sendable {
     public var cursorInterval = 0.03
     /// Seconds without participants or operations after which a session is deleted (memory and disk).
     public var idleExpiry = 7 * 24 * 3600.0
+    /// Bytes of operations per snapshot page (`welcome`, then `snapshot` pages the client asks for one at a
+    /// time), so a long session's history never floods a joining client's send queue.
+    public var snapshotPageBytes = 256 * 1024
     /// The same for sessions nobody ever drew in (abandoned `/new`s), so they cannot pile up to `maxSessions`.
     public var emptyExpiry = 3600.0
 

@@ -172,4 +172,36 @@ final class SessionProtocolTests: XCTestCase {
         XCTAssertEqual(welcome["mode"] as? String, "on_demand")
         XCTAssertEqual(f.store.count(f.id), 2)
     }
+
+    func testLongHistoryArrivesInPagesTheClientAsksFor() throws {
+        var config = SessionsConfig()
+        config.snapshotPageBytes = 2048
+        let f = Fixture(config: config)
+        let (a, _) = f.join("client-aaaa")
+        for i in 0..<40 { a.draw(id: i, [(Double(10 + i * 10), 20), (Double(10 + i * 10), 400)]) }
+        let (b, pb) = f.join("client-bbbb")
+        var welcome = pb.of(type: "welcome").first!
+        XCTAssertEqual(welcome["more"] as? Bool, true)
+        var ops = welcome["ops"] as! [[String: Any]]
+        XCTAssertLessThan(ops.count, 120)
+        var pages = 1
+        // Ops drawn while B is still loading arrive live and are applied after the gap fills.
+        a.draw(id: 99, [(500, 10), (500, 500)])
+        while welcome["more"] as? Bool == true {
+            b.receive(text: "{\"type\":\"snapshot\",\"after\":\(ops.last!["seq"] as! Int)}")
+            welcome = pb.of(type: "snapshot").last!
+            XCTAssertEqual(welcome["after"] as? Int, ops.last!["seq"] as? Int)
+            ops += welcome["ops"] as! [[String: Any]]
+            pages += 1
+        }
+        XCTAssertGreaterThan(pages, 3)
+        XCTAssertEqual(ops.map { $0["seq"] as! Int }, Array(1...123))
+        var replica = SketchDocument()
+        for op in ops {
+            replica.apply(try Operation(encoded: String(decoding: try JSONSerialization.data(withJSONObject: op), as: UTF8.self)))
+        }
+        XCTAssertEqual(replica.canvas, f.hub.canvas(of: f.id))
+        b.receive(text: #"{"type":"snapshot","after":999}"#)
+        XCTAssertEqual(pb.errors.last?["field"] as? String, "after")
+    }
 }

@@ -16,7 +16,8 @@ ARTIFACTS = ROOT / "artifacts" / "browser"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    s = SketchServer(tmp_path_factory.mktemp("browser")).start()
+    # Small snapshot pages so reloading exercises the paged history.
+    s = SketchServer(tmp_path_factory.mktemp("browser"), sessions={"snapshot_page_bytes": 1024}).start()
     yield s
     s.stop()
 
@@ -113,6 +114,7 @@ def test_two_pages_cosketch_live(server, browser):
     b.reload()
     b.wait_for_function("document.getElementById('connection').dataset.state === 'live'", timeout=10000)
     assert wait_ink(b, 250, 250, True, 2000) is not None
+    assert b.evaluate("window.sketchface.state.snapshotPages") >= 1, "the history came in pages"
     assert replica_sha(b)[0] == fnv(server.sketch_pgm(session))
     b.screenshot(path=str(ARTIFACTS / "3-b-reloaded.png"))
 

@@ -24,7 +24,7 @@ const viewContext = view.getContext('2d');
 const image = new ImageData(SIZE, SIZE);
 const state = {
   tool: 'pen', width: Number($('width').value), me: null, participants: [], dirty: true,
-  pending: [], nextStroke: 1, nextRef: 1, active: new Map(), preview: null, acked: 0,
+  pending: [], nextStroke: 1, nextRef: 1, active: new Map(), acked: 0, snapshotPages: 0,
 };
 
 // ---- rendering -----------------------------------------------------------------------------------------
@@ -93,12 +93,19 @@ function handleMessage(m) {
       state.active.clear();
       state.me = m.you;
       for (const op of m.ops) applyOp(op);
+      if (m.more) socket.send({ type: 'snapshot', after: doc.head });
       setParticipants(m.participants);
       syncSliders(); syncMode();
       state.dirty = true;
       guidance.onWelcome(m);
       break;
     case 'op': applyOp(m); break;
+    case 'snapshot':   // a further page of a long history, asked for one at a time
+      state.snapshotPages += 1;
+      for (const op of m.ops) applyOp(op);
+      if (m.more) socket.send({ type: 'snapshot', after: doc.head });
+      state.dirty = true;
+      break;
     case 'ack': state.acked = Math.max(state.acked, m.seq); break;
     case 'presence': setParticipants(m.participants); break;
     case 'cursor': showCursor(m); break;
@@ -124,6 +131,7 @@ function applyOp(op) {
 }
 
 function applyInOrder(op) {
+  early.delete(op.seq);
   doc.apply(op);
   if (op.author === clientId && op.ref !== undefined) dropPending(op.ref);
   if (op.kind === 'sliders') syncSliders();
