@@ -8,6 +8,7 @@ enum ServerMessage {
         json.add("version", SessionProtocol.version)
         json.add("session", session.text)
         json.add("you", raw: you.encoded)
+        json.add("lastRef", document.lastRef[you.client] ?? 0)
         json.add("head", document.head)
         json.add("from", from)
         json.add("reset", reset)

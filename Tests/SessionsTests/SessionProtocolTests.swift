@@ -126,6 +126,18 @@ final class SessionProtocolTests: XCTestCase {
         XCTAssertEqual((welcome["ops"] as! [[String: Any]]).map { $0["seq"] as! Int }, [5, 6])
     }
 
+    func testWelcomeTellsAReconnectingClientItsLastAppliedRef() {
+        let f = Fixture()
+        let (a, _) = f.join("client-aaaa")
+        a.draw(id: 1, [(10, 10), (20, 20)], ref: 40)   // refs 40, 41, 42
+        a.receive(text: #"{"type":"stroke.points","id":9,"points":[{"x":1,"y":1}],"ref":43}"#)   // refused: not applied
+        a.disconnected()
+        let (_, pa) = f.join("client-aaaa", lastSeq: 3)
+        XCTAssertEqual(pa.of(type: "welcome").first?["lastRef"] as? Int, 42)
+        let (_, pb) = f.join("client-bbbb")
+        XCTAssertEqual(pb.of(type: "welcome").first?["lastRef"] as? Int, 0)
+    }
+
     func testResumeBeyondHeadGetsAFullSnapshot() {
         let f = Fixture()
         let (a, _) = f.join("client-aaaa")
