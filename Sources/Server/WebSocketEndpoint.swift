@@ -75,9 +75,16 @@ final class WebSocketEndpoint: ConnectionHandler {
         connection.resumeReading()
     }
 
+    func connectionWillShutDown(_ connection: Connection) {
+        close(code: .goingAway, reason: "server shutting down")
+    }
+
     func connection(_ connection: Connection, didCloseWith reason: CloseReason) {
         pingTimer?.cancel()
         pongDeadline?.cancel()
+        logger.info("connection closed", metadata: [
+            "connection": "\(connection.id)", "peer": "\(connection.peer)", "reason": "\(reason)", "websocket": "true",
+        ])
         report(.abnormalClosure, "\(reason)")
         channel.endpoint = nil
     }
