@@ -134,7 +134,8 @@ public final class SessionConnection {
                 message: "this session already has \(hub.config.maxParticipants) participants", close: .sessionFull), ref: nil))
             return end(code: .sessionFull, reason: "session full")
         }
-        let color = hello.color ?? Participant.palette[Int(number % UInt64(Participant.palette.count))]
+        let taken = Set(joined.map(\.color))
+        let color = hello.color ?? Participant.palette.first { !taken.contains($0) } ?? Participant.palette[Int(number % 16)]
         let me = Participant(client: hello.client, name: hello.name, color: color)
         let document = session.document
         var from = 0

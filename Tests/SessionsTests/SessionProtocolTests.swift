@@ -22,6 +22,16 @@ final class SessionProtocolTests: XCTestCase {
         XCTAssertEqual((peer.of(type: "presence").last?["participants"] as? [[String: Any]])?.first?["name"] as? String, "Ann")
     }
 
+    func testParticipantsGetDistinctColoursEvenAfterManyReconnects() {
+        let f = Fixture()
+        _ = f.join("client-first")
+        for i in 0..<20 { f.join("client-\(1000 + i)").0.disconnected() }
+        let (_, peer) = f.join("client-last")
+        let colours = (peer.of(type: "presence").last?["participants"] as! [[String: Any]]).map { $0["color"] as! String }
+        XCTAssertEqual(colours.count, 2)
+        XCTAssertNotEqual(colours[0], colours[1])
+    }
+
     func testOperationsGetConsecutiveSeqsAndReachEveryoneInOrder() {
         let f = Fixture()
         let (a, pa) = f.join("client-aaaa")
