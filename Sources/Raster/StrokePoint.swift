@@ -25,6 +25,7 @@ public struct StrokePoint: Equatable, Sendable {
     /// Pressure, 0 (lightest) ... 255 (full).
     public var pressure: Int
 
+    /// A point already in fixed point (1/16 px, pressure 0...255).
     public init(x: Int, y: Int, pressure: Int) {
         self.x = x; self.y = y; self.pressure = pressure
     }
