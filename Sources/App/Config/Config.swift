@@ -14,6 +14,7 @@ public struct Config: Sendable {
         ServerSection.self,
         ModelSection.self,
         LoggingSection.self,
+        SessionsSection.self,
     ]
 
     private var sections: [String: any ConfigSection] = [:]
