@@ -20,6 +20,7 @@ class Config:
     """Train the five component autoencoders."""
     run: str = DEFAULT_RUN
     steps: int = 1500
+    max_minutes: float = 0.0      # also stop (with a checkpoint) after this much training time; 0 = no limit
     batch: int = 8
     lr: float = 4e-4
     ink_weight: float = 4.0       # ink pixels are rare: weight their reconstruction error up
@@ -30,7 +31,7 @@ class Config:
     bf16: bool = True
     threads: int = 1
     ckpt_minutes: float = 3.0
-    sample_every: int = 250
+    sample_every: int = 100
     log_every: int = 25
     tiny: bool = False            # use the tiny architecture (tests)
 
@@ -74,11 +75,11 @@ def main(cfg):
     enc.to(device), dec.to(device)
     opt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()), lr=cfg.lr, betas=(0.5, 0.999))
     ckpt_path = journal.dir / "ce.pt"
-    start = 0
+    start, train_seconds = 0, 0.0
     if cfg.resume and ckpt_path.exists():
         state = load_checkpoint(ckpt_path)
         enc.load_state_dict(state["enc"]), dec.load_state_dict(state["dec"]), opt.load_state_dict(state["opt"])
-        start = state["step"]
+        start, train_seconds = state["step"], state["train_seconds"]
         torch.set_rng_state(state["torch_rng"])
         journal.truncate_after(start)
         journal.log(f"train-ce: resumed at step {start}")
@@ -88,14 +89,15 @@ def main(cfg):
     journal.log(f"train-ce: {len(train_rows)} train sketches at {resolution}², {params / 1e6:.2f} M params, "
                 f"device {device}, bf16 {cfg.bf16}, threads {torch.get_num_threads()}, steps {cfg.steps}×{cfg.batch}")
 
-    def checkpoint(step):
-        save_checkpoint(ckpt_path, {"step": step, "enc": enc.state_dict(), "dec": dec.state_dict(),
+    def checkpoint(step, seconds):
+        save_checkpoint(ckpt_path, {"step": step, "train_seconds": seconds, "enc": enc.state_dict(), "dec": dec.state_dict(),
                                     "opt": opt.state_dict(), "torch_rng": torch.get_rng_state(),
                                     "model": mcfg.to_dict(), "config": vars(cfg), "images_seen": step * cfg.batch})
         journal.plot()
 
     from tqdm import tqdm
     t_ckpt, t0, seen0 = time.time(), time.time(), start
+    done = start
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc="train-ce", unit="step")
     for step in bar:
         rng = np.random.default_rng([cfg.seed, step])
@@ -113,6 +115,8 @@ def main(cfg):
         loss.backward()
         opt.step()
         done = step + 1
+        seconds = train_seconds + time.time() - t0
+        out_of_time = cfg.max_minutes > 0 and seconds > cfg.max_minutes * 60
         if done % cfg.log_every == 0 or done == cfg.steps:
             rate = (done - seen0) * cfg.batch / max(time.time() - t0, 1e-6)
             journal.record(done, loss=loss.item(), **{k: v.item() for k, v in losses.items()})
@@ -120,12 +124,15 @@ def main(cfg):
             if done % (cfg.log_every * 4) == 0 or done == cfg.steps:
                 journal.log(f"train-ce: step {done} loss {loss.item():.4f} " +
                             " ".join(f"{k} {v.item():.3f}" for k, v in losses.items()) + f" ({rate:.1f} img/s)")
-        if done % cfg.sample_every == 0 or done == cfg.steps:
+        if done % cfg.sample_every == 0 or done == cfg.steps or out_of_time:
             rows = [torch.from_numpy(noisy[:4]).float().div(127.5).sub(1).unsqueeze(1),
                     ys["remainder"][:4].cpu().clone(), assemble(recs, resolution)[:4].cpu()]
             save_grid(journal.dir / "samples" / f"ce_{done:06d}.png", rows)
-        if time.time() - t_ckpt > cfg.ckpt_minutes * 60 or done == cfg.steps:
-            checkpoint(done)
+        if time.time() - t_ckpt > cfg.ckpt_minutes * 60 or done == cfg.steps or out_of_time:
+            checkpoint(done, seconds)
             t_ckpt = time.time()
+        if out_of_time:
+            break
     bar.close()
-    journal.log(f"train-ce: finished {cfg.steps} steps ({cfg.steps * cfg.batch} images seen)")
+    journal.log(f"train-ce: stopped at step {done} ({done * cfg.batch} images seen, "
+                f"{(train_seconds + time.time() - t0) / 60:.1f} min)")

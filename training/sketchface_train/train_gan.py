@@ -23,7 +23,8 @@ from .train_ce import batch_inputs
 class Config:
     """Train the feature mappers and the generator against a multi-scale PatchGAN."""
     run: str = DEFAULT_RUN
-    steps: int = 4000
+    steps: int = 100000
+    max_minutes: float = 0.0      # also stop (with a checkpoint) after this much training time; 0 = no limit
     batch: int = 4
     lr: float = 2e-4
     l1_weight: float = 10.0
@@ -38,7 +39,7 @@ class Config:
     bf16: bool = True
     threads: int = 1
     ckpt_minutes: float = 4.0
-    sample_every: int = 200
+    sample_every: int = 100
     log_every: int = 20
 
 
@@ -144,6 +145,7 @@ def main(cfg):
 
     from tqdm import tqdm
     t_ckpt, t_start, t0 = time.time(), time.time(), time.time()
+    done = start
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc="train-gan", unit="step")
     for step in bar:
         rng = np.random.default_rng([cfg.seed, step])
@@ -171,6 +173,7 @@ def main(cfg):
         opt_g.step()
         done = step + 1
         seconds = train_seconds + time.time() - t_start
+        out_of_time = cfg.max_minutes > 0 and seconds > cfg.max_minutes * 60
         if done % cfg.log_every == 0 or done == cfg.steps:
             rate = (done - start) * cfg.batch / max(time.time() - t0, 1e-6)
             journal.record(done, d=loss_d.item(), g_gan=loss_gan.item(), fm=loss_fm.item(), l1=loss_l1.item())
@@ -179,7 +182,7 @@ def main(cfg):
                 journal.log(f"train-gan: step {done} d {loss_d.item():.3f} g {loss_gan.item():.3f} "
                             f"fm {loss_fm.item():.3f} l1 {loss_l1.item():.3f} ({rate:.2f} img/s, "
                             f"{seconds / 60:.1f} min, {done * cfg.batch} images)")
-        if done % cfg.sample_every == 0 or done == cfg.steps:
+        if done % cfg.sample_every == 0 or done == cfg.steps or out_of_time:
             with torch.no_grad():
                 tsk = np.asarray(sk[test_rows])
                 txs = {n: geometry.to_input(geometry.crop(tsk, n)).to(device) for n in geometry.NAMES}
@@ -188,8 +191,11 @@ def main(cfg):
                 gen.train()
             save_grid(journal.dir / "samples" / f"gan_{done:06d}.png",
                       [geometry.to_input(tsk), out, photo_input(photos[test_rows], "cpu")])
-        if time.time() - t_ckpt > cfg.ckpt_minutes * 60 or done == cfg.steps:
+        if time.time() - t_ckpt > cfg.ckpt_minutes * 60 or done == cfg.steps or out_of_time:
             checkpoint(done, seconds)
             t_ckpt = time.time()
+        if out_of_time:
+            break
     bar.close()
-    journal.log(f"train-gan: finished {cfg.steps} steps ({cfg.steps * cfg.batch} images seen)")
+    journal.log(f"train-gan: stopped at step {done} ({done * cfg.batch} images seen, "
+                f"{(train_seconds + time.time() - t_start) / 60:.1f} min)")
