@@ -149,4 +149,5 @@ def write_grid(path, rows, side=128):
                                                                                                 Image.LANCZOS))
                                      for t in ims], axis=1))
     if tiles:
-        Image.fromarray(np.concatenate(tiles, axis=0)).save(path, format="PNG", optimize=True)
+        from .samples import save_small_png
+        save_small_png(path, np.concatenate(tiles, axis=0))

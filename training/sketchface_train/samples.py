@@ -32,6 +32,12 @@ def save_grid(path, rows, max_side=None):
     os.replace(tmp, path)
 
 
+def save_small_png(path, rgb):
+    """A committed picture: 256-colour palette PNG (a third of the size of RGB, fine for faces and lines)."""
+    Image.fromarray(rgb).quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+        path, format="PNG", optimize=True)
+
+
 @dataclass
 class Config:
     """Render a photo / sketch / rough-sketch grid (`what=pairs`) or model outputs (`what=model`)."""
@@ -69,5 +75,5 @@ def main(cfg):
                                     for t in tiles], axis=1))
     out = Path(cfg.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.concatenate(rows, axis=0)).save(out, format="PNG", optimize=True)
+    save_small_png(out, np.concatenate(rows, axis=0))
     print(f"wrote {out} ({out.stat().st_size} B)")
