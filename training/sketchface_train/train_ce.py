@@ -28,7 +28,7 @@ class Config:
     seed: int = 1
     resume: bool = False
     device: str = "auto"
-    bf16: bool = True
+    bf16: bool = True             # measured on this CPU: 2.9 vs 1.7 img/s for stage 1
     threads: int = 1
     ckpt_minutes: float = 3.0
     sample_every: int = 100
