@@ -72,14 +72,14 @@ class Config:
     """Export the trained networks and a database subset to a model folder (and optionally goldens)."""
     run: str = "/work/runs/default"
     out: str = "models/default"
-    part_entries: int = 1000      # database rows per part component
-    remainder_entries: int = 200  # remainder crops are the whole R² canvas: 64 KB each at 256
+    part_entries: int = 300       # database rows per part component (≈ 32 KB per row over the four parts)
+    remainder_entries: int = 120  # remainder crops are the whole R² canvas: 66 KB per row at 256
     k_project: int = 10
     k_shadow: int = 10
     lle_regularization: float = 1e-3
     seed: int = 0
-    golden: str = ""              # also write goldens for test sketches here (fused stored as f16)
-    golden_ids: str = "4500,4501"
+    golden: str = ""              # also write goldens for 2 test sketches here (see write_golden)
+    golden_ids: str = "auto"      # "auto": the 2 of the first 12 test ids with the best-separated neighbours
     threads: int = 1
 
 
@@ -143,28 +143,46 @@ def main(cfg):
           + f"; total {sum(sizes.values()) / 1e6:.2f} MB; GFLOP generator {flops['generator'] / 1e9:.2f}, "
           f"mapper.remainder {flops['mapper.remainder'] / 1e9:.2f}, all {sum(flops.values()) / 1e9:.2f}")
     if cfg.golden:
-        write_golden(cfg.golden, Model.load(out), cfg.run, parse_ids(cfg.golden_ids))
+        test_ids = np.load(data.data_dir(cfg.run) / "test_ids.npy").tolist()
+        wanted = test_ids[:12] if cfg.golden_ids == "auto" else parse_ids(cfg.golden_ids)
+        write_golden(cfg.golden, Model.load(out), cfg.run, wanted, 2 if cfg.golden_ids == "auto" else None)
 
 
-def write_golden(path, model, run, wanted):
-    """Goldens of an exported model for test sketches (ids from the prepared test set), fused as f16."""
+FUSED_GOLDEN_LIMIT = 1_000_000  # bytes of one f16 fused map; the shipped 32×256×256 map (4.2 MB) is left out
+
+
+def write_golden(path, model, run, candidates, keep=None):
+    """Goldens of an exported model for test sketches (ids from the prepared test set).
+
+    `fused` is stored as f16, and only when that is under FUSED_GOLDEN_LIMIT (docs/MODEL_FORMAT.md); with
+    `keep`, the `keep` candidates whose neighbour distances are best separated are written.
+    """
     import numpy as np
     from safetensors.torch import save_file
     from . import data, projection
     test_ids = np.load(data.data_dir(run) / "test_ids.npy").tolist()
     big = np.load(data.data_dir(run) / "test_sketches512.npy", mmap_mode="r")
-    golden, gaps = {}, []
-    for i, sid in enumerate(wanted):
-        canvas = np.asarray(big[test_ids.index(sid)])
-        out = model.synthesize(canvas, 1.0)
-        out["fused"] = out["fused"].astype(np.float16)
-        for k, v in out.items():
-            golden[f"sketch{i}.{k}"] = torch.from_numpy(np.array(v))
+    k = max(model.manifest["k_project"], model.manifest["k_shadow"])
+    scored = []
+    for sid in candidates:
+        out = model.synthesize(np.asarray(big[test_ids.index(sid)]), 1.0)
+        gaps = []
         for n in geometry.NAMES:
-            k = max(model.manifest["k_project"], model.manifest["k_shadow"])
             _, d = projection.knn(out[f"{n}.latent"], model.latents(n), k + 1)
             gaps.append(float(np.min(np.diff(d)) / d[k - 1]))
+        scored.append((min(gaps), sid, out))
+    if keep:
+        scored = sorted(scored, key=lambda t: -t[0])[:keep]
+    golden = {}
+    for i, (_, sid, out) in enumerate(scored):
+        out["fused"] = out["fused"].astype(np.float16)
+        if out["fused"].nbytes > FUSED_GOLDEN_LIMIT:
+            del out["fused"]
+        for key, v in out.items():
+            golden[f"sketch{i}.{key}"] = torch.from_numpy(np.array(v))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_file(dict(sorted(golden.items())), path, {"format": "sketchface-golden"})
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB); smallest relative KNN distance gap {min(gaps):.2e}")
+    save_file(dict(sorted(golden.items())), path, {"format": "sketchface-golden",
+                                                   "test_ids": ",".join(str(t[1]) for t in scored)})
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB) for test ids {[t[1] for t in scored]}; smallest "
+          f"relative KNN distance gap {min(t[0] for t in scored):.2e}")
