@@ -24,6 +24,10 @@ class Config:
     batch: int = 8
     lr: float = 4e-4
     ink_weight: float = 4.0       # ink pixels are rare: weight their reconstruction error up
+    # L1 also between average-pooled reconstruction and target: on thin sparse lines a pixel-only L1 is
+    # minimised by blank paper, and the remainder autoencoder collapsed that way (every latent alike);
+    # pooled maps give the decoder a reason to use the latent from the first step
+    pool_scales: tuple = (1, 4, 16)
     degrade_prob: float = 0.3
     seed: int = 1
     resume: bool = False
@@ -35,6 +39,15 @@ class Config:
     log_every: int = 25
     tiny: bool = False            # use the tiny architecture (tests)
     retrain: str = ""             # comma list: re-initialise and train only these components of an existing ce.pt
+
+
+def reconstruction_loss(rec, target, ink_weight, pool_scales):
+    total = 0.0
+    for k in pool_scales:
+        r, t = (F.avg_pool2d(rec, k), F.avg_pool2d(target, k)) if k > 1 else (rec, target)
+        w = 1.0 + (ink_weight - 1.0) * (t < 0.9).float()
+        total = total + (w * (r - t).abs()).mean()
+    return total / len(pool_scales)
 
 
 def init_encoder(enc):
@@ -137,8 +150,7 @@ def main(cfg):
         with autocast(device, cfg.bf16):
             for n in names:
                 rec = dec[n](enc[n](xs[n])).float()
-                w = 1.0 + (cfg.ink_weight - 1.0) * (ys[n] < 0).float()
-                losses[n] = (w * (rec - ys[n]).abs()).mean()
+                losses[n] = reconstruction_loss(rec, ys[n], cfg.ink_weight, cfg.pool_scales)
                 recs[n] = rec.detach()
         for n in geometry.NAMES:
             if n not in recs:
