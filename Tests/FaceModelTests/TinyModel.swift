@@ -124,7 +124,7 @@ enum TinyModel {
 
 /// A unique empty folder under the system temporary directory.
 func temporaryDirectory(_ prefix: String) -> String {
-    let path = NSTemporaryDirectory() + "/\(prefix)-\(UUID().uuidString)"
+    let path = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
     try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
