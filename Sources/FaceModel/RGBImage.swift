@@ -8,14 +8,14 @@ public struct RGBImage: Sendable, Equatable {
         self.width = width; self.height = height; self.pixels = pixels
     }
 
-    /// From a network output `[3, H, W]` in [−1, 1]: `clamp(round((x + 1)·127.5), 0, 255)`.
+    /// From a network output `[3, H, W]` in [−1, 1]: `clamp(floor((x + 1)·127.5 + 0.5), 0, 255)`.
     public init(planar x: UnsafePointer<Float>, height: Int, width: Int) {
         let n = height * width
         self.width = width; self.height = height
         pixels = [UInt8](unsafeUninitializedCapacity: 3 * n) { out, count in
             for c in 0..<3 {
                 for i in 0..<n {
-                    let v = ((x[c * n + i] + 1) * 127.5).rounded(.toNearestOrEven)
+                    let v = ((x[c * n + i] + 1) * 127.5 + 0.5).rounded(.down)  // round = floor(v + 0.5)
                     out[i * 3 + c] = UInt8(max(0, min(255, v.isNaN ? 0 : v)))
                 }
             }

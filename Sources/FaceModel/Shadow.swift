@@ -6,7 +6,7 @@ public struct Shadow: Sendable, Equatable {
     public let alpha: [UInt8]
 
     /// Step 5 of docs/MODEL_FORMAT.md: `vᵢ = 1/(sqrt(dᵢ)+1e-6)` normalised, `a = Σ vᵢ (255 − cropᵢ)`,
-    /// alpha = clamp(round(a), 0, 255) (round half to even, as torch.round).
+    /// alpha = clamp(floor(a + 0.5), 0, 255).
     public init(neighbours: [Neighbour], database: ComponentDatabase) {
         let side = database.cropSide
         let n = side * side
@@ -21,7 +21,7 @@ public struct Shadow: Sendable, Equatable {
                 for i in 0..<n { a[i] += w * Double(255 - Int(crop[i])) }
             }
         }
-        alpha = a.map { UInt8(max(0, min(255, Float($0).rounded(.toNearestOrEven)))) }
+        alpha = a.map { UInt8(max(0, min(255, ($0 + 0.5).rounded(.down)))) }
     }
 
     public init(side: Int, alpha: [UInt8]) {
