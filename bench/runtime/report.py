@@ -24,6 +24,10 @@ print("generator ms by op: " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(swift
 rss = swift["rss_mb"]
 print(f"RSS: {rss['model_loaded']:.0f} MB with the model loaded, {rss['after_warmup']:.0f} MB after the first synthesis "
       f"(workspace {swift['workspace_mb']:.0f} MB), peak {rss['peak']:.0f} MB; load {swift['load_seconds'] * 1000:.0f} ms")
+for run in [r for r in (swift, swift1) if r]:
+    c = run["concurrency"]
+    print(f"full syntheses with BLAS threads={run['threads']}: 1 worker {c['workers1_per_second']:.2f}/s (p50 {c['workers1_p50_ms']:.0f} ms), "
+          f"2 concurrent workers {c['workers2_per_second']:.2f}/s (p50 {c['workers2_p50_ms']:.0f} ms)")
 parts = [n for n in S if n.startswith("shadow path ") and not n.endswith("remainder")]
 worst_shadow = max(S[n]["p95_ms"] for n in parts)
 full = S["full synthesis"]["p50_ms"]

@@ -6,7 +6,7 @@ import FaceModel
 import Foundation
 
 struct Arguments {
-    var model = "models/default", sketches = "", iterations = 30, threads = 2
+    var model = "models/default", sketches = "", iterations = 30, threads = 2, profile = false
     init() {
         var args = CommandLine.arguments.dropFirst().makeIterator()
         while let a = args.next() {
@@ -15,6 +15,7 @@ struct Arguments {
             case "--sketches": sketches = args.next()!
             case "--iterations": iterations = Int(args.next()!)!
             case "--threads": threads = Int(args.next()!)!
+            case "--profile": profile = true
             default: fatalError("unknown argument \(a)")
             }
         }
@@ -65,6 +66,23 @@ func sgemmGFLOPs(m: Int, n: Int, k: Int) -> Double {
 }
 let peakSquare = sgemmGFLOPs(m: 1024, n: 1024, k: 1024)
 
+if args.profile {
+    // Per-step profile of the generator and the remainder mapper (stderr), best of 3 runs.
+    let session = FaceSession(model: model)
+    session.update(canvases[0])
+    let fused = session.fusedFeatures(workspace: Workspace())
+    let pws = Workspace()
+    var best: [Network.StepTiming] = model.generator.profile(fused.data, workspace: pws)
+    for _ in 0..<2 {
+        let t = model.generator.profile(fused.data, workspace: pws)
+        best = zip(best, t).map { $0.seconds <= $1.seconds ? $0 : $1 }
+    }
+    for (i, t) in best.enumerated() {
+        let gf = t.multiplyAdds > 0 ? String(format: "%6.1f GFLOP/s", 2 * Double(t.multiplyAdds) / t.seconds / 1e9) : ""
+        FileHandle.standardError.write(Data(String(format: "generator step %2d %-14@ %8.2f ms %@\n", i, t.kind as NSString, t.seconds * 1000, gf as NSString).utf8))
+    }
+}
+
 var stages: [String: [Double]] = [:]
 func record(_ name: String, _ seconds: Double) { stages[name, default: []].append(seconds) }
 
@@ -86,6 +104,9 @@ for it in 0..<args.iterations {
             n = model.nearest([z], component: i, k: max(model.manifest.kProject, model.manifest.kShadow))[0]
             w = model.weights(z, neighbours: n, component: i)
         })
+        var shadow = Shadow(side: 1, alpha: [0])
+        record("shadow blend \(name)", time { shadow = model.shadow(neighbours: n, component: i) })
+        record("shadow png \(name)", time { _ = try! PNG.encode(shadow) })
         record("shadow blend+png \(name)", time { _ = try! PNG.encode(model.shadow(neighbours: n, component: i)) })
         record("shadow path \(name)", time {
             let zz = model.encode(crops[i], component: i, workspace: ws)
@@ -124,6 +145,29 @@ for canvas in canvases.prefix(3) {
 }
 let profiled = Double(min(3, canvases.count))
 
+// Concurrent sessions: 2 workers, each with its own workspace and session, synthesizing back to back.
+// With the process-wide BLAS thread count this shows whether 1 thread per worker beats sharing.
+func concurrentThroughput(workers: Int, perWorker: Int) -> (perSecond: Double, p50: Double) {
+    var latencies = [[Double]](repeating: [], count: workers)
+    let lock = NSLock()
+    let start = monotonicSeconds()
+    DispatchQueue.concurrentPerform(iterations: workers) { w in
+        let wsw = Workspace()
+        var mine: [Double] = []
+        for j in 0..<perWorker {
+            let canvas = canvases[(w * 3 + j) % canvases.count]
+            mine.append(time { _ = model.synthesize(canvas, workspace: wsw) })
+        }
+        lock.lock(); latencies[w] = mine; lock.unlock()
+    }
+    let elapsed = monotonicSeconds() - start
+    let all = latencies.flatMap { $0 }.sorted()
+    return (Double(all.count) / elapsed, all[all.count / 2])
+}
+let perWorker = max(3, args.iterations / 3)
+let concurrent = concurrentThroughput(workers: 2, perWorker: perWorker)
+let serial = concurrentThroughput(workers: 1, perWorker: perWorker)
+
 var result: [String: Any] = [
     "model": args.model, "resolution": model.manifest.resolution, "threads": args.threads,
     "sketches": canvases.count, "iterations": args.iterations,
@@ -136,6 +180,8 @@ var result: [String: Any] = [
     "generator_gflop": 2 * Double(model.generator.multiplyAdds) / 1e9,
     "generator_ms_by_kind": generatorKinds.mapValues { $0 / profiled * 1000 },
     "workspace_mb": Double(ws.bytes) / 1e6,
+    "concurrency": ["workers2_per_second": concurrent.perSecond, "workers2_p50_ms": concurrent.p50 * 1000,
+                    "workers1_per_second": serial.perSecond, "workers1_p50_ms": serial.p50 * 1000],
 ]
 result["stages"] = stages.mapValues(summary)
 let json = try JSONSerialization.data(withJSONObject: result, options: [.prettyPrinted, .sortedKeys])
