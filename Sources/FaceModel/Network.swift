@@ -32,8 +32,9 @@ public struct Network: Sendable {
         case add(src: Int, dst: Int, count: Int)
     }
 
-    /// Column budget per chunk: 2M floats (8 MB) keeps the largest im2col bounded.
-    static let columnBudget = 1 << 21
+    /// Column budget per chunk: 256 K floats (1 MB, about an L2) so a chunk written by im2col is still
+    /// cached when sgemm reads it, and the largest im2col stays bounded.
+    static let columnBudget = 1 << 18
 
     /// Builds `spec` named `name`, reading tensors from `weights`.
     public init(name: String, spec: NetworkSpec, weights: SafeTensors) throws {
