@@ -43,7 +43,8 @@ final class OpsTests: XCTestCase {
 
     func testConvMatchesNaiveLoopOnRandomShapesStridesAndPaddingModes() {
         var rng = SeededRandom(seed: 11)
-        for trial in 0..<40 {
+        var paths = (direct: 0, gemm: 0)
+        for trial in 0..<60 {
             let c = rng.int(1...5), out = rng.int(1...6), k = [1, 2, 3, 5, 7][rng.int(0...4)]
             let s = rng.int(1...2)
             let reflect = trial % 2 == 0
@@ -53,6 +54,7 @@ final class OpsTests: XCTestCase {
             let layer = Conv2DLayer(inChannels: c, outChannels: out, kernel: k, stride: s, padding: p, reflect: reflect, weight: weight, bias: bias)
             let ho = layer.outputSize(h), wo = layer.outputSize(w)
             guard ho > 0, wo > 0 else { continue }
+            if layer.isDirect { paths.direct += 1 } else if !layer.isPointwise { paths.gemm += 1 }
             // A small column budget forces several im2col chunks (one output row each at most).
             let capacity = [layer.columnFloats(height: h, width: w, budget: 1), layer.columnFloats(height: h, width: w, budget: 1 << 20)][trial % 2]
             let columns = UnsafeMutablePointer<Float>.allocate(capacity: max(capacity, 1)); defer { columns.deallocate() }
@@ -63,6 +65,8 @@ final class OpsTests: XCTestCase {
             let expected = naiveConv(x, c: c, h: h, w: w, weight: weight, bias: bias, out: out, k: k, s: s, p: p, reflect: reflect)
             assertClose(y, expected, "conv c=\(c) out=\(out) k=\(k) s=\(s) p=\(p) reflect=\(reflect) \(h)×\(w)")
         }
+        XCTAssertGreaterThan(paths.direct, 5, "direct (few output channels) path exercised")
+        XCTAssertGreaterThan(paths.gemm, 5, "im2col + sgemm path exercised")
     }
 
     func testPointwiseConvTakesTheDirectPathAndMatches() {
