@@ -44,7 +44,7 @@ struct WinogradConv3x3Layer: Sendable {
         let th = (height + 1) / 2, tw = (width + 1) / 2
         let perRow = 16 * (inChannels + outChannels) * tw
         let rows = max(1, min(th, budget / max(1, perRow)))
-        return rows * perRow + 4 * (2 * tw + 2)
+        return rows * perRow + 8 * (2 * tw + 2)
     }
 }
 
@@ -55,9 +55,10 @@ func winogradConv3x3(_ layer: WinogradConv3x3Layer, input: UnsafePointer<Float>,
     let th = (h + 1) / 2, tw = (w + 1) / 2
     let padW = 2 * tw + 2
     let perRow = 16 * (cin + cout) * tw
-    let rowsPerChunk = max(1, min(th, (columnCapacity - 4 * padW) / perRow))
+    let rowsPerChunk = max(1, min(th, (columnCapacity - 8 * padW) / perRow))
     let padded = columns  // 4 rows × padW, x from −1
-    let work = columns + 4 * padW
+    let rowT = columns + 4 * padW  // Bᵀ applied down the 4 rows, 4 × padW
+    let work = columns + 8 * padW
     var ty0 = 0
     while ty0 < th {
         let ty1 = min(th, ty0 + rowsPerChunk)
@@ -82,27 +83,24 @@ func winogradConv3x3(_ layer: WinogradConv3x3Layer, input: UnsafePointer<Float>,
                     if layer.reflect, w >= 2 { d[w + 1] = src[w - 2] }
                 }
                 let r0 = padded, r1 = padded + padW, r2 = padded + 2 * padW, r3 = padded + 3 * padW
-                let base = ci * nt + (ty - ty0) * tw
+                let t0 = rowT, t1 = rowT + padW, t2 = rowT + 2 * padW, t3 = rowT + 3 * padW
+                // t = Bᵀ d for every column at once (contiguous, vectorised).
+                for x in 0..<padW {
+                    let a = r0[x], b = r1[x], c = r2[x], e = r3[x]
+                    t0[x] = a - c; t1[x] = b + c; t2[x] = c - b; t3[x] = b - e
+                }
+                // V = t B per tile: columns 2tx … 2tx+3 of each t row.
                 let plane16 = cin * nt
-                for tx in 0..<tw {
-                    let x = 2 * tx
-                    let o = v + base + tx
-                    // Rows of the 4×4 patch.
-                    let a0 = r0[x], a1 = r0[x + 1], a2 = r0[x + 2], a3 = r0[x + 3]
-                    let b0 = r1[x], b1 = r1[x + 1], b2 = r1[x + 2], b3 = r1[x + 3]
-                    let c0 = r2[x], c1 = r2[x + 1], c2 = r2[x + 2], c3 = r2[x + 3]
-                    let e0 = r3[x], e1 = r3[x + 1], e2 = r3[x + 2], e3 = r3[x + 3]
-                    // V = Bᵀ d B: rows t = Bᵀ d, then each row times B.
-                    @inline(__always) func emit(_ r: Int, _ t0: Float, _ t1: Float, _ t2: Float, _ t3: Float) {
-                        o[(r * 4) * plane16] = t0 - t2
-                        o[(r * 4 + 1) * plane16] = t1 + t2
-                        o[(r * 4 + 2) * plane16] = t2 - t1
-                        o[(r * 4 + 3) * plane16] = t1 - t3
+                let o = v + ci * nt + (ty - ty0) * tw
+                for r in 0..<4 {
+                    let t = rowT + r * padW
+                    let v0 = o + (r * 4) * plane16, v1 = o + (r * 4 + 1) * plane16
+                    let v2 = o + (r * 4 + 2) * plane16, v3 = o + (r * 4 + 3) * plane16
+                    for tx in 0..<tw {
+                        let x = 2 * tx
+                        let q0 = t[x], q1 = t[x + 1], q2 = t[x + 2], q3 = t[x + 3]
+                        v0[tx] = q0 - q2; v1[tx] = q1 + q2; v2[tx] = q2 - q1; v3[tx] = q1 - q3
                     }
-                    emit(0, a0 - c0, a1 - c1, a2 - c2, a3 - c3)
-                    emit(1, b0 + c0, b1 + c1, b2 + c2, b3 + c3)
-                    emit(2, c0 - b0, c1 - b1, c2 - b2, c3 - b3)
-                    emit(3, b0 - e0, b1 - e1, b2 - e2, b3 - e3)
                 }
             }
         }
@@ -114,30 +112,42 @@ func winogradConv3x3(_ layer: WinogradConv3x3Layer, input: UnsafePointer<Float>,
             }
         }
         let stride = cout * nt
+        let fullTiles = w / 2  // tiles whose two columns are both inside the image
         layer.bias.withUnsafeBufferPointer { bias in
             for co in 0..<cout {
                 let plane = output + co * h * w
                 let b = bias[co]
                 for ty in ty0..<ty1 {
                     let y = 2 * ty
-                    let mrow = m + co * nt + (ty - ty0) * tw
-                    for tx in 0..<tw {
-                        let p = mrow + tx
+                    let p = m + co * nt + (ty - ty0) * tw
+                    let row0 = plane + y * w
+                    let secondRow = y + 1 < h
+                    let row1 = plane + (secondRow ? y + 1 : y) * w
+                    @inline(__always) func tile(_ tx: Int) -> (Float, Float, Float, Float) {
                         // s = Aᵀ M (2×4), then Y = s A (2×2).
-                        let m00 = p[0], m01 = p[stride], m02 = p[2 * stride], m03 = p[3 * stride]
-                        let m10 = p[4 * stride], m11 = p[5 * stride], m12 = p[6 * stride], m13 = p[7 * stride]
-                        let m20 = p[8 * stride], m21 = p[9 * stride], m22 = p[10 * stride], m23 = p[11 * stride]
-                        let m30 = p[12 * stride], m31 = p[13 * stride], m32 = p[14 * stride], m33 = p[15 * stride]
+                        let m00 = p[tx], m01 = p[stride + tx], m02 = p[2 * stride + tx], m03 = p[3 * stride + tx]
+                        let m10 = p[4 * stride + tx], m11 = p[5 * stride + tx], m12 = p[6 * stride + tx], m13 = p[7 * stride + tx]
+                        let m20 = p[8 * stride + tx], m21 = p[9 * stride + tx], m22 = p[10 * stride + tx], m23 = p[11 * stride + tx]
+                        let m30 = p[12 * stride + tx], m31 = p[13 * stride + tx], m32 = p[14 * stride + tx], m33 = p[15 * stride + tx]
                         let s00 = m00 + m10 + m20, s01 = m01 + m11 + m21, s02 = m02 + m12 + m22, s03 = m03 + m13 + m23
                         let s10 = m10 - m20 - m30, s11 = m11 - m21 - m31, s12 = m12 - m22 - m32, s13 = m13 - m23 - m33
-                        let x = 2 * tx
-                        let o = plane + y * w + x
-                        o[0] = s00 + s01 + s02 + b
-                        if x + 1 < w { o[1] = s01 - s02 - s03 + b }
-                        if y + 1 < h {
-                            o[w] = s10 + s11 + s12 + b
-                            if x + 1 < w { o[w + 1] = s11 - s12 - s13 + b }
+                        return (s00 + s01 + s02 + b, s01 - s02 - s03 + b, s10 + s11 + s12 + b, s11 - s12 - s13 + b)
+                    }
+                    if secondRow {
+                        for tx in 0..<fullTiles {
+                            let (y00, y01, y10, y11) = tile(tx)
+                            row0[2 * tx] = y00; row0[2 * tx + 1] = y01; row1[2 * tx] = y10; row1[2 * tx + 1] = y11
                         }
+                    } else {
+                        for tx in 0..<fullTiles {
+                            let (y00, y01, _, _) = tile(tx)
+                            row0[2 * tx] = y00; row0[2 * tx + 1] = y01
+                        }
+                    }
+                    if fullTiles < tw {  // odd width: the last tile has one column
+                        let (y00, _, y10, _) = tile(fullTiles)
+                        row0[w - 1] = y00
+                        if secondRow { row1[w - 1] = y10 }
                     }
                 }
             }
