@@ -222,9 +222,15 @@ struct NetworkBuilder {
                                                  bias: try bias(spec.bias, count: spec.outChannels))
                 guard layer.outputSize(h) > 0, layer.outputSize(w) > 0 else { throw invalid(i, "conv_transpose output would be empty") }
                 let dst = freeBuffer(excluding: pinned.union([current]))
-                steps.append(.convTranspose(layer, src: current, dst: dst, height: h, width: w))
+                if fuseUpsampleConv, spec.kernel == 4, spec.stride == 2, spec.padding == 1, spec.outputPadding == 0 {
+                    let phased = UpsampleConv2DLayer(transposedWeight: raw, inChannels: c, outChannels: spec.outChannels, bias: layer.bias)
+                    steps.append(.upsampleConv(phased, src: current, dst: dst, height: h, width: w))
+                    columnFloats = max(columnFloats, phased.columnFloats(height: h, width: w, budget: Network.columnBudget))
+                } else {
+                    steps.append(.convTranspose(layer, src: current, dst: dst, height: h, width: w))
+                    columnFloats = max(columnFloats, layer.columnFloats(height: h, width: w, budget: Network.columnBudget))
+                }
                 shape = [spec.outChannels, layer.outputSize(h), layer.outputSize(w)]
-                columnFloats = max(columnFloats, layer.columnFloats(height: h, width: w, budget: Network.columnBudget))
                 multiplyAdds += h * w * c * spec.outChannels * spec.kernel * spec.kernel
                 current = dst
             case let .upsample(scale):

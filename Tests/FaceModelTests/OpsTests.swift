@@ -259,4 +259,26 @@ final class OpsTests: XCTestCase {
         let x = rng.floats(16 * 9 * 11)
         assertClose(fast(x, workspace: Workspace()), plain(x, workspace: Workspace()), tolerance: 1e-4, "winograd network")
     }
+
+    func testStrideTwoKernelFourTransposedConvRunsAsPhaseConvolutionsAndMatches() throws {
+        var rng = SeededRandom(seed: 51)
+        for trial in 0..<10 {
+            let c = rng.int(1...9), out = rng.int(1...9), h = rng.int(1...8), w = rng.int(1...9)
+            var writer = SafeTensorsWriter()
+            writer.add("w", shape: [c, out, 4, 4], floats: rng.floats(c * out * 16))
+            writer.add("b", shape: [out], floats: rng.floats(out))
+            let weights = try SafeTensors(bytes: writer.bytes(), file: "mem")
+            let spec = NetworkSpec(input: [c, h, w], layers: [
+                .convTranspose(ConvTransposeSpec(inChannels: c, outChannels: out, kernel: 4, stride: 2, padding: 1, weight: "w", bias: trial % 2 == 0 ? "b" : nil)),
+            ])
+            let phased = try Network(name: "t", spec: spec, weights: weights, fuseUpsampleConv: true)
+            guard case .upsampleConv? = phased.steps.first else { return XCTFail("not phased") }
+            XCTAssertEqual(phased.outputShape, [out, 2 * h, 2 * w])
+            let x = rng.floats(c * h * w)
+            let bias = trial % 2 == 0 ? try weights.floats("b") : [Float](repeating: 0, count: out)
+            assertClose(phased(x, workspace: Workspace()),
+                        naiveConvTranspose(x, c: c, h: h, w: w, weight: try weights.floats("w"), bias: bias, out: out, k: 4, s: 2, p: 1, op: 0),
+                        tolerance: 1e-4, "phased conv_transpose c=\(c) out=\(out) \(h)×\(w)")
+        }
+    }
 }
