@@ -140,12 +140,12 @@ for canvas in canvases.prefix(3) {
     for i in names.indices {
         for t in model.encoders[i].profile(model.crops(canvas)[i].networkInput, workspace: ws) + model.mappers[i].profile(session.projected(component: i, workspace: ws), workspace: ws) {
             allSeconds += t.seconds; allMACs += t.multiplyAdds
-            if t.kind.hasPrefix("conv") { convSeconds += t.seconds; convMACs += t.multiplyAdds }
+            if t.kind.contains("conv") { convSeconds += t.seconds; convMACs += t.multiplyAdds }
         }
     }
     for t in model.generator.profile(session.fusedFeatures(workspace: ws).data, workspace: ws) {
         allSeconds += t.seconds; allMACs += t.multiplyAdds
-        if t.kind.hasPrefix("conv") { convSeconds += t.seconds; convMACs += t.multiplyAdds }
+        if t.kind.contains("conv") { convSeconds += t.seconds; convMACs += t.multiplyAdds }
         generatorKinds[t.kind, default: 0] += t.seconds
     }
 }
