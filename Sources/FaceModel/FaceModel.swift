@@ -15,6 +15,7 @@ public enum FaceModelError: Error, Equatable, CustomStringConvertible {
 /// component databases. Immutable after loading, so one instance is shared by every thread; the
 /// stage functions below are pure apart from the caller's `Workspace`.
 public final class FaceModel: @unchecked Sendable {
+    /// The validated manifest.
     public let manifest: Manifest
     /// Component databases, in `manifest.components` order.
     public let databases: [ComponentDatabase]
@@ -22,6 +23,7 @@ public final class FaceModel: @unchecked Sendable {
     public let encoders: [Network]
     /// `mapper.<c>` per component.
     public let mappers: [Network]
+    /// `generator`: fused map `[C, R, R]` → image `[3, R, R]`.
     public let generator: Network
 
     /// Loads `manifest.json`, `weights.safetensors` and `database.safetensors` from `directory`.
