@@ -78,6 +78,11 @@ if args.profile {
         best = zip(best, t).map { $0.seconds <= $1.seconds ? $0 : $1 }
     }
     let r = names.count - 1
+    let encoderSteps = model.encoders[r].profile(model.crops(canvases[0])[r].networkInput, workspace: pws)
+    for (i, t) in encoderSteps.enumerated() where t.seconds > 0.0002 {
+        let gf = t.multiplyAdds > 0 ? String(format: "%6.1f GFLOP/s", 2 * Double(t.multiplyAdds) / t.seconds / 1e9) : ""
+        FileHandle.standardError.write(Data(String(format: "encoder.%@ step %2d %-14@ %8.2f ms %@\n", names[r] as NSString, i, t.kind as NSString, t.seconds * 1000, gf as NSString).utf8))
+    }
     let mapperSteps = model.mappers[r].profile(session.projected(component: r, workspace: pws), workspace: pws)
     for (i, t) in mapperSteps.enumerated() where t.seconds > 0.0005 {
         let gf = t.multiplyAdds > 0 ? String(format: "%6.1f GFLOP/s", 2 * Double(t.multiplyAdds) / t.seconds / 1e9) : ""
