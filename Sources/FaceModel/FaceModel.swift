@@ -36,6 +36,7 @@ public final class FaceModel: @unchecked Sendable {
     /// Builds every network and database from already-read files, checking each network's input and
     /// output shape against the manifest geometry.
     public init(manifest: Manifest, weights: SafeTensors, database: SafeTensors) throws {
+        BLASKernel.selectForThisCPU()
         self.manifest = manifest
         let r = manifest.resolution, c = manifest.featureChannels
         func build(_ name: String, input: [Int], output: [Int]) throws -> Network {

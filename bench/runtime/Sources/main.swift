@@ -42,6 +42,7 @@ func time(_ body: () -> Void) -> Double {
 
 let args = Arguments()
 BLASThreads.set(args.threads)
+FileHandle.standardError.write(Data("OpenBLAS kernels: \(BLASKernel.current ?? "unknown")\n".utf8))
 let rssBefore = residentMB("VmRSS")
 let loadStart = monotonicSeconds()
 let model = try FaceModel(directory: args.model)
@@ -180,7 +181,7 @@ let concurrent = concurrentThroughput(workers: 2, perWorker: perWorker)
 let serial = concurrentThroughput(workers: 1, perWorker: perWorker)
 
 var result: [String: Any] = [
-    "model": args.model, "resolution": model.manifest.resolution, "threads": args.threads,
+    "model": args.model, "blas_kernel": BLASKernel.current ?? "unknown", "resolution": model.manifest.resolution, "threads": args.threads,
     "sketches": canvases.count, "iterations": args.iterations,
     "load_seconds": loadSeconds,
     "rss_mb": ["before_load": rssBefore, "model_loaded": rssLoaded, "after_warmup": rssWarm, "peak": residentMB("VmHWM")],
