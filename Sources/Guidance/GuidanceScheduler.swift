@@ -1,0 +1,353 @@
+/// The pure heart of live guidance: per-session state and which job runs next. No threads, no clock of its own.
+///
+/// Rules it enforces:
+/// - **Encode work** (shadows) runs after every stroke end and at most every ``throttle`` seconds while a stroke
+///   is being drawn; at most one encode job per session at a time, built at dequeue time from the newest canvas
+///   (so a burst of edits collapses into one job — latest wins, no backlog).
+/// - **Synthesis**: at most one in flight per session; it waits for pending encode work so it always sees the
+///   newest latents; a request that would reproduce the last frame (same latents, same weights) is dropped.
+///   While one runs, any number of newer requests collapse into one follow-up run.
+/// - **Fairness**: sessions with ready work wait in FIFO queues (one for encode, one for synthesis); a session
+///   appears at most once in each and goes to the back after being served, so sessions take turns.
+/// - **Bounded memory**: per session a fixed amount of state (newest canvas, baseline canvas, one latent and one
+///   shadow per component, the last frame); queues hold at most one entry per session.
+///
+/// Methods return the messages to broadcast to a session's participants as ``Delivery`` values.
+public struct GuidanceScheduler {
+    /// A message for every participant of `session`.
+    public struct Delivery: Sendable, Equatable {
+        public var session: String
+        public var message: GuidanceMessage
+    }
+
+    /// Which jobs a worker may take. A pool of two or more keeps one worker on `.encode` so shadows never wait
+    /// behind a synthesis.
+    public enum Lane: Sendable {
+        case encode
+        case any
+    }
+
+    /// Minimum seconds between two encode jobs of one session while a stroke is in progress.
+    public var throttle: Double
+    /// Component geometry of the model.
+    public let layout: ComponentLayout
+
+    private var sessions: [String: SessionState] = [:]
+    private var encodeQueue = FairQueue()
+    private var synthesisQueue = FairQueue()
+    private var deferred: Set<String> = []
+    private var generations: UInt64 = 0
+
+    public init(layout: ComponentLayout, throttle: Double = 0.1) {
+        self.layout = layout
+        self.throttle = throttle
+    }
+
+    // MARK: session events
+
+    /// Starts guidance for a session: its current canvas gets encoded and a first face (the default face for an
+    /// empty canvas) synthesised, in either mode.
+    public mutating func open(
+        session: String, canvas: CanvasSnapshot, sliders: SliderValues, mode: GuidanceMode, now: Double
+    ) -> [Delivery] {
+        if sessions[session] != nil { return [] }
+        generations += 1
+        var state = SessionState(generation: generations, components: layout.count)
+        state.mode = mode
+        state.sliders = sliders
+        state.pendingCanvas = canvas
+        state.dirtyUnknown = true
+        state.synthesisWanted = true
+        sessions[session] = state
+        scheduleEncode(session, immediate: true, now: now)
+        return refreshSynthesis(session)
+    }
+
+    /// Forgets a session; jobs in flight for it finish but their results are dropped.
+    public mutating func close(session: String) {
+        sessions[session] = nil
+        deferred.remove(session)
+        encodeQueue.remove(session)
+        synthesisQueue.remove(session)
+    }
+
+    /// Whether guidance runs for `session`.
+    public func isOpen(_ session: String) -> Bool { sessions[session] != nil }
+
+    /// The canvas changed. `strokeInProgress` is true for point batches of a stroke still being drawn (throttled
+    /// shadows, no synthesis); false for a stroke end or any other completed operation (undo, clear, …), which
+    /// encodes right away and, in live mode, asks for a new face.
+    public mutating func canvasChanged(
+        session: String, canvas: CanvasSnapshot, dirty: PixelRect?, strokeInProgress: Bool, now: Double
+    ) -> [Delivery] {
+        guard var state = sessions[session] else { return [] }
+        if let pending = state.pendingCanvas, pending.seq > canvas.seq { return [] } // out of order: keep newest
+        state.pendingCanvas = canvas
+        if let dirty { state.dirty = state.dirty.union(dirty) } else { state.dirtyUnknown = true }
+        if !strokeInProgress && state.mode == .live { state.synthesisWanted = true }
+        sessions[session] = state
+        scheduleEncode(session, immediate: !strokeInProgress, now: now)
+        return refreshSynthesis(session)
+    }
+
+    /// New slider values: re-synthesise from cached latents (no encode), in either mode.
+    public mutating func slidersChanged(session: String, sliders: SliderValues) -> [Delivery] {
+        guard var state = sessions[session] else { return [] }
+        guard state.sliders != sliders else { return [] }
+        state.sliders = sliders
+        state.synthesisWanted = true
+        sessions[session] = state
+        return refreshSynthesis(session)
+    }
+
+    /// Switches between live and on-demand synthesis; tells participants.
+    public mutating func modeChanged(session: String, mode: GuidanceMode) -> [Delivery] {
+        guard var state = sessions[session], state.mode != mode else { return [] }
+        state.mode = mode
+        // Entering live mode catches the face up with the sketch.
+        if mode == .live { state.synthesisWanted = true }
+        sessions[session] = state
+        return [Delivery(session: session, message: status(of: state))] + refreshSynthesis(session)
+    }
+
+    /// "Convert": synthesise the current sketch now (the way faces are made in on-demand mode).
+    public mutating func convert(session: String) -> [Delivery] {
+        guard var state = sessions[session] else { return [] }
+        state.synthesisWanted = true
+        sessions[session] = state
+        return refreshSynthesis(session)
+    }
+
+    /// What a joining participant needs: the status, every current shadow, the last face, the busy flag.
+    public func joinMessages(session: String) -> [GuidanceMessage] {
+        guard let state = sessions[session] else { return [] }
+        var messages = [status(of: state)]
+        messages += state.shadows.compactMap { $0.map(GuidanceMessage.shadow) }
+        if let frame = state.lastFrame { messages.append(.frame(frame)) }
+        messages.append(.busy(state.busyReported))
+        return messages
+    }
+
+    /// The session's mode, if open.
+    public func mode(of session: String) -> GuidanceMode? { sessions[session]?.mode }
+
+    // MARK: workers
+
+    /// The next job for a worker on `lane`, or `nil` when there is none. Throttled encode work whose time has
+    /// come (`now`) is released first.
+    public mutating func nextJob(lane: Lane, now: Double) -> GuidanceJob? {
+        releaseDeferred(now: now)
+        while let session = encodeQueue.popFirst() {
+            guard var state = sessions[session], state.encodeQueued, let canvas = state.pendingCanvas else { continue }
+            let job = EncodeJob(
+                session: session, generation: state.generation, baseline: state.baseline, canvas: canvas,
+                dirty: state.dirtyUnknown ? nil : state.dirty)
+            state.encodeQueued = false
+            state.encodeInFlight = true
+            state.pendingCanvas = nil
+            state.dirty = PixelRect(x: 0, y: 0, width: 0, height: 0)
+            state.dirtyUnknown = false
+            state.lastEncodeStart = now
+            sessions[session] = state
+            return .encode(job)
+        }
+        guard lane == .any else { return nil }
+        while let session = synthesisQueue.popFirst() {
+            guard var state = sessions[session], state.synthesisQueued else { continue }
+            state.synthesisQueued = false
+            guard state.canSynthesize, let latents = state.completeLatents else {
+                sessions[session] = state
+                continue
+            }
+            let weights = state.isBlank ? SliderValues.fullyProjected(for: layout)
+                                        : state.sliders.effective(for: layout)
+            state.synthesisWanted = false
+            state.synthesisInFlight = true
+            state.frameCounter &+= 1
+            state.lastSynthesisKey = SynthesisKey(latents: state.latentsVersion, weights: weights)
+            sessions[session] = state
+            return .synthesize(SynthesisJob(
+                session: session, generation: state.generation, latents: latents, weights: weights,
+                seq: state.baseline?.seq ?? 0, number: state.frameCounter, isDefault: state.isBlank))
+        }
+        return nil
+    }
+
+    /// The earliest time throttled encode work becomes ready, if any is waiting.
+    public var nextWake: Double? {
+        deferred.compactMap { sessions[$0]?.deferredUntil }.min()
+    }
+
+    /// Whether any job is ready for `lane` right now (throttled work not counted).
+    public func hasReadyWork(lane: Lane) -> Bool {
+        !encodeQueue.isEmpty || (lane == .any && !synthesisQueue.isEmpty)
+    }
+
+    /// Applies an encode result: cache latents, keep the shadows, broadcast the changed ones.
+    public mutating func finishEncode(_ result: EncodeResult, now: Double) -> [Delivery] {
+        let session = result.job.session
+        guard var state = sessions[session], state.generation == result.job.generation else { return [] }
+        state.encodeInFlight = false
+        state.baseline = result.job.canvas
+        state.isBlank = result.isBlank
+        var deliveries = [Delivery]()
+        for update in result.updates {
+            state.latents[update.component] = update.latent
+            let shadow = ShadowUpdate(
+                component: update.component, box: layout.components[update.component],
+                seq: result.job.canvas.seq, png: update.shadowPNG)
+            state.shadows[update.component] = shadow
+            deliveries.append(Delivery(session: session, message: .shadow(shadow)))
+        }
+        if !result.updates.isEmpty { state.latentsVersion += 1 }
+        sessions[session] = state
+        if state.pendingCanvas != nil { scheduleEncode(session, immediate: state.pendingImmediate, now: now) }
+        return deliveries + refreshSynthesis(session)
+    }
+
+    /// An encode job failed (the engine threw): keep the old cache; newer edits will retry.
+    public mutating func failEncode(_ job: EncodeJob, now: Double) -> [Delivery] {
+        guard var state = sessions[job.session], state.generation == job.generation else { return [] }
+        state.encodeInFlight = false
+        // The failed job's changes are still unencoded: the next job compares the whole canvas with the baseline.
+        // A failing canvas is not retried on its own (no loop); the next edit retries it.
+        state.dirtyUnknown = true
+        sessions[job.session] = state
+        if state.pendingCanvas != nil { scheduleEncode(job.session, immediate: state.pendingImmediate, now: now) }
+        return refreshSynthesis(job.session)
+    }
+
+    /// Applies a synthesis result: remember and broadcast the frame; start the follow-up run if one is wanted.
+    public mutating func finishSynthesis(_ job: SynthesisJob, frame: FaceFrame?) -> [Delivery] {
+        guard var state = sessions[job.session], state.generation == job.generation else { return [] }
+        state.synthesisInFlight = false
+        var deliveries = [Delivery]()
+        if let frame {
+            state.lastFrame = frame
+            deliveries.append(Delivery(session: job.session, message: .frame(frame)))
+        } else {
+            state.lastSynthesisKey = nil // failed: an identical request may retry
+        }
+        sessions[job.session] = state
+        return deliveries + refreshSynthesis(job.session)
+    }
+
+    // MARK: internals
+
+    private mutating func scheduleEncode(_ session: String, immediate: Bool, now: Double) {
+        guard var state = sessions[session] else { return }
+        defer { sessions[session] = state }
+        if state.encodeInFlight {
+            state.pendingImmediate = state.pendingImmediate || immediate
+            return
+        }
+        if state.encodeQueued { return }
+        if immediate || now >= state.lastEncodeStart + throttle {
+            state.deferredUntil = nil
+            state.pendingImmediate = false
+            state.encodeQueued = true
+            deferred.remove(session)
+            encodeQueue.append(session)
+        } else if state.deferredUntil == nil {
+            state.deferredUntil = state.lastEncodeStart + throttle
+            deferred.insert(session)
+        }
+    }
+
+    private mutating func releaseDeferred(now: Double) {
+        for session in deferred {
+            guard let until = sessions[session]?.deferredUntil else { deferred.remove(session); continue }
+            if until <= now { scheduleEncode(session, immediate: true, now: now) }
+        }
+    }
+
+    /// Queues synthesis when it is wanted and allowed; reports busy-flag transitions.
+    private mutating func refreshSynthesis(_ session: String) -> [Delivery] {
+        guard var state = sessions[session] else { return [] }
+        if state.synthesisWanted && !state.synthesisInFlight && !state.encodeBusy {
+            if state.completeLatents != nil, state.lastSynthesisKey != state.nextKey(layout: layout) {
+                if !state.synthesisQueued {
+                    state.synthesisQueued = true
+                    synthesisQueue.append(session)
+                }
+            } else {
+                state.synthesisWanted = false // nothing new to show (or nothing encodable)
+            }
+        }
+        var deliveries = [Delivery]()
+        let busy = state.synthesisWanted || state.synthesisInFlight
+        if busy != state.busyReported {
+            state.busyReported = busy
+            deliveries.append(Delivery(session: session, message: .busy(busy)))
+        }
+        sessions[session] = state
+        return deliveries
+    }
+
+    private func status(of state: SessionState) -> GuidanceMessage {
+        .status(enabled: true, reason: nil, mode: state.mode, layout: layout)
+    }
+}
+
+/// Identifies what a synthesis would show, to skip runs that would repeat the last frame.
+struct SynthesisKey: Equatable {
+    var latents: UInt64
+    var weights: [Double]
+}
+
+/// Guidance state of one session.
+struct SessionState {
+    var generation: UInt64
+    var mode: GuidanceMode = .live
+    var sliders = SliderValues()
+
+    var pendingCanvas: CanvasSnapshot?
+    var dirty = PixelRect(x: 0, y: 0, width: 0, height: 0)
+    var dirtyUnknown = false
+    var pendingImmediate = false
+    var deferredUntil: Double?
+    var encodeQueued = false
+    var encodeInFlight = false
+    var lastEncodeStart = -Double.infinity
+
+    var baseline: CanvasSnapshot?
+    var latents: [Latent?]
+    var latentsVersion: UInt64 = 0
+    var isBlank = true
+    var shadows: [ShadowUpdate?]
+
+    var synthesisWanted = false
+    var synthesisQueued = false
+    var synthesisInFlight = false
+    var lastSynthesisKey: SynthesisKey?
+    var frameCounter: UInt32 = 0
+    var lastFrame: FaceFrame?
+    var busyReported = false
+
+    init(generation: UInt64, components: Int) {
+        self.generation = generation
+        latents = Array(repeating: nil, count: components)
+        shadows = Array(repeating: nil, count: components)
+    }
+
+    /// Encode work is queued or running: a synthesis now would miss the newest edit.
+    var encodeBusy: Bool { encodeQueued || encodeInFlight }
+
+    var canSynthesize: Bool { !synthesisInFlight && !encodeBusy && synthesisWanted }
+
+    /// Every component's latent, once all have been encoded.
+    var completeLatents: [Latent]? {
+        var all = [Latent]()
+        all.reserveCapacity(latents.count)
+        for latent in latents {
+            guard let latent else { return nil }
+            all.append(latent)
+        }
+        return all
+    }
+
+    func nextKey(layout: ComponentLayout) -> SynthesisKey {
+        let weights = isBlank ? SliderValues.fullyProjected(for: layout) : sliders.effective(for: layout)
+        return SynthesisKey(latents: latentsVersion, weights: weights)
+    }
+}
