@@ -25,6 +25,8 @@ public struct EncodeJob: Sendable {
     public var canvas: CanvasSnapshot
     /// An area holding every change since `baseline`, `nil` when unknown.
     public var dirty: PixelRect?
+    /// How many completed operations (stroke ends, undo, …) of the session `canvas` includes.
+    public var completedEdits: Int
 
     /// Runs the job: change detection, then one encode and one shadow per changed component.
     public func run(engine: FaceEngine) throws -> EncodeResult {

@@ -20,10 +20,14 @@ public struct GuidanceScheduler {
         public var message: GuidanceMessage
     }
 
-    /// Which jobs a worker may take. A pool of two or more keeps one worker on `.encode` so shadows never wait
-    /// behind a synthesis.
+    /// Which jobs a worker takes, and in which order of preference.
     public enum Lane: Sendable {
+        /// Encode (shadow) work only. A pool of two or more keeps one worker here so shadows never wait behind
+        /// a synthesis.
         case encode
+        /// Synthesis first, encode work when no synthesis is ready: the other workers of a pool.
+        case synthesisFirst
+        /// Both kinds, alternating preference so neither starves: a pool of one.
         case any
     }
 
@@ -37,6 +41,7 @@ public struct GuidanceScheduler {
     private var synthesisQueue = FairQueue()
     private var deferred: Set<String> = []
     private var generations: UInt64 = 0
+    private var preferSynthesis = false
 
     public init(layout: ComponentLayout, throttle: Double = 0.1) {
         self.layout = layout
@@ -84,7 +89,10 @@ public struct GuidanceScheduler {
         if let pending = state.pendingCanvas, pending.seq > canvas.seq { return [] } // out of order: keep newest
         state.pendingCanvas = canvas
         if let dirty { state.dirty = state.dirty.union(dirty) } else { state.dirtyUnknown = true }
-        if !strokeInProgress && state.mode == .live { state.synthesisWanted = true }
+        if !strokeInProgress {
+            state.completedEdits += 1
+            if state.mode == .live { state.synthesisWanted = true }
+        }
         sessions[session] = state
         scheduleEncode(session, immediate: !strokeInProgress, now: now)
         return refreshSynthesis(session)
@@ -137,11 +145,23 @@ public struct GuidanceScheduler {
     /// come (`now`) is released first.
     public mutating func nextJob(lane: Lane, now: Double) -> GuidanceJob? {
         releaseDeferred(now: now)
+        switch lane {
+        case .encode:
+            return nextEncode(now: now)
+        case .synthesisFirst:
+            return nextSynthesis() ?? nextEncode(now: now)
+        case .any:
+            preferSynthesis.toggle()
+            return preferSynthesis ? (nextSynthesis() ?? nextEncode(now: now)) : (nextEncode(now: now) ?? nextSynthesis())
+        }
+    }
+
+    private mutating func nextEncode(now: Double) -> GuidanceJob? {
         while let session = encodeQueue.popFirst() {
             guard var state = sessions[session], state.encodeQueued, let canvas = state.pendingCanvas else { continue }
             let job = EncodeJob(
                 session: session, generation: state.generation, baseline: state.baseline, canvas: canvas,
-                dirty: state.dirtyUnknown ? nil : state.dirty)
+                dirty: state.dirtyUnknown ? nil : state.dirty, completedEdits: state.completedEdits)
             state.encodeQueued = false
             state.encodeInFlight = true
             state.pendingCanvas = nil
@@ -151,23 +171,28 @@ public struct GuidanceScheduler {
             sessions[session] = state
             return .encode(job)
         }
-        guard lane == .any else { return nil }
+        return nil
+    }
+
+    private mutating func nextSynthesis() -> GuidanceJob? {
         while let session = synthesisQueue.popFirst() {
             guard var state = sessions[session], state.synthesisQueued else { continue }
             state.synthesisQueued = false
-            guard state.canSynthesize, let latents = state.completeLatents else {
+            guard state.synthesisReady, let latents = state.completeLatents else {
                 sessions[session] = state
                 continue
             }
-            let weights = state.isBlank ? SliderValues.fullyProjected(for: layout)
-                                        : state.sliders.effective(for: layout)
-            state.synthesisWanted = false
+            let key = state.nextKey(layout: layout)
+            // Running ahead of pending encode work (see refreshSynthesis): that work still wants its own face.
+            state.synthesisWanted = state.encodeBusy
+            state.mayRunAhead = false
+            state.framedEdits = state.encodedEdits
             state.synthesisInFlight = true
             state.frameCounter &+= 1
-            state.lastSynthesisKey = SynthesisKey(latents: state.latentsVersion, weights: weights)
+            state.lastSynthesisKey = key
             sessions[session] = state
             return .synthesize(SynthesisJob(
-                session: session, generation: state.generation, latents: latents, weights: weights,
+                session: session, generation: state.generation, latents: latents, weights: key.weights,
                 seq: state.baseline?.seq ?? 0, number: state.frameCounter, isDefault: state.isBlank))
         }
         return nil
@@ -180,7 +205,7 @@ public struct GuidanceScheduler {
 
     /// Whether any job is ready for `lane` right now (throttled work not counted).
     public func hasReadyWork(lane: Lane) -> Bool {
-        !encodeQueue.isEmpty || (lane == .any && !synthesisQueue.isEmpty)
+        !encodeQueue.isEmpty || (lane != .encode && !synthesisQueue.isEmpty)
     }
 
     /// Applies an encode result: cache latents, keep the shadows, broadcast the changed ones.
@@ -200,6 +225,9 @@ public struct GuidanceScheduler {
             deliveries.append(Delivery(session: session, message: .shadow(shadow)))
         }
         if !result.updates.isEmpty { state.latentsVersion += 1 }
+        state.encodedEdits = result.job.completedEdits
+        // More edits arrived while this one encoded: the face may run ahead of them (see refreshSynthesis).
+        state.mayRunAhead = state.pendingCanvas != nil
         sessions[session] = state
         if state.pendingCanvas != nil { scheduleEncode(session, immediate: state.pendingImmediate, now: now) }
         return deliveries + refreshSynthesis(session)
@@ -262,16 +290,24 @@ public struct GuidanceScheduler {
     }
 
     /// Queues synthesis when it is wanted and allowed; reports busy-flag transitions.
+    ///
+    /// A wanted synthesis waits for queued or running encode work, so it shows the newest edit — unless an
+    /// encode finished while newer edits were already waiting and its latents hold a completed edit the last
+    /// frame does not show: then it runs now and a follow-up catches up. (Half-drawn strokes never count, so a
+    /// stroke end waits for its own encode.) Without that exception a session drawing
+    /// faster than it encodes would never see a face.
     private mutating func refreshSynthesis(_ session: String) -> [Delivery] {
         guard var state = sessions[session] else { return [] }
-        if state.synthesisWanted && !state.synthesisInFlight && !state.encodeBusy {
-            if state.completeLatents != nil, state.lastSynthesisKey != state.nextKey(layout: layout) {
-                if !state.synthesisQueued {
+        if state.synthesisWanted && !state.synthesisInFlight {
+            if state.synthesisReady {
+                if state.lastSynthesisKey == state.nextKey(layout: layout) {
+                    if !state.encodeBusy { state.synthesisWanted = false } // nothing new to show
+                } else if !state.synthesisQueued {
                     state.synthesisQueued = true
                     synthesisQueue.append(session)
                 }
-            } else {
-                state.synthesisWanted = false // nothing new to show (or nothing encodable)
+            } else if !state.encodeBusy {
+                state.synthesisWanted = false // nothing encodable (the engine failed on this canvas)
             }
         }
         var deliveries = [Delivery]()
@@ -309,6 +345,11 @@ struct SessionState {
     var encodeQueued = false
     var encodeInFlight = false
     var lastEncodeStart = -Double.infinity
+    var mayRunAhead = false
+    /// Completed operations seen, included in the cached latents, and shown by the newest frame started.
+    var completedEdits = 0
+    var encodedEdits = 0
+    var framedEdits = -1
 
     var baseline: CanvasSnapshot?
     var latents: [Latent?]
@@ -333,7 +374,12 @@ struct SessionState {
     /// Encode work is queued or running: a synthesis now would miss the newest edit.
     var encodeBusy: Bool { encodeQueued || encodeInFlight }
 
-    var canSynthesize: Bool { !synthesisInFlight && !encodeBusy && synthesisWanted }
+    /// A synthesis may start now: wanted, none running, every latent there, and either no encode work pending
+    /// or (encode work keeps arriving) latents the last frame does not show yet.
+    var synthesisReady: Bool {
+        guard synthesisWanted, !synthesisInFlight, completeLatents != nil else { return false }
+        return !encodeBusy || (mayRunAhead && encodedEdits > framedEdits)
+    }
 
     /// Every component's latent, once all have been encoded.
     var completeLatents: [Latent]? {

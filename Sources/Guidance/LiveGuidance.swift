@@ -73,7 +73,7 @@ public final class LiveGuidance: @unchecked Sendable {
         guard let engine else { return }
         scheduler = GuidanceScheduler(layout: engine.layout, throttle: settings.throttle)
         for index in 0..<settings.workers {
-            let lane: GuidanceScheduler.Lane = (settings.workers >= 2 && index == 0) ? .encode : .any
+            let lane: GuidanceScheduler.Lane = settings.workers == 1 ? .any : (index == 0 ? .encode : .synthesisFirst)
             let thread = Thread { self.work(lane: lane, engine: engine) }
             thread.name = "guidance-\(index)"
             thread.stackSize = 4 << 20

@@ -203,6 +203,42 @@ final class GuidanceSchedulerTests: XCTestCase {
         XCTAssertEqual(order, ["a", "b", "a", "b", "a", "b"])
     }
 
+    func testFacesKeepComingWhenEditsArriveFasterThanTheyEncode() throws {
+        try openBlank()
+        var frames = [FaceFrame]()
+        var squares = [(Int, Int, Int)]()
+        // Every encode finishes with the next stroke already waiting: the encode lane never goes idle.
+        _ = stroke(seq: 1, squares: [(20, 20, 3)])
+        for seq in 2...12 {
+            guard case .encode(let encode)? = scheduler.nextJob(lane: .encode, now: now) else { return XCTFail("no encode") }
+            squares.append((20 + 4 * seq, 20, 3))
+            _ = stroke(seq: UInt64(seq), squares: squares)
+            frames += scheduler.finishEncode(try encode.run(engine: engine), now: now).compactMap(\.frame)
+            if case .synthesize(let job)? = scheduler.nextJob(lane: .synthesisFirst, now: now) {
+                frames += scheduler.finishSynthesis(job, frame: try job.run(engine: engine)).compactMap(\.frame)
+            }
+        }
+        XCTAssertGreaterThanOrEqual(frames.count, 10, "one face per finished encode: \(frames.map(\.seq))")
+        XCTAssertEqual(frames.map(\.seq), frames.map(\.seq).sorted())
+        frames += try drain().compactMap(\.frame)
+        XCTAssertEqual(frames.last?.seq, 12)
+    }
+
+    func testStrokeEndWaitsForItsEncodeInsteadOfShowingTheHalfDrawnStroke() throws {
+        try openBlank()
+        now = 1
+        _ = stroke(seq: 1, squares: [(150, 200, 4)], inProgress: true)
+        guard case .encode(let interim)? = scheduler.nextJob(lane: .encode, now: now) else { return XCTFail("no encode") }
+        _ = scheduler.finishEncode(try interim.run(engine: engine), now: now)
+        _ = stroke(seq: 1, squares: [(150, 200, 9)])
+        // A synthesis-first worker finds no face ready (that would show the half-drawn stroke): it encodes.
+        guard case .encode(let final)? = scheduler.nextJob(lane: .synthesisFirst, now: now) else { return XCTFail("face ran early") }
+        var frames = scheduler.finishEncode(try final.run(engine: engine), now: now).compactMap(\.frame)
+        frames += try drain().compactMap(\.frame)
+        XCTAssertEqual(frames.count, 1)
+        XCTAssertEqual(engine.syntheses.count, 2)
+    }
+
     func testEncodeLaneNeverTakesSynthesis() throws {
         _ = scheduler.open(session: "a", canvas: .blank(), sliders: SliderValues(), mode: .live, now: now)
         try drain(lane: .encode)
