@@ -1,0 +1,36 @@
+import Sessions
+
+/// `sessions`: limits and persistence of collaborative sessions (docs/PROTOCOL.md).
+public struct SessionsSection: ConfigSection {
+    public static let key = "sessions"
+    /// The session limits handed to `SessionHub`.
+    public var limits: SessionsConfig
+    /// Batch many operations per SQLite transaction (off only to measure the difference).
+    public var groupCommit: Bool
+    /// SQLite `synchronous` pragma: `FULL` (survives power loss) or `NORMAL` (survives process crashes).
+    public var synchronous: String
+    /// Seconds between idle-expiry sweeps.
+    public var expirySweepSeconds: Int
+
+    public init(from object: ConfigObject) throws {
+        var limits = SessionsConfig()
+        limits.maxParticipants = try object.integer("max_participants", default: 16, in: 1...1000)
+        limits.maxSessions = try object.integer("max_sessions", default: 1000, in: 1...1_000_000)
+        limits.maxPointsPerStroke = try object.integer("max_points_per_stroke", default: 20_000, in: 1...10_000_000)
+        limits.maxPointsPerMessage = try object.integer("max_points_per_message", default: 512, in: 1...100_000)
+        limits.maxOpenStrokes = try object.integer("max_open_strokes", default: 4, in: 1...64)
+        limits.maxOperationsPerSession = try object.integer("max_operations_per_session", default: 500_000, in: 1...100_000_000)
+        limits.messagesPerSecond = Double(try object.integer("messages_per_second", default: 200, in: 1...1_000_000))
+        limits.messageBurst = Double(try object.integer("message_burst", default: 400, in: 1...1_000_000))
+        limits.rateStrikes = try object.integer("rate_strikes", default: 50, in: 1...1_000_000)
+        limits.cursorInterval = Double(try object.integer("cursor_interval_ms", default: 30, in: 0...10_000)) / 1000
+        limits.idleExpiry = Double(try object.integer("idle_expiry_seconds", default: 7 * 24 * 3600, in: 1...Int(Int32.max)))
+        self.limits = limits
+        groupCommit = try object.bool("group_commit", default: true)
+        synchronous = try object.string("synchronous", default: "FULL").uppercased()
+        guard synchronous == "FULL" || synchronous == "NORMAL" else {
+            throw object.error("synchronous", "must be \"FULL\" or \"NORMAL\"")
+        }
+        expirySweepSeconds = try object.integer("expiry_sweep_seconds", default: 60, in: 1...86_400)
+    }
+}

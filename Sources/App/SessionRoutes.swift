@@ -1,0 +1,94 @@
+import Foundation
+import HTTP
+import Logging
+import Server
+import Sessions
+
+/// The sessions part of the app: the hub over its SQLite store, the HTTP and WebSocket routes, and the
+/// idle-expiry sweep.
+///
+/// Routes: `GET|POST /new` → 303 to `/s/<id>` (503 when full); `GET /s/<id>` → the client page (404 page for an
+/// unknown id); `GET /s/<id>/sketch.pgm` → the server raster; WebSocket `/ws/<id>` (404 when unknown).
+/// `/` is web/index.html, served by the static files. No route touches the disk: the page is read at start-up
+/// and writes go through the store's writer thread.
+public final class SessionService {
+    /// The sessions; Guidance sets `hub.observer`.
+    public let hub: SessionHub
+    /// The durable store.
+    public let store: SQLiteOperationStore
+    private let sketchPage: [UInt8]?
+    private let logger: Logger
+    private var sweep: DispatchSourceTimer?
+
+    /// Opens the database under `dataDirectory`, restores every stored session and loads the client page.
+    public init(section: SessionsSection, dataDirectory: String, webRoot: String, logger: Logger) throws {
+        self.logger = logger
+        store = try SQLiteOperationStore(directory: dataDirectory, groupCommit: section.groupCommit, synchronous: section.synchronous)
+        hub = SessionHub(config: section.limits, store: store)
+        let started = Date()
+        for problem in try hub.restore() { logger.error("session restore: \(problem)") }
+        logger.info("sessions restored", metadata: ["sessions": "\(hub.sessionCount)",
+            "ms": "\(Int(Date().timeIntervalSince(started) * 1000))", "database": "\(store.path)"])
+        sketchPage = FileManager.default.contents(atPath: (webRoot as NSString).appendingPathComponent("sketch.html")).map { Array($0) }
+        if sketchPage == nil { logger.error("web root has no sketch.html: /s/<id> will answer 500", metadata: ["web_root": "\(webRoot)"]) }
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "sessions-expiry"))
+        let interval = Double(section.expirySweepSeconds)
+        timer.schedule(deadline: .now() + interval, repeating: interval)
+        timer.setEventHandler { [hub, logger] in
+            for id in hub.expireIdle() { logger.info("session expired", metadata: ["session": "\(id)"]) }
+        }
+        timer.resume()
+        sweep = timer
+    }
+
+    /// Registers the session routes.
+    public func install(on router: Router) {
+        router.add(.exact("/new"), methods: ["GET", "POST"]) { [hub] _, _ in
+            do {
+                let id = try hub.createSession()
+                return HTTPResponse(status: HTTPStatus(code: 303, reasonPhrase: "See Other"),
+                                    headers: ["Location": "/s/\(id.text)", "Cache-Control": "no-store"])
+            } catch {
+                return SessionService.page(HTTPStatus(code: 503, reasonPhrase: "Service Unavailable"),
+                    title: "Too many sketches", text: "This server holds as many sketches as it may. Try again later.")
+            }
+        }
+        router.add(.prefix("/s/")) { [hub, sketchPage] request, context in
+            let parts = context.remainder.split(separator: "/", omittingEmptySubsequences: false)
+            guard let first = parts.first, let id = SessionID(String(first)), hub.contains(id), parts.count <= 2 else {
+                return SessionService.notFound
+            }
+            if parts.count == 2 {
+                guard parts[1] == "sketch.pgm", let canvas = hub.canvas(of: id) else { return SessionService.notFound }
+                return HTTPResponse(status: .ok, headers: ["Content-Type": "image/x-portable-graymap", "Cache-Control": "no-store"],
+                                    body: canvas.pgm())
+            }
+            guard let sketchPage else { return .text(HTTPStatus(code: 500), "500 client page missing\n") }
+            return HTTPResponse(status: .ok, headers: ["Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"],
+                                body: sketchPage)
+        }
+        router.addWebSocket(prefix: "/ws/") { [hub] request in
+            guard let id = SessionID(String(request.remainder)), hub.contains(id) else { return nil }
+            return SessionSocket(hub: hub, session: id)
+        }
+    }
+
+    /// Closes every session connection (1001) and commits what is queued.
+    public func shutdown() {
+        sweep?.cancel()
+        hub.closeAll()
+        store.close()
+    }
+
+    static let notFound = page(.notFound, title: "Sketch not found",
+                               text: "This sketch does not exist or has expired. <a href=\"/\">Start a new one</a>.")
+
+    static func page(_ status: HTTPStatus, title: String, text: String) -> HTTPResponse {
+        let html = """
+            <!doctype html><html lang="en"><head><meta charset="utf-8"><title>\(title) — SketchFace</title>
+            <link rel="stylesheet" href="/css/app.css"></head><body class="landing"><main class="hero">
+            <h1>\(title)</h1><p>\(text)</p></main></body></html>
+            """
+        return HTTPResponse(status: status, headers: ["Content-Type": "text/html; charset=utf-8"], body: Array(html.utf8))
+    }
+}

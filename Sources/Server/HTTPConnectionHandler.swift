@@ -1,0 +1,262 @@
+import Glibc
+import HTTP
+import Logging
+import Transport
+import WebSocket
+
+/// Serves HTTP/1.1 on one connection: parses requests incrementally, answers them in order (keep-alive,
+/// pipelining, HEAD), enforces the header-read and idle timeouts, and hands the connection over to a
+/// `WebSocketEndpoint` after a successful upgrade.
+///
+/// Modes: `reading` → (`awaitingResponse` while a deferred route works → `reading`) → `closing`, or
+/// `upgraded` once the WebSocket endpoint owns the connection.
+final class HTTPConnectionHandler: ConnectionHandler {
+    private enum Mode {
+        case reading
+        case awaitingResponse
+        case upgraded
+        case closing
+    }
+
+    private let connection: Connection
+    private let server: ServerCore
+    private var parser: HTTPRequestParser
+    private var mode = Mode.reading
+    private var pendingInput: [UInt8] = []
+    private var headerTimer: LoopTimer?
+    private var idleTimer: LoopTimer?
+    private var requests = 0
+
+    init(connection: Connection, server: ServerCore) {
+        self.connection = connection
+        self.server = server
+        parser = HTTPRequestParser(limits: .init(maxHeadLength: server.configuration.maxHeaderBytes,
+                                                 maxBodyLength: server.configuration.maxBodyBytes))
+    }
+
+    private var logger: Logger { server.logger }
+    private var configuration: ServerConfiguration { server.configuration }
+
+    // MARK: ConnectionHandler
+
+    func connectionDidOpen(_ connection: Connection) {
+        guard connection.isAdmitted else {
+            logger.notice("connection refused: max connections", metadata: metadata(["limit": "\(configuration.maxConnections)"]))
+            var response = HTTPResponse.text(.serviceUnavailable, "503 Service Unavailable: too many connections\n")
+            response.headers.add(name: "Retry-After", value: "1")
+            send(response, keepAlive: false, omitBody: false)
+            finish(.refused("max connections"))
+            return
+        }
+        var fields: Logger.Metadata = ["tls": "\(connection.isSecure)"]
+        if let alpn = connection.negotiatedProtocol { fields["alpn"] = "\(alpn)" }
+        logger.info("connection open", metadata: metadata(fields))
+        armHeaderTimer()
+    }
+
+    func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
+        switch mode {
+        case .reading: process(bytes)
+        case .awaitingResponse: pendingInput.append(contentsOf: bytes)
+        case .upgraded, .closing: break
+        }
+    }
+
+    func connectionDidDrain(_ connection: Connection) {
+        if mode == .reading { connection.resumeReading() }
+    }
+
+    func connection(_ connection: Connection, didCloseWith reason: CloseReason) {
+        headerTimer?.cancel()
+        idleTimer?.cancel()
+        switch reason {
+        case .tlsHandshakeFailed, .tlsHandshakeTimeout:
+            logger.notice("TLS handshake failed", metadata: metadata(["reason": "\(reason)"]))
+        default:
+            if connection.isAdmitted {
+                logger.info("connection closed", metadata: metadata(["reason": "\(reason)", "requests": "\(requests)"]))
+            }
+        }
+    }
+
+    // MARK: requests
+
+    private func process(_ bytes: UnsafeRawBufferPointer) {
+        var offset = 0
+        while mode == .reading {
+            let request: HTTPRequest?
+            do {
+                request = try parser.parseNext(bytes, consumed: &offset)
+            } catch {
+                refuse(error)
+                return
+            }
+            guard let request else {
+                if !parser.isIdle {
+                    idleTimer?.cancel()
+                    idleTimer = nil
+                    if headerTimer == nil { armHeaderTimer() }
+                }
+                return
+            }
+            headerTimer?.cancel()
+            headerTimer = nil
+            idleTimer?.cancel()
+            idleTimer = nil
+            requests += 1
+            handle(request, leftover: UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+            if mode == .upgraded { return }
+        }
+        if mode == .awaitingResponse && offset < bytes.count {
+            pendingInput.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+        }
+        if mode == .reading && !connection.isWritable { connection.pauseReading() }
+    }
+
+    private func handle(_ request: HTTPRequest, leftover: UnsafeRawBufferPointer) {
+        if request.headers.hasToken("websocket", in: "Upgrade") {
+            upgrade(request, leftover: leftover)
+            return
+        }
+        let path = request.path
+        switch server.router.lookup(method: request.method, path: path) {
+        case .found(.immediate(let handler), let remainder):
+            respond(handler(request, context(remainder)), to: request)
+        case .found(.deferred(let handler), let remainder):
+            mode = .awaitingResponse
+            connection.pauseReading()
+            let loop = connection.loop
+            let answered = Locked(false)
+            handler(request, context(remainder)) { [self] response in
+                guard !answered.withLock({ done in defer { done = true }; return done }) else { return }
+                loop.execute { [self] in finishDeferred(response, to: request) }
+            }
+        case .wrongMethod(let allowed):
+            var response = HTTPResponse.text(.methodNotAllowed, "405 Method Not Allowed\n")
+            response.headers.add(name: "Allow", value: allowed.sorted().joined(separator: ", "))
+            respond(response, to: request)
+        case .none:
+            if let files = server.staticFiles {
+                respond(files.response(for: request), to: request)
+            } else {
+                respond(.error(.notFound), to: request)
+            }
+        }
+    }
+
+    private func context(_ remainder: Substring) -> RequestContext {
+        RequestContext(peer: connection.peer, isSecure: connection.isSecure, loop: connection.loop,
+                       workers: server.workers, remainder: remainder)
+    }
+
+    private func finishDeferred(_ response: HTTPResponse, to request: HTTPRequest) {
+        guard mode == .awaitingResponse, connection.isOpen else { return }
+        mode = .reading
+        respond(response, to: request)
+        guard mode == .reading else { return }
+        connection.resumeReading()
+        if !pendingInput.isEmpty {
+            let input = pendingInput
+            pendingInput = []
+            input.withUnsafeBytes { process($0) }
+        }
+    }
+
+    private func respond(_ response: HTTPResponse, to request: HTTPRequest) {
+        let keepAlive = request.keepAlive
+        send(response, keepAlive: keepAlive, omitBody: request.method == "HEAD")
+        logger.debug("request", metadata: metadata([
+            "method": "\(request.method)", "path": "\(request.path)", "status": "\(response.status.code)",
+        ]))
+        if !keepAlive {
+            finish(.done("Connection: close"))
+        } else if parser.isIdle && idleTimer == nil && mode == .reading {
+            idleTimer = connection.scheduleTimer(afterMilliseconds: configuration.idleTimeoutMilliseconds) { [weak self] in
+                guard let self, parser.isIdle, mode == .reading else { return }
+                finish(.timeout("idle keep-alive"))
+            }
+        }
+    }
+
+    private func send(_ response: HTTPResponse, keepAlive: Bool, omitBody: Bool) {
+        connection.write(response.serialized(date: HTTPDate(secondsSince1970: time(nil)), keepAlive: keepAlive,
+                                             omitBody: omitBody))
+    }
+
+    /// Answers a parser refusal with its status, then closes: the stream position is unknown afterwards.
+    private func refuse(_ error: HTTPError) {
+        logger.notice("request refused", metadata: metadata(["status": "\(error.status.code)", "error": "\(error)"]))
+        send(.error(error), keepAlive: false, omitBody: false)
+        finish(.refused("\(error.status.code) \(error.status.reasonPhrase)"))
+    }
+
+    private func finish(_ reason: CloseReason) {
+        mode = .closing
+        headerTimer?.cancel()
+        idleTimer?.cancel()
+        connection.close(reason)
+    }
+
+    private func armHeaderTimer() {
+        headerTimer = connection.scheduleTimer(afterMilliseconds: configuration.headerReadTimeoutMilliseconds) { [weak self] in
+            guard let self, mode == .reading else { return }
+            if !parser.isIdle {
+                logger.notice("request header timeout", metadata: metadata([:]))
+                send(.text(HTTPStatus(code: 408), "408 Request Timeout\n"), keepAlive: false, omitBody: false)
+            }
+            finish(.timeout("header read"))
+        }
+    }
+
+    // MARK: WebSocket upgrade
+
+    private func upgrade(_ request: HTTPRequest, leftover: UnsafeRawBufferPointer) {
+        guard let route = server.router.webSocketRoute(for: request.path) else {
+            respond(.error(.notFound), to: request)
+            return
+        }
+        let allowed = isSameOrigin(request) ? [] : configuration.allowedOrigins
+        let fields = request.headers.fields
+        switch WebSocketHandshake.validate(method: request.method, version: request.version.description,
+                                           headers: fields, allowedOrigins: allowed) {
+        case .reject(let status, let headers, let reason):
+            logger.notice("websocket upgrade refused", metadata: metadata(["status": "\(status)", "reason": "\(reason)"]))
+            var response = HTTPResponse.text(HTTPStatus(code: status), "\(status) \(HTTPStatus(code: status).reasonPhrase): \(reason)\n")
+            for header in headers { response.headers.add(name: header.name, value: header.value) }
+            send(response, keepAlive: false, omitBody: false)
+            finish(.refused("websocket upgrade \(status)"))
+        case .accept(let headers):
+            let upgradeRequest = WebSocketRequest(request: request, remainder: request.path.dropFirst(route.prefix.count),
+                                                  peer: connection.peer, isSecure: connection.isSecure, workers: server.workers)
+            guard let application = route.factory(upgradeRequest) else {
+                respond(.error(.notFound), to: request)
+                return
+            }
+            var response = HTTPResponse(status: .switchingProtocols)
+            for header in headers { response.headers.add(name: header.name, value: header.value) }
+            send(response, keepAlive: true, omitBody: false)
+            mode = .upgraded
+            headerTimer?.cancel()
+            idleTimer?.cancel()
+            logger.info("websocket open", metadata: metadata(["path": "\(request.path)"]))
+            let endpoint = WebSocketEndpoint(connection: connection, application: application,
+                                             configuration: configuration, logger: logger)
+            connection.handler = endpoint
+            endpoint.start(leftover: leftover)
+        }
+    }
+
+    /// A page served by this server (Origin equal to this request's own scheme and Host) may always
+    /// open a WebSocket; the allow-list is for other origins.
+    private func isSameOrigin(_ request: HTTPRequest) -> Bool {
+        guard let origin = request.headers["Origin"], let host = request.headers["Host"] else { return false }
+        let own = (connection.isSecure ? "https://" : "http://") + host
+        return origin.lowercased() == own.lowercased()
+    }
+
+    private func metadata(_ extra: Logger.Metadata) -> Logger.Metadata {
+        var fields: Logger.Metadata = ["connection": "\(connection.id)", "peer": "\(connection.peer)"]
+        fields.merge(extra) { $1 }
+        return fields
+    }
+}

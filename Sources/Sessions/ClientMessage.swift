@@ -1,0 +1,142 @@
+import Foundation
+import Raster
+
+/// A validated message from a client (docs/PROTOCOL.md, "Client → server"). Parsing never lets an out-of-range
+/// value through: coordinates are inside the canvas, numbers finite, widths sane, strings bounded.
+public enum ClientMessage: Equatable {
+    /// First message on every connection.
+    case hello(Hello)
+    /// Opens a stroke; `id` is the client's own number for it, unique among its open strokes.
+    case strokeBegin(id: Int, tool: Tool, width: Int, ref: Int?)
+    /// Appends points to an open stroke.
+    case strokePoints(id: Int, points: [StrokePoint], ref: Int?)
+    /// Closes a stroke.
+    case strokeEnd(id: Int, ref: Int?)
+    case undo(ref: Int?)
+    case redo(ref: Int?)
+    case clear(ref: Int?)
+    /// Changes some sliders (names from `SliderValues.names`, values 0...1).
+    case sliders([String: Double], ref: Int?)
+    /// Switches guidance mode (reserved for Guidance, persisted here).
+    case mode(GuidanceMode, ref: Int?)
+    /// Asks Guidance for a face now (on-demand mode); not persisted.
+    case convert
+    /// Where this participant's pointer is, in canvas pixels (throttled, never persisted).
+    case cursor(x: Double, y: Double)
+    /// Liveness probe; answered with `pong`.
+    case ping
+
+    /// The `hello` payload.
+    public struct Hello: Equatable {
+        public var version: Int
+        /// Stable per browser tab (kept across reconnects); undo history belongs to it.
+        public var client: String
+        public var name: String
+        public var color: String?
+        /// Last sequence number this client applied, to resume; nil for a fresh join.
+        public var lastSeq: Int?
+    }
+
+    /// Limits that parsing enforces.
+    public struct Limits: Equatable {
+        /// Points one `stroke.points` may carry.
+        public var pointsPerMessage: Int
+        public init(pointsPerMessage: Int = 512) { self.pointsPerMessage = pointsPerMessage }
+    }
+
+    /// Parses and validates one text message.
+    public static func parse(_ text: String, limits: Limits = Limits()) throws -> ClientMessage {
+        let fields = try JSONFields.parse(text)
+        let type = try fields.string("type", maxLength: 32)
+        let ref = try fields.optionalInteger("ref", in: 0...Int(Int32.max))
+        switch type {
+        case "hello":
+            let version = try fields.integer("version", in: 0...1_000_000)
+            if version != SessionProtocol.version { throw ProtocolError.unsupportedVersion(version) }
+            let client = try fields.string("client", maxLength: 64)
+            guard client.utf8.count >= 8, client.utf8.allSatisfy(SessionID.isURLSafe) else {
+                throw ProtocolError.invalidField("client", "must be 8–64 characters of A–Z a–z 0–9 - _")
+            }
+            var name = fields.has("name") ? try fields.string("name", maxLength: 40) : "Guest"
+            name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+            if name.isEmpty || name.unicodeScalars.contains(where: { $0.value < 0x20 }) {
+                throw ProtocolError.invalidField("name", "must be 1–40 printable characters")
+            }
+            var color: String?
+            if fields.has("color") {
+                let c = try fields.string("color", maxLength: 7)
+                guard isHexColor(c) else { throw ProtocolError.invalidField("color", "must look like #1a2b3c") }
+                color = c.lowercased()
+            }
+            let lastSeq = try fields.optionalInteger("lastSeq", in: 0...Int(Int32.max))
+            return .hello(Hello(version: version, client: client, name: name, color: color, lastSeq: lastSeq))
+        case "stroke.begin":
+            let id = try fields.integer("id", in: 0...Int(Int32.max))
+            guard let tool = Tool(rawValue: try fields.string("tool", maxLength: 16)) else {
+                throw ProtocolError.invalidField("tool", "must be \"pen\" or \"eraser\"")
+            }
+            let width = try fields.number("width", in: StrokeWidth.minPixels...StrokeWidth.maxPixels)
+            return .strokeBegin(id: id, tool: tool, width: StrokeWidth.quantize(pixels: width), ref: ref)
+        case "stroke.points":
+            let id = try fields.integer("id", in: 0...Int(Int32.max))
+            return .strokePoints(id: id, points: try points(fields, limit: limits.pointsPerMessage), ref: ref)
+        case "stroke.end":
+            return .strokeEnd(id: try fields.integer("id", in: 0...Int(Int32.max)), ref: ref)
+        case "undo": return .undo(ref: ref)
+        case "redo": return .redo(ref: ref)
+        case "clear": return .clear(ref: ref)
+        case "sliders":
+            let values = try sliders(fields.child("values"))
+            if values.isEmpty { throw ProtocolError.invalidField("values", "must name at least one slider") }
+            return .sliders(values, ref: ref)
+        case "mode":
+            guard let mode = GuidanceMode(rawValue: try fields.string("mode", maxLength: 16)) else {
+                throw ProtocolError.invalidField("mode", "must be \"live\" or \"on_demand\"")
+            }
+            return .mode(mode, ref: ref)
+        case "convert": return .convert
+        case "cursor":
+            let max = Double(Canvas.size)
+            return .cursor(x: try fields.number("x", in: 0...max), y: try fields.number("y", in: 0...max))
+        case "ping": return .ping
+        default:
+            throw ProtocolError.unknownType(type)
+        }
+    }
+
+    /// Parses `points` (`[{x, y, p}]`, `p` optional, default 1) into quantised stroke points.
+    static func points(_ fields: JSONFields, limit: Int) throws -> [StrokePoint] {
+        let raw = try fields.array("points")
+        if raw.isEmpty { throw ProtocolError.invalidField("points", "must hold at least one point") }
+        if raw.count > limit { throw ProtocolError.tooManyPointsInMessage(limit) }
+        let max = Double(Canvas.size)
+        var out = [StrokePoint]()
+        out.reserveCapacity(raw.count)
+        for (i, item) in raw.enumerated() {
+            guard let object = item as? [String: Any] else {
+                throw ProtocolError.invalidField("points[\(i)]", "must be an object {x, y, p}")
+            }
+            let point = JSONFields(object, path: "points[\(i)]")
+            let x = try point.number("x", in: 0...max)
+            let y = try point.number("y", in: 0...max)
+            let p = point.has("p") ? try point.number("p", in: 0...1) : 1
+            out.append(StrokePoint(pixelX: x, pixelY: y, pressure: p))
+        }
+        return out
+    }
+
+    /// Parses a slider object; unknown names are refused by name.
+    static func sliders(_ fields: JSONFields) throws -> [String: Double] {
+        var values = [String: Double]()
+        for key in fields.object.keys.sorted() {
+            guard SliderValues.names.contains(key) else { throw ProtocolError.invalidField(fields.name(key), "unknown slider") }
+            values[key] = try fields.number(key, in: 0...1)
+        }
+        return values
+    }
+
+    static func isHexColor(_ s: String) -> Bool {
+        let u = Array(s.utf8)
+        return u.count == 7 && u[0] == 35 && u[1...].allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }
+    }
+}

@@ -1,0 +1,33 @@
+import Raster
+
+/// One session in memory: its document, its connections, and the lock that orders everything in it.
+///
+/// Every mutation and every send happens under `lock`, so each connection receives operations in sequence order.
+/// The lock is recursive so observers may broadcast from inside their callback.
+final class LiveSession {
+    let id: SessionID
+    let lock = Mutex(recursive: true)
+    var document = SketchDocument()
+    var connections: [UInt64: SessionConnection] = [:]
+    var lastActive: Double
+    var deleted = false
+
+    init(id: SessionID, lastActive: Double) {
+        self.id = id
+        self.lastActive = lastActive
+    }
+
+    /// Joined participants in join order.
+    var participants: [Participant] {
+        connections.values.sorted { $0.number < $1.number }.compactMap(\.participant)
+    }
+
+    /// Sends to every joined connection (lock held by caller).
+    func broadcast(text: String) {
+        for connection in connections.values where connection.participant != nil { connection.peer.send(text: text) }
+    }
+
+    func broadcast(binary: [UInt8]) {
+        for connection in connections.values where connection.participant != nil { connection.peer.send(binary: binary) }
+    }
+}

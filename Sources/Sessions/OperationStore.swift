@@ -1,0 +1,66 @@
+/// Where sessions and their operations are kept durably. `SQLiteOperationStore` is the real one; tests use
+/// `MemoryOperationStore`. Calls never block on disk: work is queued and `durable` runs once committed.
+public protocol OperationStore: AnyObject {
+    /// Records a new, empty session.
+    func sessionCreated(_ id: SessionID, at time: Double)
+    /// Queues one operation (its `encoded` text); `durable` is called, on any thread, after it is committed.
+    func append(_ encoded: String, seq: Int, to session: SessionID, at time: Double, durable: @escaping () -> Void)
+    /// Deletes a session and its operations.
+    func sessionDeleted(_ id: SessionID)
+    /// Every stored session with its operations in order (startup restore).
+    func loadSessions() throws -> [StoredSession]
+}
+
+/// A session as stored.
+public struct StoredSession: Sendable {
+    public var id: SessionID
+    public var createdAt: Double
+    public var lastActive: Double
+    /// Encoded `op` messages, seq 1, 2, 3, …
+    public var ops: [String]
+
+    public init(id: SessionID, createdAt: Double, lastActive: Double, ops: [String]) {
+        self.id = id; self.createdAt = createdAt; self.lastActive = lastActive; self.ops = ops
+    }
+}
+
+/// An in-memory store for tests: with `holdCommits` set, `durable` callbacks wait for `commit()`, so tests can
+/// see that acks follow durability.
+public final class MemoryOperationStore: OperationStore {
+    private var sessions: [SessionID: StoredSession] = [:]
+    private var held: [() -> Void] = []
+    private let lock = Mutex()
+    /// When true, durability callbacks are held until `commit()`.
+    public var holdCommits = false
+
+    public init() {}
+
+    public func sessionCreated(_ id: SessionID, at time: Double) {
+        lock.locked { sessions[id] = StoredSession(id: id, createdAt: time, lastActive: time, ops: []) }
+    }
+
+    public func append(_ encoded: String, seq: Int, to session: SessionID, at time: Double, durable: @escaping () -> Void) {
+        let hold: Bool = lock.locked {
+            sessions[session]?.ops.append(encoded)
+            sessions[session]?.lastActive = time
+            if holdCommits { held.append(durable) }
+            return holdCommits
+        }
+        if !hold { durable() }
+    }
+
+    public func sessionDeleted(_ id: SessionID) { lock.locked { _ = sessions.removeValue(forKey: id) } }
+
+    public func loadSessions() throws -> [StoredSession] {
+        lock.locked { Array(sessions.values).sorted { $0.id.text < $1.id.text } }
+    }
+
+    /// Runs every held durability callback.
+    public func commit() {
+        let callbacks: [() -> Void] = lock.locked { let c = held; held = []; return c }
+        callbacks.forEach { $0() }
+    }
+
+    /// Stored operation count of one session.
+    public func count(_ id: SessionID) -> Int { lock.locked { sessions[id]?.ops.count ?? 0 } }
+}

@@ -1,0 +1,116 @@
+/// Everything a client can get wrong, and (in `outcome`, the one place that decides) what it costs them.
+public enum ProtocolError: Error, Equatable {
+    /// The text frame is not JSON.
+    case malformedJSON
+    /// The JSON is not an object.
+    case notAnObject
+    /// A required field is absent (the field's path).
+    case missingField(String)
+    /// A field has the wrong type or an out-of-range value (path, reason).
+    case invalidField(String, String)
+    /// `type` names no message of this protocol.
+    case unknownType(String)
+    /// Something other than `hello` came first.
+    case helloRequired
+    /// A second `hello` on one connection.
+    case duplicateHello
+    /// The client speaks another protocol version.
+    case unsupportedVersion(Int)
+    /// Points or end for a stroke id that is not open on this connection.
+    case unknownStroke(Int)
+    /// `stroke.begin` reused an id that is still open.
+    case strokeAlreadyOpen(Int)
+    /// Too many strokes open at once on one connection.
+    case tooManyOpenStrokes(Int)
+    /// One message carried more points than allowed.
+    case tooManyPointsInMessage(Int)
+    /// The stroke would exceed the per-stroke point limit.
+    case strokeTooLong(Int)
+    /// `undo` with nothing of this participant's left to undo.
+    case nothingToUndo
+    /// `redo` with nothing undone.
+    case nothingToRedo
+    /// Over the per-connection operation rate.
+    case rateLimited
+    /// Clients send text frames only.
+    case binaryNotAccepted
+    /// The session reached its operation limit.
+    case sessionOperationLimit(Int)
+
+    /// What the client is told, and whether the connection is closed.
+    public struct Outcome: Equatable {
+        /// Machine-readable error code (`invalid`, `rate_limited`, …).
+        public var code: String
+        /// The offending field's path, when there is one.
+        public var field: String?
+        /// A sentence for humans.
+        public var message: String
+        /// Close code when the error ends the connection, nil to keep it open.
+        public var close: SessionCloseCode?
+    }
+
+    /// The single mapping from error to protocol outcome.
+    public var outcome: Outcome {
+        switch self {
+        case .malformedJSON:
+            return Outcome(code: "bad_json", field: nil, message: "message is not valid JSON", close: nil)
+        case .notAnObject:
+            return Outcome(code: "bad_json", field: nil, message: "message must be a JSON object", close: nil)
+        case .missingField(let field):
+            return Outcome(code: "invalid", field: field, message: "\(field): required", close: nil)
+        case .invalidField(let field, let reason):
+            return Outcome(code: "invalid", field: field, message: "\(field): \(reason)", close: nil)
+        case .unknownType(let type):
+            return Outcome(code: "unknown_type", field: "type", message: "type: unknown message type \"\(type)\"", close: nil)
+        case .helloRequired:
+            return Outcome(code: "hello_required", field: "type", message: "the first message must be hello", close: .badHello)
+        case .duplicateHello:
+            return Outcome(code: "invalid", field: "type", message: "hello was already received", close: nil)
+        case .unsupportedVersion(let v):
+            return Outcome(code: "unsupported_version", field: "version",
+                           message: "version: \(v) is not supported (this server speaks \(SessionProtocol.version))", close: .badHello)
+        case .unknownStroke(let id):
+            return Outcome(code: "invalid", field: "id", message: "id: no open stroke \(id) on this connection", close: nil)
+        case .strokeAlreadyOpen(let id):
+            return Outcome(code: "invalid", field: "id", message: "id: stroke \(id) is already open", close: nil)
+        case .tooManyOpenStrokes(let limit):
+            return Outcome(code: "limit", field: "id", message: "id: at most \(limit) strokes may be open at once", close: nil)
+        case .tooManyPointsInMessage(let limit):
+            return Outcome(code: "limit", field: "points", message: "points: at most \(limit) points per message", close: nil)
+        case .strokeTooLong(let limit):
+            return Outcome(code: "limit", field: "points", message: "points: a stroke holds at most \(limit) points", close: nil)
+        case .nothingToUndo:
+            return Outcome(code: "nothing_to_undo", field: nil, message: "nothing of yours to undo", close: nil)
+        case .nothingToRedo:
+            return Outcome(code: "nothing_to_redo", field: nil, message: "nothing of yours to redo", close: nil)
+        case .rateLimited:
+            return Outcome(code: "rate_limited", field: nil, message: "too many messages per second; slow down", close: nil)
+        case .sessionOperationLimit(let limit):
+            return Outcome(code: "limit", field: nil, message: "this session reached its limit of \(limit) operations", close: nil)
+        case .binaryNotAccepted:
+            return Outcome(code: "invalid", field: nil, message: "binary messages are not accepted from clients", close: nil)
+        }
+    }
+}
+
+/// WebSocket close codes used by sessions (RFC 6455 range and the 4000–4999 private range).
+public enum SessionCloseCode: UInt16, Equatable, Sendable {
+    /// Policy violation: sustained rate-limit abuse.
+    case policyViolation = 1008
+    /// Server going down.
+    case goingAway = 1001
+    /// Missing or unacceptable hello (4400, like HTTP 400).
+    case badHello = 4400
+    /// No such session, or it expired (4404, like HTTP 404).
+    case unknownSession = 4404
+    /// The session already has its maximum number of participants (4409, like HTTP 409).
+    case sessionFull = 4409
+    /// The session was deleted (expired) while connected.
+    case sessionExpired = 4410
+}
+
+/// Protocol constants.
+public enum SessionProtocol {
+    /// The `version` a hello must carry.
+    public static let version = 1
+}

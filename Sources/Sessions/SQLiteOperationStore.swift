@@ -1,0 +1,170 @@
+import CSQLite
+import Foundation
+
+/// Why the SQLite store could not start or read.
+public enum StoreError: Error, CustomStringConvertible {
+    case open(path: String, message: String)
+    case statement(sql: String, message: String)
+
+    public var description: String {
+        switch self {
+        case .open(let path, let message): return "cannot open database \(path): \(message)"
+        case .statement(let sql, let message): return "database error in \"\(sql.prefix(60))\": \(message)"
+        }
+    }
+}
+
+/// Sessions and operations in SQLite (WAL mode) under the data directory, written by one writer thread with
+/// group commit: every queued write that arrives while a transaction commits goes into the next transaction,
+/// and `durable` callbacks (acks) run only after their transaction's COMMIT returned.
+///
+/// Callers never wait for the disk; only `loadSessions` (startup) and `flush` (tests, shutdown) block.
+public final class SQLiteOperationStore: OperationStore {
+    /// One queued write.
+    private enum Write {
+        case create(SessionID, Double)
+        case append(SessionID, Int, String, Double, () -> Void)
+        case delete(SessionID)
+    }
+
+    /// The database file.
+    public let path: String
+    /// When false, every write gets its own transaction (the baseline the benchmark compares against).
+    public let groupCommit: Bool
+    private let db: SQLiteConnection
+    private let condition = NSCondition()
+    private var queue: [Write] = []
+    private var writing = false
+    private var stopping = false
+    private var thread: Thread?
+    /// Transactions committed and writes they held (for the benchmark).
+    public private(set) var transactions = 0
+    public private(set) var writes = 0
+
+    /// Opens (creating if needed) `<directory>/sessions.sqlite` and starts the writer thread.
+    /// `synchronous` is SQLite's `PRAGMA synchronous` (`FULL` by default: a commit survives power loss too).
+    public init(directory: String, groupCommit: Bool = true, synchronous: String = "FULL") throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        path = (directory as NSString).appendingPathComponent("sessions.sqlite")
+        self.groupCommit = groupCommit
+        db = try SQLiteConnection(path: path)
+        try db.execute("PRAGMA journal_mode=WAL")
+        try db.execute("PRAGMA synchronous=\(synchronous == "NORMAL" ? "NORMAL" : "FULL")")
+        try db.execute("""
+            CREATE TABLE IF NOT EXISTS sessions(id TEXT PRIMARY KEY, created REAL NOT NULL, last_active REAL NOT NULL);
+            CREATE TABLE IF NOT EXISTS ops(session TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
+                                           PRIMARY KEY(session, seq)) WITHOUT ROWID;
+            """)
+        let thread = Thread { [unowned self] in self.run() }
+        thread.name = "sessions-writer"
+        self.thread = thread
+        thread.start()
+    }
+
+    deinit { close() }
+
+    public func sessionCreated(_ id: SessionID, at time: Double) { enqueue(.create(id, time)) }
+
+    public func append(_ encoded: String, seq: Int, to session: SessionID, at time: Double, durable: @escaping () -> Void) {
+        enqueue(.append(session, seq, encoded, time, durable))
+    }
+
+    public func sessionDeleted(_ id: SessionID) { enqueue(.delete(id)) }
+
+    public func loadSessions() throws -> [StoredSession] {
+        let reader = try SQLiteConnection(path: path)
+        var sessions = [String: StoredSession]()
+        var order = [String]()
+        try reader.query("SELECT id, created, last_active FROM sessions ORDER BY created") { row in
+            let text = row.text(0)
+            guard let id = SessionID(text) else { return }
+            sessions[text] = StoredSession(id: id, createdAt: row.double(1), lastActive: row.double(2), ops: [])
+            order.append(text)
+        }
+        try reader.query("SELECT session, body FROM ops ORDER BY session, seq") { row in
+            sessions[row.text(0)]?.ops.append(row.text(1))
+        }
+        return order.compactMap { sessions[$0] }
+    }
+
+    /// Blocks until everything queued so far is committed.
+    public func flush() {
+        condition.lock()
+        while !queue.isEmpty || writing { condition.wait() }
+        condition.unlock()
+    }
+
+    /// Commits what is queued and stops the writer thread.
+    public func close() {
+        condition.lock()
+        if stopping { condition.unlock(); return }
+        stopping = true
+        condition.broadcast()
+        while thread != nil { condition.wait() }
+        condition.unlock()
+    }
+
+    private func enqueue(_ write: Write) {
+        condition.lock()
+        queue.append(write)
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping { condition.wait() }
+            if queue.isEmpty && stopping {
+                thread = nil
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            let batch: [Write]
+            if groupCommit { batch = queue; queue = [] } else { batch = [queue.removeFirst()] }
+            writing = true
+            condition.unlock()
+
+            let committed = commit(batch)
+            if committed {
+                for case .append(_, _, _, _, let durable) in batch { durable() }
+            }
+            condition.lock()
+            writing = false
+            if committed { transactions += 1; writes += batch.count }
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    /// One transaction for the whole batch. On failure nothing is acknowledged (and the error is reported).
+    private func commit(_ batch: [Write]) -> Bool {
+        do {
+            try db.execute("BEGIN IMMEDIATE")
+            var touched = [SessionID: Double]()
+            for write in batch {
+                switch write {
+                case .create(let id, let time):
+                    try db.run("INSERT OR IGNORE INTO sessions(id, created, last_active) VALUES(?1, ?2, ?2)", [.text(id.text), .double(time)])
+                case .append(let id, let seq, let body, let time, _):
+                    try db.run("INSERT OR REPLACE INTO ops(session, seq, body) VALUES(?1, ?2, ?3)", [.text(id.text), .int(seq), .text(body)])
+                    touched[id] = max(touched[id] ?? 0, time)
+                case .delete(let id):
+                    try db.run("DELETE FROM ops WHERE session = ?1", [.text(id.text)])
+                    try db.run("DELETE FROM sessions WHERE id = ?1", [.text(id.text)])
+                    touched[id] = nil
+                }
+            }
+            for (id, time) in touched {
+                try db.run("UPDATE sessions SET last_active = ?2 WHERE id = ?1", [.text(id.text), .double(time)])
+            }
+            try db.execute("COMMIT")
+            return true
+        } catch {
+            try? db.execute("ROLLBACK")
+            FileHandle.standardError.write(Data("sessions store: \(error)\n".utf8))
+            return false
+        }
+    }
+}

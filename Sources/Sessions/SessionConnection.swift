@@ -1,0 +1,205 @@
+import Raster
+
+/// One WebSocket connection to a session, as a state machine: `awaitingHello` → `joined` → `closed`.
+///
+/// The server adapter feeds it whole messages (`receive(text:)`, `receive(binary:)`) and tells it when the socket
+/// is gone (`disconnected()`). Everything it does happens under its session's lock.
+public final class SessionConnection {
+    enum State { case awaitingHello, joined, closed }
+
+    /// Connection number, unique in this process.
+    public let number: UInt64
+    let peer: Peer
+    let session: LiveSession
+    unowned let hub: SessionHub
+    var state = State.awaitingHello
+    var participant: Participant?
+    /// Client stroke id → stroke seq, for strokes open on this connection.
+    var openStrokes: [Int: Int] = [:]
+    var limiter: RateLimiter
+    var strikes = 0
+    var lastStrike = -Double.infinity
+    var lastCursor = -Double.infinity
+
+    init(number: UInt64, peer: Peer, session: LiveSession, hub: SessionHub, now: Double) {
+        self.number = number
+        self.peer = peer
+        self.session = session
+        self.hub = hub
+        limiter = RateLimiter(rate: hub.config.messagesPerSecond, burst: hub.config.messageBurst, now: now)
+    }
+
+    /// The session this connection belongs to.
+    public var sessionID: SessionID { session.id }
+
+    /// Handles one text message from the client.
+    public func receive(text: String) {
+        session.lock.locked {
+            guard state != .closed else { return }
+            if session.deleted { return end(code: .sessionExpired, reason: "session expired") }
+            let now = hub.clock()
+            guard limiter.take(now: now) else {
+                strikes += 1
+                lastStrike = now
+                if strikes >= hub.config.rateStrikes {
+                    return end(code: .policyViolation, reason: "rate limit exceeded")
+                }
+                return report(.rateLimited, ref: nil)
+            }
+            if strikes > 0, now - lastStrike > 1 { strikes = 0 }
+            var ref: Int?
+            do {
+                let message = try ClientMessage.parse(text, limits: .init(pointsPerMessage: hub.config.maxPointsPerMessage))
+                ref = message.ref
+                try handle(message, now: now)
+            } catch let error as ProtocolError {
+                report(error, ref: ref ?? ClientMessage.peekRef(text))
+            } catch {
+                report(.malformedJSON, ref: ref)
+            }
+        }
+    }
+
+    /// Clients may not send binary messages: refused with an error, the connection stays open.
+    public func receive(binary: [UInt8]) {
+        session.lock.locked {
+            guard state != .closed else { return }
+            report(.binaryNotAccepted, ref: nil)
+        }
+    }
+
+    /// The socket is gone (closed by either side): open strokes are ended, presence updated. Idempotent.
+    public func disconnected() {
+        session.lock.locked {
+            guard state != .closed else { return }
+            finish()
+        }
+    }
+
+    private func handle(_ message: ClientMessage, now: Double) throws {
+        if case .hello(let hello) = message { return try join(hello, now: now) }
+        guard state == .joined, let me = participant else { throw ProtocolError.helloRequired }
+        let config = hub.config
+        switch message {
+        case .hello:
+            throw ProtocolError.duplicateHello
+        case .strokeBegin(let id, let tool, let width, let ref):
+            if openStrokes[id] != nil { throw ProtocolError.strokeAlreadyOpen(id) }
+            if openStrokes.count >= config.maxOpenStrokes { throw ProtocolError.tooManyOpenStrokes(config.maxOpenStrokes) }
+            let seq = try commit(.strokeBegin(tool: tool, width: width), by: me, ref: ref, now: now)
+            openStrokes[id] = seq
+        case .strokePoints(let id, let points, let ref):
+            guard let stroke = openStrokes[id] else { throw ProtocolError.unknownStroke(id) }
+            if session.document.pointCount(ofStroke: stroke) + points.count > config.maxPointsPerStroke {
+                throw ProtocolError.strokeTooLong(config.maxPointsPerStroke)
+            }
+            try commit(.strokePoints(stroke: stroke, points: points), by: me, ref: ref, now: now)
+        case .strokeEnd(let id, let ref):
+            guard let stroke = openStrokes.removeValue(forKey: id) else { throw ProtocolError.unknownStroke(id) }
+            try commit(.strokeEnd(stroke: stroke), by: me, ref: ref, now: now, enforceLimit: false)
+        case .undo(let ref):
+            try commit(.undo(target: session.document.undoTarget(for: me.client)), by: me, ref: ref, now: now)
+        case .redo(let ref):
+            try commit(.redo(target: session.document.redoTarget(for: me.client)), by: me, ref: ref, now: now)
+        case .clear(let ref):
+            try commit(.clear, by: me, ref: ref, now: now)
+        case .sliders(let values, let ref):
+            try commit(.sliders(session.document.sliders.merging(values)), by: me, ref: ref, now: now)
+        case .mode(let mode, let ref):
+            try commit(.mode(mode), by: me, ref: ref, now: now)
+        case .convert:
+            hub.observer?.sessionDidRequestConvert(session.id, by: reference(me))
+        case .cursor(let x, let y):
+            guard now - lastCursor >= config.cursorInterval else { return }
+            lastCursor = now
+            let text = ServerMessage.cursor(of: me.client, x: x, y: y)
+            for other in session.connections.values where other !== self && other.participant != nil {
+                other.peer.send(text: text)
+            }
+        case .ping:
+            peer.send(text: ServerMessage.pong)
+        }
+    }
+
+    private func join(_ hello: ClientMessage.Hello, now: Double) throws {
+        guard state == .awaitingHello else { throw ProtocolError.duplicateHello }
+        let joined = session.participants
+        if joined.count >= hub.config.maxParticipants {
+            peer.send(text: ServerMessage.error(.init(code: "session_full", field: nil,
+                message: "this session already has \(hub.config.maxParticipants) participants", close: .sessionFull), ref: nil))
+            return end(code: .sessionFull, reason: "session full")
+        }
+        let color = hello.color ?? Participant.palette[Int(number % UInt64(Participant.palette.count))]
+        let me = Participant(client: hello.client, name: hello.name, color: color)
+        let document = session.document
+        var from = 0
+        if let last = hello.lastSeq, last <= document.head { from = last }
+        participant = me
+        state = .joined
+        session.lastActive = now
+        peer.send(text: ServerMessage.welcome(session: session.id, you: me, document: document, from: from,
+                                              reset: from == 0, participants: session.participants))
+        session.broadcast(text: ServerMessage.presence(session.participants))
+        hub.observer?.participantDidJoin(ParticipantJoined(session: session.id, participant: reference(me),
+            canvas: document.canvas, head: document.head, sliders: document.sliders, mode: document.mode))
+    }
+
+    /// Sequences, applies, broadcasts and persists one operation; the author's ack follows durability.
+    @discardableResult
+    private func commit(_ body: Operation.Body, by me: Participant, ref: Int?, now: Double, enforceLimit: Bool = true) throws -> Int {
+        if enforceLimit, session.document.head >= hub.config.maxOperationsPerSession {
+            throw ProtocolError.sessionOperationLimit(hub.config.maxOperationsPerSession)
+        }
+        return hub.apply(body, author: me.client, ref: ref, in: session, now: now, ackTo: peer)
+    }
+
+    private func reference(_ me: Participant) -> ParticipantRef {
+        ParticipantRef(session: session.id, connection: number, client: me.client)
+    }
+
+    private func report(_ error: ProtocolError, ref: Int?) {
+        let outcome = error.outcome
+        peer.send(text: ServerMessage.error(outcome, ref: ref))
+        if let close = outcome.close { end(code: close, reason: outcome.message) }
+    }
+
+    /// Closes from the server side.
+    func end(code: SessionCloseCode, reason: String) {
+        guard state != .closed else { return }
+        peer.close(code: code.rawValue, reason: String(reason.prefix(120)))
+        finish()
+    }
+
+    private func finish() {
+        let now = hub.clock()
+        if let me = participant {
+            for stroke in openStrokes.values.sorted() {
+                hub.apply(.strokeEnd(stroke: stroke), author: me.client, ref: nil, in: session, now: now, ackTo: nil)
+            }
+        }
+        openStrokes = [:]
+        state = .closed
+        session.connections[number] = nil
+        session.lastActive = now
+        if participant != nil { session.broadcast(text: ServerMessage.presence(session.participants)) }
+    }
+}
+
+extension ClientMessage {
+    /// Best-effort `ref` of a message that failed validation, so the error can name what it refuses.
+    static func peekRef(_ text: String) -> Int? {
+        guard let fields = try? JSONFields.parse(text) else { return nil }
+        return try? fields.optionalInteger("ref", in: 0...Int(Int32.max))
+    }
+
+    /// The client's reference number, echoed in acks and errors.
+    var ref: Int? {
+        switch self {
+        case .strokeBegin(_, _, _, let ref), .strokePoints(_, _, let ref), .strokeEnd(_, let ref), .undo(let ref),
+             .redo(let ref), .clear(let ref), .sliders(_, let ref), .mode(_, let ref):
+            return ref
+        case .hello, .convert, .cursor, .ping:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,187 @@
+import Foundation
+import Raster
+
+/// Why a session could not be created.
+public enum SessionRefusal: Error, Equatable {
+    /// `maxSessions` live sessions already (HTTP 503).
+    case tooManySessions(Int)
+}
+
+/// All sessions of this server: creation, lookup, connections, restore, idle expiry, and the send side of the
+/// Guidance seam. Thread-safe; never touches the disk itself (the `OperationStore` queues writes).
+public final class SessionHub {
+    /// Limits and timeouts.
+    public let config: SessionsConfig
+    let store: OperationStore
+    /// Wall-clock seconds (injected so tests control time).
+    let clock: () -> Double
+    private let registryLock = Mutex()
+    private var sessions: [SessionID: LiveSession] = [:]
+    private var nextConnection: UInt64 = 1
+
+    /// Receives applied operations and joins (the Guidance seam). Set it before serving.
+    public var observer: SessionObserver?
+
+    public init(config: SessionsConfig = SessionsConfig(), store: OperationStore,
+                clock: @escaping () -> Double = { Date().timeIntervalSince1970 }) {
+        self.config = config
+        self.store = store
+        self.clock = clock
+    }
+
+    /// Number of live sessions.
+    public var sessionCount: Int { registryLock.locked { sessions.count } }
+
+    /// Ids of live sessions.
+    public var sessionIDs: [SessionID] { registryLock.locked { Array(sessions.keys) } }
+
+    /// Loads every stored session and replays its operations, rebuilding raster, sequence numbers and undo
+    /// history. Returns one line per problem (a corrupt row stops that session's replay at the last good op).
+    @discardableResult
+    public func restore() throws -> [String] {
+        var problems = [String]()
+        for stored in try store.loadSessions() {
+            let live = LiveSession(id: stored.id, lastActive: stored.lastActive)
+            for (index, text) in stored.ops.enumerated() {
+                do {
+                    let op = try Operation(encoded: text)
+                    guard op.seq == index + 1 else {
+                        problems.append("session \(stored.id): op \(index + 1) has seq \(op.seq); replay stopped")
+                        break
+                    }
+                    live.document.apply(op)
+                } catch {
+                    problems.append("session \(stored.id): op \(index + 1) unreadable (\(error)); replay stopped")
+                    break
+                }
+            }
+            registryLock.locked { sessions[stored.id] = live }
+        }
+        return problems
+    }
+
+    /// Creates an empty session (stored asynchronously) or refuses when the server is full.
+    public func createSession() throws -> SessionID {
+        let now = clock()
+        let id = SessionID.random()
+        try registryLock.locked {
+            guard sessions.count < config.maxSessions else { throw SessionRefusal.tooManySessions(config.maxSessions) }
+            sessions[id] = LiveSession(id: id, lastActive: now)
+        }
+        store.sessionCreated(id, at: now)
+        return id
+    }
+
+    /// True when the session exists (for `/s/<id>` and `/ws/<id>`: 404 otherwise).
+    public func contains(_ id: SessionID) -> Bool { registryLock.locked { sessions[id] != nil } }
+
+    /// Attaches a new connection, or closes `peer` with 4404 and returns nil when the session is unknown or expired.
+    public func connect(to id: SessionID, peer: Peer) -> SessionConnection? {
+        let found: (LiveSession, UInt64)? = registryLock.locked {
+            guard let live = sessions[id] else { return nil }
+            defer { nextConnection += 1 }
+            return (live, nextConnection)
+        }
+        guard let (live, number) = found else {
+            peer.close(code: SessionCloseCode.unknownSession.rawValue, reason: "unknown or expired session")
+            return nil
+        }
+        return live.lock.locked {
+            if live.deleted {
+                peer.close(code: SessionCloseCode.unknownSession.rawValue, reason: "unknown or expired session")
+                return nil
+            }
+            let connection = SessionConnection(number: number, peer: peer, session: live, hub: self, now: clock())
+            live.connections[number] = connection
+            live.lastActive = clock()
+            return connection
+        }
+    }
+
+    /// The current raster of a session (for `/s/<id>/sketch.pgm` and Guidance).
+    public func canvas(of id: SessionID) -> Canvas? {
+        guard let live = live(id) else { return nil }
+        return live.lock.locked { live.document.canvas }
+    }
+
+    /// Raster, head seq, sliders and mode of a session, read atomically.
+    public func snapshot(of id: SessionID) -> (canvas: Canvas, head: Int, sliders: SliderValues, mode: GuidanceMode)? {
+        guard let live = live(id) else { return nil }
+        return live.lock.locked { (live.document.canvas, live.document.head, live.document.sliders, live.document.mode) }
+    }
+
+    /// Sends a binary message (shadow, face frame) to every participant of a session.
+    public func broadcast(binary: [UInt8], in id: SessionID) {
+        guard let live = live(id) else { return }
+        live.lock.locked { live.broadcast(binary: binary) }
+    }
+
+    /// Sends a text message (e.g. a Guidance status) to every participant of a session.
+    public func broadcast(text: String, in id: SessionID) {
+        guard let live = live(id) else { return }
+        live.lock.locked { live.broadcast(text: text) }
+    }
+
+    /// Sends a binary message to one participant (no-op if it left).
+    public func send(binary: [UInt8], to participant: ParticipantRef) {
+        guard let live = live(participant.session) else { return }
+        live.lock.locked { live.connections[participant.connection]?.peer.send(binary: binary) }
+    }
+
+    /// Sends a text message to one participant (no-op if it left).
+    public func send(text: String, to participant: ParticipantRef) {
+        guard let live = live(participant.session) else { return }
+        live.lock.locked { live.connections[participant.connection]?.peer.send(text: text) }
+    }
+
+    /// Deletes sessions idle (no connections, no operations) for longer than `idleExpiry`, in memory and on disk.
+    /// Call it periodically; returns the deleted ids.
+    @discardableResult
+    public func expireIdle() -> [SessionID] {
+        let now = clock()
+        let candidates: [LiveSession] = registryLock.locked { Array(sessions.values) }
+        var expired = [SessionID]()
+        for live in candidates {
+            let idle = live.lock.locked { () -> Bool in
+                guard live.connections.isEmpty, now - live.lastActive > config.idleExpiry else { return false }
+                live.deleted = true
+                return true
+            }
+            guard idle else { continue }
+            registryLock.locked { _ = sessions.removeValue(forKey: live.id) }
+            store.sessionDeleted(live.id)
+            observer?.sessionDidEnd(live.id)
+            expired.append(live.id)
+        }
+        return expired
+    }
+
+    /// Closes every connection (server shutdown) with 1001.
+    public func closeAll() {
+        for live in registryLock.locked({ Array(sessions.values) }) {
+            live.lock.locked { for c in Array(live.connections.values) { c.end(code: .goingAway, reason: "server shutting down") } }
+        }
+    }
+
+    private func live(_ id: SessionID) -> LiveSession? { registryLock.locked { sessions[id] } }
+
+    /// Applies one operation to a session (its lock held): sequence, raster, broadcast, persist, observe.
+    @discardableResult
+    func apply(_ body: Operation.Body, author: String, ref: Int?, in live: LiveSession, now: Double, ackTo peer: Peer?) -> Int {
+        let seq = live.document.head + 1
+        let change = live.document.apply(Operation(seq: seq, author: author, ref: ref, body: body))
+        let encoded = live.document.encodedOps[seq - 1]
+        live.lastActive = now
+        live.broadcast(text: encoded)
+        store.append(encoded, seq: seq, to: live.id, at: now) { [weak peer] in
+            peer?.send(text: ServerMessage.ack(seq: seq, ref: ref))
+        }
+        if let observer {
+            let document = live.document
+            observer.sessionDidApply(AppliedOperation(session: live.id, seq: seq, kind: document.ops[seq - 1].kind,
+                canvas: document.canvas, dirty: change.dirty, strokePhase: change.strokePhase,
+                sliders: document.sliders, mode: document.mode))
+        }
+        return seq
+    }
+}

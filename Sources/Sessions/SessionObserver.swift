@@ -1,0 +1,65 @@
+import Raster
+
+/// The seam Guidance builds on: Sessions calls an observer after every applied operation and when a participant
+/// joins; the observer answers through `SessionHub.broadcast(binary:in:)` / `SessionHub.send(binary:to:)`.
+///
+/// Calls arrive on whichever thread applied the operation, in sequence order per session, while the session's
+/// (recursive) lock is held: an observer must return quickly (copy what it needs, hand work to its own queue) and
+/// may call the hub's send/broadcast methods from inside the callback or from any other thread later.
+public protocol SessionObserver: AnyObject {
+    /// An operation was applied (before it is durable; durability only gates the author's ack).
+    func sessionDidApply(_ event: AppliedOperation)
+    /// A participant joined (after its welcome was sent): the place to send it the current shadows and face.
+    func participantDidJoin(_ event: ParticipantJoined)
+    /// A participant asked for a face now (`convert`, on-demand mode). Not persisted.
+    func sessionDidRequestConvert(_ session: SessionID, by participant: ParticipantRef)
+    /// The session was deleted (idle expiry): drop anything cached for it.
+    func sessionDidEnd(_ session: SessionID)
+}
+
+public extension SessionObserver {
+    func participantDidJoin(_ event: ParticipantJoined) {}
+    func sessionDidRequestConvert(_ session: SessionID, by participant: ParticipantRef) {}
+    func sessionDidEnd(_ session: SessionID) {}
+}
+
+/// What one applied operation did to a session.
+public struct AppliedOperation: Sendable {
+    /// The session.
+    public var session: SessionID
+    /// The operation's sequence number (frames Guidance sends are tagged with it).
+    public var seq: Int
+    /// What kind of operation it was.
+    public var kind: OperationKind
+    /// The 512×512 raster after the operation (a copy-on-write snapshot: holding it costs one copy on the next write).
+    public var canvas: Canvas
+    /// Pixels that may have changed; `.empty` when none (begin, end, sliders), `.full` after a clear.
+    public var dirty: DirtyRect
+    /// `.inProgress` while a stroke grows, `.ended` when one finishes, `.none` otherwise.
+    public var strokePhase: StrokePhase
+    /// Slider values after the operation.
+    public var sliders: SliderValues
+    /// Guidance mode after the operation.
+    public var mode: GuidanceMode
+}
+
+/// A participant joined a session.
+public struct ParticipantJoined: Sendable {
+    public var session: SessionID
+    /// Who, and the handle to send to them alone.
+    public var participant: ParticipantRef
+    /// The current raster, sliders and mode, as in `AppliedOperation`.
+    public var canvas: Canvas
+    public var head: Int
+    public var sliders: SliderValues
+    public var mode: GuidanceMode
+}
+
+/// Identifies one connected participant (one WebSocket connection) for `SessionHub.send(binary:to:)`.
+public struct ParticipantRef: Hashable, Sendable {
+    public var session: SessionID
+    /// Connection number, unique in this server process.
+    public var connection: UInt64
+    /// The participant's client id (also its public id in presence and ops).
+    public var client: String
+}

@@ -1,0 +1,27 @@
+/// Limits and behaviour of sessions (the `sessions` section of Config/sketchface.json).
+public struct SessionsConfig: Equatable, Sendable {
+    /// Participants (connections past hello) per session; the next is closed with 4409.
+    public var maxParticipants = 16
+    /// Live sessions per server; `/new` answers 503 beyond it.
+    public var maxSessions = 1000
+    /// Points in one stroke.
+    public var maxPointsPerStroke = 20_000
+    /// Points in one `stroke.points` message.
+    public var maxPointsPerMessage = 512
+    /// Strokes one connection may have open at once (multi-touch).
+    public var maxOpenStrokes = 4
+    /// Operations in one session (a runaway session stops accepting drawing beyond it).
+    public var maxOperationsPerSession = 500_000
+    /// Sustained messages per second per connection (token bucket rate).
+    public var messagesPerSecond = 200.0
+    /// Token bucket size (burst).
+    public var messageBurst = 400.0
+    /// Refused messages before the connection is closed with 1008 (reset when the bucket refills).
+    public var rateStrikes = 50
+    /// Minimum seconds between two relayed cursor updates of one connection (extra ones are dropped).
+    public var cursorInterval = 0.03
+    /// Seconds without participants or operations after which a session is deleted (memory and disk).
+    public var idleExpiry = 7 * 24 * 3600.0
+
+    public init() {}
+}

@@ -1,0 +1,33 @@
+/// The layer above a connection (HTTP, WebSocket): receives its bytes and lifecycle events.
+///
+/// Every call arrives on the connection's event loop thread. The connection holds its handler strongly
+/// until it closes; a handler should hold its connection strongly too (the cycle is broken at close).
+public protocol ConnectionHandler: AnyObject {
+    /// The connection is ready for application bytes (after the TLS handshake, if any).
+    func connectionDidOpen(_ connection: Connection)
+    /// Bytes arrived. `bytes` is only valid during the call.
+    func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer)
+    /// Queued output fell back below the low-water mark after having exceeded the high-water mark.
+    func connectionDidDrain(_ connection: Connection)
+    /// The connection is closed (socket released); called exactly once, with the first close reason.
+    func connection(_ connection: Connection, didCloseWith reason: CloseReason)
+}
+
+extension ConnectionHandler {
+    public func connectionDidDrain(_ connection: Connection) {}
+}
+
+/// Per-connection tuning shared by every connection of a listener.
+public struct ConnectionOptions: Sendable {
+    /// Output above this many queued bytes makes `isWritable` false (back-pressure to the layer above).
+    public var highWaterMark = 256 * 1024
+    /// `connectionDidDrain` fires when queued output falls below this after exceeding the high-water mark.
+    public var lowWaterMark = 64 * 1024
+    /// A TLS handshake not finished within this many milliseconds closes the connection.
+    public var handshakeTimeoutMilliseconds = 10_000
+    /// After an orderly close the socket is half-closed and drained for at most this long, so a peer
+    /// that is still sending does not turn our final response into a TCP reset.
+    public var lingerMilliseconds = 2_000
+
+    public init() {}
+}

@@ -1,0 +1,83 @@
+import CLinux
+import Glibc
+
+/// Accepts connections on one listening socket and hands each to the next loop of a group.
+///
+/// The socket is watched by one loop; each accepted connection gets its stream (plain or TLS), its
+/// admission decision and its handler (from `makeHandler`, called on the connection's own loop).
+public final class Listener: EventSource, @unchecked Sendable {
+    /// The bound socket (its `address.port` is the real port when bound to port 0).
+    public let socket: ListeningSocket
+    private let tls: TLSContext?
+    private let group: EventLoopGroup
+    private let admission: Admission
+    private let options: ConnectionOptions
+    private let makeHandler: (Connection) -> ConnectionHandler
+    private let acceptLoop: EventLoop
+    private var stopped = false
+
+    /// - Parameters:
+    ///   - tls: a context for TLS listeners, nil for plaintext.
+    ///   - makeHandler: builds the handler for a new connection; check `connection.isAdmitted`.
+    public init(socket: ListeningSocket, tls: TLSContext?, group: EventLoopGroup, admission: Admission,
+                options: ConnectionOptions, makeHandler: @escaping (Connection) -> ConnectionHandler) {
+        self.socket = socket
+        self.tls = tls
+        self.group = group
+        self.admission = admission
+        self.options = options
+        self.makeHandler = makeHandler
+        self.acceptLoop = group.next()
+    }
+
+    /// Starts accepting. Safe from any thread.
+    public func start() {
+        acceptLoop.execute { [self] in acceptLoop.register(self, fd: socket.fd, events: EPOLLIN.rawValue) }
+    }
+
+    /// Stops accepting and closes the socket; open connections are unaffected. Blocks until done.
+    public func stop() {
+        let done = Locked(false)
+        acceptLoop.execute { [self] in
+            if !stopped {
+                stopped = true
+                acceptLoop.deregister(fd: socket.fd)
+                socket.close()
+            }
+            done.withLock { $0 = true }
+        }
+        while !done.withLock({ $0 }) { usleep(1_000) }
+    }
+
+    func handleEvents(_ events: UInt32) {
+        for _ in 0..<64 {
+            guard let (fd, peer) = socket.accept() else { return }
+            let decision = admission.decide()
+            if decision == .drop {
+                Glibc.close(fd)
+                continue
+            }
+            let stream: ByteStream
+            if let tls {
+                guard let tlsStream = tls.makeStream(fd: fd) else {
+                    Glibc.close(fd)
+                    admission.release(decision)
+                    continue
+                }
+                stream = tlsStream
+            } else {
+                stream = PlainStream(fd: fd)
+            }
+            let loop = group.next()
+            let admission = self.admission
+            let connection = Connection(fd: fd, peer: peer, loop: loop, stream: stream, isSecure: tls != nil,
+                                        isAdmitted: decision == .admit, options: options,
+                                        onRelease: { admission.release(decision) })
+            let makeHandler = self.makeHandler
+            loop.execute {
+                connection.handler = makeHandler(connection)
+                connection.start()
+            }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import XCTest
+import Raster
+@testable import Sessions
+
+final class SessionRestoreAndSeamTests: XCTestCase {
+    func testRestoreRebuildsRasterSeqsAndUndoHistory() throws {
+        let f = Fixture()
+        let (a, _) = f.join("client-aaaa")
+        let (b, _) = f.join("client-bbbb")
+        a.draw(id: 1, [(100, 100), (400, 100)])
+        b.draw(id: 1, [(100, 300), (400, 300)])
+        a.draw(id: 2, [(100, 400), (400, 450)], tool: "eraser")
+        b.receive(text: #"{"type":"undo"}"#)
+        b.receive(text: #"{"type":"sliders","values":{"mouth":0.9}}"#)
+        let canvas = f.hub.canvas(of: f.id)!
+
+        let restored = SessionHub(store: f.store, clock: { f.clock.now })
+        XCTAssertEqual(try restored.restore(), [])
+        XCTAssertEqual(restored.canvas(of: f.id), canvas)
+        XCTAssertEqual(restored.snapshot(of: f.id)?.head, 11)
+        XCTAssertEqual(restored.snapshot(of: f.id)?.sliders["mouth"], 0.9)
+
+        // Undo history survived: B redoes its stroke, A undoes its eraser stroke.
+        let (b2, pb2) = Fixture.rejoin(restored, f.id, "client-bbbb")
+        b2.receive(text: #"{"type":"redo"}"#)
+        XCTAssertEqual(pb2.ops.last?["seq"] as? Int, 12)
+        XCTAssertEqual(pb2.ops.last?["target"] as? Int, 4)
+        let (a2, pa2) = Fixture.rejoin(restored, f.id, "client-aaaa")
+        a2.receive(text: #"{"type":"undo"}"#)
+        XCTAssertEqual(pa2.ops.last?["target"] as? Int, 7)
+        XCTAssertLessThan(restored.canvas(of: f.id)![250, 300], 50)
+    }
+
+    func testRestoreStopsAtACorruptRowAndSaysSo() throws {
+        let store = MemoryOperationStore()
+        let id = SessionID.random()
+        store.sessionCreated(id, at: 0)
+        store.append(#"{"type":"op","seq":1,"kind":"clear","author":"client-aaaa"}"#, seq: 1, to: id, at: 0) {}
+        store.append(#"{"type":"op","seq":2,"kind":"stroke.points","author":"x","stroke":1,"points":[{"x":900,"y":1}]}"#, seq: 2, to: id, at: 0) {}
+        let hub = SessionHub(store: store)
+        let problems = try hub.restore()
+        XCTAssertEqual(problems.count, 1)
+        XCTAssertTrue(problems[0].contains("op 2"))
+        XCTAssertEqual(hub.snapshot(of: id)?.head, 1)
+    }
+
+    final class Recorder: SessionObserver {
+        var applied: [AppliedOperation] = []
+        var joined: [ParticipantJoined] = []
+        var converts = 0
+        weak var hub: SessionHub?
+        func sessionDidApply(_ event: AppliedOperation) {
+            applied.append(event)
+            if event.strokePhase == .ended { hub?.broadcast(binary: [0x01, UInt8(event.seq)], in: event.session) }
+        }
+        func participantDidJoin(_ event: ParticipantJoined) {
+            joined.append(event)
+            hub?.send(binary: [0x02], to: event.participant)
+        }
+        func sessionDidRequestConvert(_ session: SessionID, by participant: ParticipantRef) { converts += 1 }
+    }
+
+    func testObserverSeesEachOperationWithRasterDirtyRectAndPhase() {
+        let f = Fixture()
+        let recorder = Recorder()
+        recorder.hub = f.hub
+        f.hub.observer = recorder
+        let (a, pa) = f.join("client-aaaa")
+        let (_, pb) = f.join("client-bbbb")
+        XCTAssertEqual(recorder.joined.map(\.participant.client), ["client-aaaa", "client-bbbb"])
+        XCTAssertEqual(pa.binaries, [[0x02]], "send(binary:to:) reaches only that participant")
+        a.draw(id: 1, [(100, 100), (200, 100)])
+        XCTAssertEqual(recorder.applied.map(\.seq), [1, 2, 3])
+        XCTAssertEqual(recorder.applied.map(\.strokePhase), [.inProgress, .inProgress, .ended])
+        XCTAssertEqual(recorder.applied[0].dirty, .empty)
+        let dirty = recorder.applied[1].dirty
+        XCTAssertTrue(dirty.minX <= 100 && dirty.maxX > 200 && dirty.minY <= 98 && dirty.maxY > 102 && dirty.maxY < 110)
+        XCTAssertLessThan(recorder.applied[1].canvas[150, 100], 50)
+        XCTAssertEqual(pb.binaries, [[0x02], [0x01, 3]], "broadcast(binary:in:) reaches everyone")
+        a.receive(text: #"{"type":"sliders","values":{"nose":0.1}}"#)
+        XCTAssertEqual(recorder.applied.last?.kind, .sliders)
+        XCTAssertEqual(recorder.applied.last?.sliders["nose"], 0.1)
+        a.receive(text: #"{"type":"convert"}"#)
+        XCTAssertEqual(recorder.converts, 1)
+        a.receive(text: #"{"type":"undo"}"#)
+        XCTAssertEqual(recorder.applied.last?.kind, .undo)
+        XCTAssertEqual(recorder.applied.last?.dirty, dirty, "undo reports the undone stroke's bounds")
+        XCTAssertEqual(recorder.applied.last?.canvas, Canvas())
+    }
+}
+
+extension Fixture {
+    static func rejoin(_ hub: SessionHub, _ id: SessionID, _ client: String) -> (SessionConnection, TestPeer) {
+        let peer = TestPeer()
+        let c = hub.connect(to: id, peer: peer)!
+        c.receive(text: "{\"type\":\"hello\",\"version\":1,\"client\":\"\(client)\"}")
+        return (c, peer)
+    }
+}

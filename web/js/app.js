@@ -1,0 +1,332 @@
+// The SketchFace session page: drawing with Pointer Events, the shared replica, presence, cursors, and the
+// connection banner. The canvas shown is the replica built from server operations (plus this client's own
+// not-yet-echoed points, drawn with the same rasteriser so nothing jumps when the server's copy arrives).
+import { SketchDocument, SLIDERS } from './document.js';
+import { SessionSocket } from './connection.js';
+import { newCanvas, paint, quantizePoint, quantizeWidth, SIZE, checksum } from './raster.js';
+import { attachGuidance } from './guidance.js';
+
+const $ = (id) => document.getElementById(id);
+const sessionId = location.pathname.split('/').filter(Boolean)[1];
+
+function randomId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+const clientId = sessionStorage.getItem('sketchface.client') || randomId();
+sessionStorage.setItem('sketchface.client', clientId);
+let myName = localStorage.getItem('sketchface.name') || `Guest ${Math.floor(100 + Math.random() * 900)}`;
+localStorage.setItem('sketchface.name', myName);
+
+const doc = new SketchDocument();
+const view = $('sketch');
+const viewContext = view.getContext('2d');
+const image = new ImageData(SIZE, SIZE);
+const state = {
+  tool: 'pen', width: Number($('width').value), me: null, participants: [], dirty: true,
+  pending: [], nextStroke: 1, nextRef: 1, active: new Map(), preview: null, acked: 0,
+};
+
+// ---- rendering -----------------------------------------------------------------------------------------
+function displayedPixels() {
+  if (state.pending.length === 0) return doc.canvas;
+  const preview = doc.canvas.slice();
+  for (const batch of state.pending) paint(preview, batch.points, batch.previous, batch.width, batch.tool);
+  return preview;
+}
+
+function draw() {
+  if (state.dirty) {
+    state.dirty = false;
+    const px = displayedPixels();
+    const data = image.data;
+    for (let k = 0, o = 0; k < px.length; k++, o += 4) {
+      data[o] = 0; data[o + 1] = 0; data[o + 2] = 0; data[o + 3] = 255 - px[k];
+    }
+    scratchContext.putImageData(image, 0, 0);
+    viewContext.clearRect(0, 0, view.width, view.height);
+    viewContext.imageSmoothingEnabled = true;
+    viewContext.imageSmoothingQuality = 'high';
+    viewContext.drawImage(scratch, 0, 0, view.width, view.height);
+  }
+  flushPoints();
+  requestAnimationFrame(draw);
+}
+const scratch = document.createElement('canvas');
+scratch.width = SIZE; scratch.height = SIZE;
+const scratchContext = scratch.getContext('2d');
+
+function resize() {
+  const rect = view.getBoundingClientRect();
+  const dpr = window.devicePixelRatio || 1;
+  for (const c of [view, $('shadow')]) {
+    c.width = Math.round(rect.width * dpr);
+    c.height = Math.round(rect.height * dpr);
+  }
+  state.dirty = true;
+}
+new ResizeObserver(resize).observe(view);
+
+// ---- socket ----------------------------------------------------------------------------------------------
+const wsURL = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/${sessionId}`;
+const socket = new SessionSocket(wsURL, () => ({
+  type: 'hello', version: 1, client: clientId, name: myName, lastSeq: doc.head || undefined,
+}), {
+  onState: showConnection,
+  onText: handleMessage,
+  onBinary: (buffer) => guidance.onBinary(buffer),
+});
+
+const guidance = attachGuidance({
+  socket, sessionId,
+  shadowCanvas: $('shadow'), facePanel: $('face-panel'), faceImage: $('face'),
+  sliders: Object.fromEntries(SLIDERS.map((n) => [n, $(`slider-${n}`)])),
+  modeSelect: $('mode'), convertButton: $('convert'),
+});
+
+function handleMessage(m) {
+  switch (m.type) {
+    case 'welcome':
+      if (m.reset) doc.reset();
+      early.clear();
+      state.pending = [];
+      state.active.clear();
+      state.me = m.you;
+      for (const op of m.ops) applyOp(op);
+      setParticipants(m.participants);
+      syncSliders(); syncMode();
+      state.dirty = true;
+      guidance.onWelcome(m);
+      break;
+    case 'op': applyOp(m); break;
+    case 'ack': state.acked = Math.max(state.acked, m.seq); break;
+    case 'presence': setParticipants(m.participants); break;
+    case 'cursor': showCursor(m); break;
+    case 'error':
+      if (m.ref !== undefined) dropPending(m.ref);
+      if (m.code !== 'nothing_to_undo' && m.code !== 'nothing_to_redo') toast(m.message);
+      break;
+    case 'pong': break;
+    default: guidance.onMessage(m);
+  }
+}
+
+const early = new Map();   // ops that arrived ahead of a gap, applied once it fills
+function applyOp(op) {
+  if (op.seq <= doc.head) return;              // already applied (resume overlap)
+  if (op.seq > doc.head + 1) { early.set(op.seq, op); return; }
+  applyInOrder(op);
+  while (early.has(doc.head + 1)) {
+    const next = early.get(doc.head + 1);
+    early.delete(next.seq);
+    applyInOrder(next);
+  }
+}
+
+function applyInOrder(op) {
+  doc.apply(op);
+  if (op.author === clientId && op.ref !== undefined) dropPending(op.ref);
+  if (op.kind === 'sliders') syncSliders();
+  if (op.kind === 'mode') syncMode();
+  if (op.kind !== 'stroke.begin' && op.kind !== 'stroke.end') state.dirty = true;
+  guidance.onOperation(op);
+}
+
+function dropPending(ref) {
+  const before = state.pending.length;
+  state.pending = state.pending.filter((b) => b.ref !== ref);
+  if (state.pending.length !== before) state.dirty = true;
+}
+
+// ---- drawing -----------------------------------------------------------------------------------------------
+function canvasPoint(e) {
+  const rect = view.getBoundingClientRect();
+  const x = Math.min(SIZE, Math.max(0, ((e.clientX - rect.left) / rect.width) * SIZE));
+  const y = Math.min(SIZE, Math.max(0, ((e.clientY - rect.top) / rect.height) * SIZE));
+  const p = e.pointerType === 'pen' ? (e.pressure > 0 ? e.pressure : 0.5) : 1;
+  return { x: Math.round(x * 16) / 16, y: Math.round(y * 16) / 16, p: Math.round(p * 255) / 255 };
+}
+
+view.addEventListener('pointerdown', (e) => {
+  if (!socket.live || state.active.size >= 4 || (e.pointerType === 'mouse' && e.button !== 0)) return;
+  e.preventDefault();
+  view.setPointerCapture(e.pointerId);
+  const stroke = { id: state.nextStroke++, tool: state.tool, width: quantizeWidth(state.width), queue: [], last: null };
+  state.active.set(e.pointerId, stroke);
+  socket.send({ type: 'stroke.begin', id: stroke.id, tool: stroke.tool, width: state.width, ref: state.nextRef++ });
+  stroke.queue.push(canvasPoint(e));
+});
+
+view.addEventListener('pointermove', (e) => {
+  sendCursor(e);
+  const stroke = state.active.get(e.pointerId);
+  if (!stroke) return;
+  const events = e.getCoalescedEvents ? e.getCoalescedEvents() : [e];
+  for (const ev of (events.length ? events : [e])) stroke.queue.push(canvasPoint(ev));
+});
+
+function endStroke(e) {
+  const stroke = state.active.get(e.pointerId);
+  if (!stroke) return;
+  flushStroke(stroke);
+  socket.send({ type: 'stroke.end', id: stroke.id, ref: state.nextRef++ });
+  state.active.delete(e.pointerId);
+}
+view.addEventListener('pointerup', endStroke);
+view.addEventListener('pointercancel', endStroke);
+
+function flushPoints() { for (const stroke of state.active.values()) flushStroke(stroke); }
+
+function flushStroke(stroke) {
+  while (stroke.queue.length > 0) {
+    const points = stroke.queue.splice(0, 256);
+    const ref = state.nextRef++;
+    if (!socket.send({ type: 'stroke.points', id: stroke.id, points, ref })) continue;
+    const quantized = points.map((q) => quantizePoint(q.x, q.y, q.p));
+    state.pending.push({ ref, points: quantized, previous: stroke.last, width: stroke.width, tool: stroke.tool });
+    stroke.last = quantized[quantized.length - 1];
+    state.dirty = true;
+  }
+}
+
+// ---- cursors & presence --------------------------------------------------------------------------------------
+let lastCursor = 0;
+function sendCursor(e) {
+  const now = performance.now();
+  if (now - lastCursor < 50) return;
+  lastCursor = now;
+  const q = canvasPoint(e);
+  socket.send({ type: 'cursor', x: q.x, y: q.y });
+}
+
+const cursors = new Map();
+function showCursor(m) {
+  const who = state.participants.find((p) => p.id === m.id);
+  let el = cursors.get(m.id);
+  if (!el) {
+    el = document.createElement('div');
+    el.className = 'cursor';
+    el.innerHTML = '<span class="dot"></span><span class="label"></span>';
+    $('cursors').appendChild(el);
+    cursors.set(m.id, el);
+  }
+  el.style.setProperty('--color', who ? who.color : '#888');
+  el.querySelector('.label').textContent = who ? who.name : '';
+  el.style.left = `${(m.x / SIZE) * 100}%`;
+  el.style.top = `${(m.y / SIZE) * 100}%`;
+  el.classList.add('visible');
+  clearTimeout(el.hideTimer);
+  el.hideTimer = setTimeout(() => el.classList.remove('visible'), 3000);
+}
+
+function setParticipants(list) {
+  state.participants = list;
+  const ul = $('participants');
+  ul.replaceChildren(...list.map((p) => {
+    const li = document.createElement('li');
+    li.style.setProperty('--color', p.color);
+    li.textContent = p.id === clientId ? `${p.name} (you)` : p.name;
+    return li;
+  }));
+  for (const [id, el] of cursors) {
+    if (!list.some((p) => p.id === id)) { el.remove(); cursors.delete(id); }
+  }
+}
+
+// ---- controls ---------------------------------------------------------------------------------------------------
+function setTool(tool) {
+  state.tool = tool;
+  $('pen').setAttribute('aria-pressed', tool === 'pen');
+  $('eraser').setAttribute('aria-pressed', tool === 'eraser');
+}
+$('pen').onclick = () => setTool('pen');
+$('eraser').onclick = () => setTool('eraser');
+$('width').oninput = () => { state.width = Number($('width').value); $('width-value').textContent = state.width; };
+const undo = () => socket.send({ type: 'undo', ref: state.nextRef++ });
+const redo = () => socket.send({ type: 'redo', ref: state.nextRef++ });
+$('undo').onclick = undo;
+$('redo').onclick = redo;
+$('clear').onclick = () => {
+  if (confirm('Clear the canvas for everyone? You can undo it.')) socket.send({ type: 'clear', ref: state.nextRef++ });
+};
+document.addEventListener('keydown', (e) => {
+  if (e.target instanceof HTMLInputElement && e.target.type === 'text') return;
+  const mod = e.ctrlKey || e.metaKey;
+  if (mod && e.key.toLowerCase() === 'z') { e.preventDefault(); (e.shiftKey ? redo : undo)(); }
+  else if (mod && e.key.toLowerCase() === 'y') { e.preventDefault(); redo(); }
+  else if (!mod && e.key === 'e') setTool('eraser');
+  else if (!mod && e.key === 'p') setTool('pen');
+});
+$('invite').onclick = async () => {
+  try { await navigator.clipboard.writeText(location.href); toast('Invite link copied'); }
+  catch { prompt('Copy this link:', location.href); }
+};
+$('export').onclick = () => {
+  const out = document.createElement('canvas');
+  out.width = SIZE; out.height = SIZE;
+  const ctx = out.getContext('2d');
+  const data = ctx.createImageData(SIZE, SIZE);
+  for (let k = 0, o = 0; k < doc.canvas.length; k++, o += 4) {
+    const v = doc.canvas[k];
+    data.data[o] = v; data.data[o + 1] = v; data.data[o + 2] = v; data.data[o + 3] = 255;
+  }
+  ctx.putImageData(data, 0, 0);
+  const a = document.createElement('a');
+  a.download = `sketch-${sessionId}.png`;
+  a.href = out.toDataURL('image/png');
+  a.click();
+};
+$('name').value = myName;
+$('name').onchange = () => {
+  myName = $('name').value.trim().slice(0, 40) || myName;
+  localStorage.setItem('sketchface.name', myName);
+  socket.drop();   // rejoin with the new name (resumes from the last seq, nothing is lost)
+};
+
+let sliderTimer = null;
+const sliderChanges = {};
+for (const n of SLIDERS) {
+  $(`slider-${n}`).oninput = (e) => {
+    sliderChanges[n] = Number(e.target.value);
+    if (!sliderTimer) sliderTimer = setTimeout(() => {
+      sliderTimer = null;
+      socket.send({ type: 'sliders', values: { ...sliderChanges }, ref: state.nextRef++ });
+      for (const k of Object.keys(sliderChanges)) delete sliderChanges[k];
+    }, 100);
+  };
+}
+function syncSliders() {
+  for (const n of SLIDERS) {
+    const el = $(`slider-${n}`);
+    if (document.activeElement !== el) el.value = doc.sliders[n];
+  }
+}
+$('mode').onchange = () => socket.send({ type: 'mode', mode: $('mode').value, ref: state.nextRef++ });
+function syncMode() {
+  $('mode').value = doc.mode;
+  $('convert').hidden = doc.mode !== 'on_demand';
+}
+$('convert').onclick = () => socket.send({ type: 'convert' });
+
+// ---- banner ---------------------------------------------------------------------------------------------------
+function showConnection(s, detail) {
+  const banner = $('connection');
+  banner.dataset.state = s;
+  banner.textContent = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', closed: detail || 'Disconnected' }[s];
+  document.body.classList.toggle('offline', s !== 'live');
+}
+
+let toastTimer = null;
+function toast(text) {
+  const el = $('toast');
+  el.textContent = text;
+  el.classList.add('visible');
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => el.classList.remove('visible'), 2500);
+}
+
+// For tests and debugging: the replica and its checksum.
+window.sketchface = { doc, state, socket, checksum: () => checksum(doc.canvas), pixels: () => Array.from(doc.canvas) };
+
+resize();
+requestAnimationFrame(draw);

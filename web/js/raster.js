@@ -1,0 +1,108 @@
+// Exact port of Sources/Raster (CapsuleRasterizer, StrokePoint, StrokeWidth): the same integer arithmetic,
+// so a browser's replica of a session canvas equals the server's byte for byte. All intermediate values are
+// integers below 2^53 (the largest product is below 2^45), so JavaScript doubles represent them exactly.
+
+export const SIZE = 512;
+export const SUB = 16;
+export const PAPER = 255;
+
+/** A blank 512×512 canvas (row-major grey, 255 = paper). */
+export function newCanvas() {
+  return new Uint8Array(SIZE * SIZE).fill(PAPER);
+}
+
+/** Quantises a point given in canvas pixels and 0..1 pressure (round half up, as the server does). */
+export function quantizePoint(x, y, p) {
+  return { x: Math.floor(x * SUB + 0.5), y: Math.floor(y * SUB + 0.5), p: Math.floor(p * 255 + 0.5) };
+}
+
+/** Nominal width in 1/16 px from pixels. */
+export function quantizeWidth(pixels) {
+  return Math.floor(pixels * SUB + 0.5);
+}
+
+/** Radius in 1/16 px at a pressure (0..255). */
+export function radius(width, pressure) {
+  return Math.max(4, Math.floor((width * (255 + 3 * pressure)) / 2040));
+}
+
+function floorDiv(a, b) {
+  let q = Math.floor(a / b);
+  if (q * b > a) q -= 1;
+  else if ((q + 1) * b <= a) q += 1;
+  return q;
+}
+
+function isqrt(n) {
+  let s = Math.floor(Math.sqrt(n));
+  while (s * s > n) s -= 1;
+  while ((s + 1) * (s + 1) <= n) s += 1;
+  return s;
+}
+
+/** Paints one capsule segment a→b; returns the dirty rect [minX, minY, maxX, maxY) or null. */
+export function paintSegment(px, a, b, width, tool) {
+  const ra = radius(width, a.p), rb = radius(width, b.p);
+  const reach = Math.max(ra, rb);
+  const minX = Math.max(0, floorDiv(Math.min(a.x, b.x) - reach, SUB) - 1);
+  const minY = Math.max(0, floorDiv(Math.min(a.y, b.y) - reach, SUB) - 1);
+  const maxX = Math.min(SIZE - 1, floorDiv(Math.max(a.x, b.x) + reach, SUB) + 1);
+  const maxY = Math.min(SIZE - 1, floorDiv(Math.max(a.y, b.y) + reach, SUB) + 1);
+  if (minX > maxX || minY > maxY) return null;
+  const dx = b.x - a.x, dy = b.y - a.y;
+  const den = dx * dx + dy * dy;
+  const isPen = tool === 'pen';
+  for (let j = minY; j <= maxY; j++) {
+    const cy = j * SUB + SUB / 2;
+    for (let i = minX; i <= maxX; i++) {
+      const cx = i * SUB + SUB / 2;
+      let qx = a.x * SUB, qy = a.y * SUB, r = reach;
+      if (den > 0) {
+        let num = (cx - a.x) * dx + (cy - a.y) * dy;
+        if (num < 0) num = 0; else if (num > den) num = den;
+        qx += floorDiv(dx * SUB * num, den);
+        qy += floorDiv(dy * SUB * num, den);
+        r = ra + floorDiv((rb - ra) * num, den);
+      }
+      const ex = cx * SUB - qx, ey = cy * SUB - qy;
+      const d = isqrt(ex * ex + ey * ey);
+      let cover = r * SUB - d + 128;
+      if (cover <= 0) continue;
+      if (cover > 256) cover = 256;
+      const ink = (cover * 255 + 128) >> 8;
+      const index = j * SIZE + i;
+      if (isPen) {
+        const v = 255 - ink;
+        if (v < px[index]) px[index] = v;
+      } else if (ink > px[index]) {
+        px[index] = ink;
+      }
+    }
+  }
+  return [minX, minY, maxX + 1, maxY + 1];
+}
+
+/** Paints a run of points continuing from `previous` (or a dot at the first point when null). */
+export function paint(px, points, previous, width, tool) {
+  if (points.length === 0) return null;
+  let dirty = unionRect(null, paintSegment(px, previous || points[0], points[0], width, tool));
+  for (let k = 1; k < points.length; k++) {
+    dirty = unionRect(dirty, paintSegment(px, points[k - 1], points[k], width, tool));
+  }
+  return dirty;
+}
+
+export function unionRect(a, b) {
+  if (!a) return b;
+  if (!b) return a;
+  return [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])];
+}
+
+/** FNV-1a of the pixels (the checksum RasterTests pins). */
+export function checksum(px) {
+  let h = 2166136261 >>> 0;
+  for (let k = 0; k < px.length; k++) {
+    h = Math.imul(h ^ px[k], 16777619) >>> 0;
+  }
+  return h;
+}
