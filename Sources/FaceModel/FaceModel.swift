@@ -1,0 +1,140 @@
+/// Why a model folder cannot be loaded.
+public enum FaceModelError: Error, Equatable, CustomStringConvertible {
+    case missingFile(path: String)
+    case mismatch(network: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .missingFile(path): return "model file not found: \(path)"
+        case let .mismatch(network, reason): return "network '\(network)' does not fit the manifest: \(reason)"
+        }
+    }
+}
+
+/// A loaded face model (docs/MODEL_FORMAT.md): manifest, networks with pre-packed weights, and the
+/// component databases. Immutable after loading, so one instance is shared by every thread; the
+/// stage functions below are pure apart from the caller's `Workspace`.
+public final class FaceModel: @unchecked Sendable {
+    public let manifest: Manifest
+    /// Component databases, in `manifest.components` order.
+    public let databases: [ComponentDatabase]
+    /// `encoder.<c>` per component, in `manifest.components` order.
+    public let encoders: [Network]
+    /// `mapper.<c>` per component.
+    public let mappers: [Network]
+    public let generator: Network
+
+    /// Loads `manifest.json`, `weights.safetensors` and `database.safetensors` from `directory`.
+    public convenience init(directory: String) throws {
+        let files = ["manifest.json", "weights.safetensors", "database.safetensors"].map { directory + "/" + $0 }
+        for f in files where !fileExists(f) { throw FaceModelError.missingFile(path: f) }
+        try self.init(manifest: try Manifest(path: files[0]), weights: try SafeTensors(path: files[1]), database: try SafeTensors(path: files[2]))
+    }
+
+    /// Builds every network and database from already-read files, checking each network's input and
+    /// output shape against the manifest geometry.
+    public init(manifest: Manifest, weights: SafeTensors, database: SafeTensors) throws {
+        self.manifest = manifest
+        let r = manifest.resolution, c = manifest.featureChannels
+        func build(_ name: String, input: [Int], output: [Int]) throws -> Network {
+            let spec = manifest.networks[name]!
+            guard spec.input == input else { throw FaceModelError.mismatch(network: name, reason: "input \(spec.input), expected \(input)") }
+            let net = try Network(name: name, spec: spec, weights: weights)
+            guard net.outputShape == output else { throw FaceModelError.mismatch(network: name, reason: "output \(net.outputShape), expected \(output)") }
+            return net
+        }
+        encoders = try manifest.components.map { try build("encoder.\($0.name)", input: [1, $0.sideR, $0.sideR], output: [manifest.latent]) }
+        mappers = try manifest.components.map { try build("mapper.\($0.name)", input: [manifest.latent], output: [c, $0.sideR, $0.sideR]) }
+        generator = try build("generator", input: [c, r, r], output: [3, r, r])
+        databases = try manifest.components.map { try ComponentDatabase(component: $0, latentSize: manifest.latent, file: database) }
+    }
+
+    /// Number of components (5 for the shipped model).
+    public var componentCount: Int { manifest.components.count }
+
+    /// Crops of every component from a canvas, in `manifest.components` order.
+    public func crops(_ canvas: Canvas) -> [Crop] {
+        let small = canvas.downsampled(factor: manifest.factor)
+        return manifest.components.indices.map { manifest.crop(small, component: $0) }
+    }
+
+    /// Step 1: `encoder.c(crop)` → latent.
+    public func encode(_ crop: Crop, component: Int, workspace: Workspace) -> [Float] {
+        encoders[component](crop.networkInput, workspace: workspace)
+    }
+
+    /// Step 2: the `k` nearest database rows for each latent (one sgemm for the batch).
+    public func nearest(_ latents: [[Float]], component: Int, k: Int) -> [[Neighbour]] {
+        databases[component].nearest(latents, k: k)
+    }
+
+    /// Step 3: locally-linear weights over the first `k_project` neighbours.
+    public func weights(_ latent: [Float], neighbours: [Neighbour], component: Int) -> [Float] {
+        locallyLinearWeights(latent, neighbours: Array(neighbours.prefix(manifest.kProject)), database: databases[component], regularization: manifest.lleRegularization)
+    }
+
+    /// Step 4: projection blended with slider `s ∈ [0, 1]`.
+    public func project(_ latent: [Float], neighbours: [Neighbour], weights: [Float], component: Int, slider s: Float) -> [Float] {
+        projectLatent(latent, neighbours: Array(neighbours.prefix(weights.count)), weights: weights, database: databases[component], slider: s)
+    }
+
+    /// Step 5: the shadow over the first `k_shadow` neighbours.
+    public func shadow(neighbours: [Neighbour], component: Int) -> Shadow {
+        Shadow(neighbours: Array(neighbours.prefix(manifest.kShadow)), database: databases[component])
+    }
+
+    /// Step 6: `mapper.c(z')` → feature map `[C, side_r, side_r]`.
+    public func featureMap(_ latent: [Float], component: Int, workspace: Workspace) -> Tensor {
+        Tensor(shape: mappers[component].outputShape, data: mappers[component](latent, workspace: workspace))
+    }
+
+    /// Step 7: the remainder's map with each part's map pasted at its box in `fusion_order`.
+    /// `maps` is in `manifest.components` order.
+    public func fuse(_ maps: [Tensor]) -> Tensor {
+        let r = manifest.resolution, ch = manifest.featureChannels
+        let remainder = manifest.components.firstIndex(where: \.isRemainder)!
+        var fused = maps[remainder]
+        for name in manifest.fusionOrder {
+            let i = manifest.componentIndex(name)!
+            let comp = manifest.components[i]
+            let s = comp.sideR
+            maps[i].data.withUnsafeBufferPointer { src in
+                fused.data.withUnsafeMutableBufferPointer { dst in
+                    for c in 0..<ch {
+                        for y in 0..<s {
+                            let from = src.baseAddress! + (c * s + y) * s
+                            let to = dst.baseAddress! + (c * r + comp.yR + y) * r + comp.xR
+                            to.update(from: from, count: s)
+                        }
+                    }
+                }
+            }
+        }
+        return fused
+    }
+
+    /// Step 8: `generator(fused)` → RGB image.
+    public func generate(_ fused: Tensor, workspace: Workspace) -> RGBImage {
+        precondition(fused.shape == generator.inputShape, "fused map \(fused.shape), expected \(generator.inputShape)")
+        let r = manifest.resolution
+        return fused.data.withUnsafeBufferPointer { x in
+            RGBImage(planar: generator.run(x.baseAddress!, workspace: workspace), height: r, width: r)
+        }
+    }
+
+    /// The whole pipeline for one canvas without caching (one slider per component, in
+    /// `manifest.components` order; missing entries default to 1).
+    public func synthesize(_ canvas: Canvas, sliders: [Float] = [], workspace: Workspace) -> RGBImage {
+        let session = FaceSession(model: self)
+        session.update(canvas)
+        for (i, s) in sliders.enumerated() where i < componentCount { session.setSlider(s, component: i) }
+        return session.face(workspace: workspace)
+    }
+}
+
+func fileExists(_ path: String) -> Bool {
+    var isDirectory: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
+}
+
+import Foundation

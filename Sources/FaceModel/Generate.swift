@@ -1,0 +1,92 @@
+import Foundation
+
+/// Errors of the `generate` command that are not file-format errors.
+public enum GenerateError: Error, Equatable, CustomStringConvertible {
+    case invalidSlider(String)
+    case unknownComponent(String, known: [String])
+    case modelNotFound(searched: [String])
+
+    public var description: String {
+        switch self {
+        case let .invalidSlider(text): return "invalid slider '\(text)': expected NAME=VALUE with VALUE in [0, 1], e.g. left_eye=0.7"
+        case let .unknownComponent(name, known): return "unknown component '\(name)' (components: \(known.joined(separator: ", ")))"
+        case let .modelNotFound(searched): return "no model found; looked for manifest.json in: \(searched.joined(separator: ", ")) (pass --model DIR)"
+        }
+    }
+}
+
+/// One offline synthesis: sketch PNG → face PNG (+ optional shadow PNGs), the `sketchface generate`
+/// command's whole behaviour as a library call.
+public struct Generation {
+    public var sketchPath: String
+    public var outputPath: String
+    public var modelDirectory: String
+    /// Per-component slider overrides by component name.
+    public var sliders: [String: Float] = [:]
+    /// Slider applied to every component without an override (default 1).
+    public var master: Float?
+    /// Folder for `<component>.png` shadows (grey+alpha); created when missing.
+    public var shadowDirectory: String?
+
+    public init(sketchPath: String, outputPath: String, modelDirectory: String) {
+        self.sketchPath = sketchPath; self.outputPath = outputPath; self.modelDirectory = modelDirectory
+    }
+
+    /// Parses `NAME=VALUE` with VALUE in [0, 1].
+    public static func parseSlider(_ text: String) throws -> (String, Float) {
+        let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, let v = Float(parts[1]), v >= 0, v <= 1 else { throw GenerateError.invalidSlider(text) }
+        return (String(parts[0]), v)
+    }
+
+    /// The default model folder: `models/default` under the working directory, else under the
+    /// nearest ancestor of the executable that holds one (the repo the binary was built in).
+    public static func defaultModelDirectory(workingDirectory: String, executablePath: String) throws -> String {
+        var searched = [workingDirectory + "/models/default"]
+        var dir = URL(fileURLWithPath: executablePath).resolvingSymlinksInPath().deletingLastPathComponent()
+        while dir.path != "/" && !dir.path.isEmpty {
+            searched.append(dir.path + "/models/default")
+            dir = dir.deletingLastPathComponent()
+        }
+        for candidate in searched where fileExists(candidate + "/manifest.json") { return candidate }
+        throw GenerateError.modelNotFound(searched: [searched[0], "ancestors of \(executablePath)"])
+    }
+
+    /// What a run produced.
+    public struct Summary: Equatable {
+        public let outputPath: String
+        public let shadowPaths: [String]
+        public let resolution: Int
+        public let sliders: [String: Float]
+    }
+
+    /// Runs the pipeline. The sketch is checked before the model is loaded, so a bad input fails fast.
+    public func run(workspace: Workspace = Workspace()) throws -> Summary {
+        let canvas = try PNG.readCanvas(path: sketchPath)
+        let model = try FaceModel(directory: modelDirectory)
+        let names = model.manifest.components.map(\.name)
+        for name in sliders.keys where !names.contains(name) { throw GenerateError.unknownComponent(name, known: names) }
+        let session = FaceSession(model: model)
+        session.update(canvas)
+        var used: [String: Float] = [:]
+        for (i, name) in names.enumerated() {
+            let s = sliders[name] ?? master ?? 1
+            session.setSlider(s, component: i)
+            used[name] = s
+        }
+        let image = session.face(workspace: workspace)
+        try PNG.write(try PNG.encode(image), to: outputPath)
+        var shadowPaths: [String] = []
+        if let shadowDirectory {
+            do { try FileManager.default.createDirectory(atPath: shadowDirectory, withIntermediateDirectories: true) } catch {
+                throw PNGError.unwritable(file: shadowDirectory, reason: "cannot create the folder")
+            }
+            for (i, name) in names.enumerated() {
+                let path = shadowDirectory + "/\(name).png"
+                try PNG.write(try PNG.encode(session.shadow(component: i, workspace: workspace)), to: path)
+                shadowPaths.append(path)
+            }
+        }
+        return Summary(outputPath: outputPath, shadowPaths: shadowPaths, resolution: model.manifest.resolution, sliders: used)
+    }
+}

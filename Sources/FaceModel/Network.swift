@@ -1,0 +1,233 @@
+/// A network built from a manifest layer list: weights converted to f32 and packed once, shapes
+/// inferred and checked at build time, and the layers compiled into a flat list of steps over a
+/// small pool of activation buffers (ping-pong, plus one pinned buffer per open residual). Running it
+/// allocates nothing: it uses a caller-owned `Workspace`. Immutable, so one `Network` serves every
+/// thread; each thread brings its own workspace.
+public struct Network: Sendable {
+    /// Name in the manifest (`encoder.nose`), used in errors.
+    public let name: String
+    /// Input shape `[C, H, W]` or `[N]`.
+    public let inputShape: [Int]
+    /// Output shape.
+    public let outputShape: [Int]
+    /// Multiply-adds of one forward pass (convolutions, transposed convolutions, linear layers).
+    public let multiplyAdds: Int
+    let steps: [Step]
+    /// Activation buffers used, and floats each must hold.
+    let bufferCount: Int
+    let bufferFloats: Int
+    /// im2col / col2im floats needed.
+    let columnFloats: Int
+    /// Buffer holding the output after `run`.
+    let outputBuffer: Int
+
+    enum Step: Sendable {
+        case conv(Conv2DLayer, src: Int, dst: Int, height: Int, width: Int)
+        case convTranspose(ConvTranspose2DLayer, src: Int, dst: Int, height: Int, width: Int)
+        case upsample(scale: Int, src: Int, dst: Int, channels: Int, height: Int, width: Int)
+        case instanceNorm(buffer: Int, channels: Int, planeSize: Int, eps: Float, weight: [Float]?, bias: [Float]?)
+        case activation(Activation, buffer: Int, count: Int)
+        case linear(LinearLayer, src: Int, dst: Int)
+        case copy(src: Int, dst: Int, count: Int)
+        case add(src: Int, dst: Int, count: Int)
+    }
+
+    /// Column budget per chunk: 2M floats (8 MB) keeps the largest im2col bounded.
+    static let columnBudget = 1 << 21
+
+    /// Builds `spec` named `name`, reading tensors from `weights`.
+    public init(name: String, spec: NetworkSpec, weights: SafeTensors) throws {
+        var builder = NetworkBuilder(name: name, weights: weights)
+        let input = spec.input
+        guard input.count == 1 || input.count == 3 else {
+            throw ManifestError.invalid(path: "$.networks.\(name).input", reason: "expected [C, H, W] or [N], got \(input)")
+        }
+        builder.maxFloats = input.reduce(1, *)
+        let (shape, buffer) = try builder.compile(spec.layers, shape: input, current: 0, pinned: [], path: "$.networks.\(name).layers")
+        self.name = name
+        inputShape = input
+        outputShape = shape
+        multiplyAdds = builder.multiplyAdds
+        steps = builder.steps
+        bufferCount = max(builder.buffersUsed, 1)
+        bufferFloats = builder.maxFloats
+        columnFloats = builder.columnFloats
+        outputBuffer = buffer
+    }
+
+    /// Runs the network on `input` (`inputShape.reduce(*)` floats) and returns the workspace buffer
+    /// holding the output; it stays valid until the workspace is used again.
+    func run(_ input: UnsafePointer<Float>, workspace: Workspace) -> UnsafeMutablePointer<Float> {
+        workspace.reserve(buffers: bufferCount, floats: bufferFloats, columns: columnFloats)
+        let buffers = workspace.buffers
+        buffers[0].update(from: input, count: inputShape.reduce(1, *))
+        let columns = workspace.columns
+        let capacity = workspace.columnCapacity
+        for step in steps {
+            switch step {
+            case let .conv(layer, src, dst, h, w):
+                conv2d(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: columns, columnCapacity: capacity)
+            case let .convTranspose(layer, src, dst, h, w):
+                convTranspose2d(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: columns, columnCapacity: capacity)
+            case let .upsample(scale, src, dst, c, h, w):
+                upsampleNearest(buffers[src], channels: c, height: h, width: w, scale: scale, output: buffers[dst])
+            case let .instanceNorm(buffer, c, n, eps, weight, bias):
+                instanceNorm(buffers[buffer], channels: c, planeSize: n, eps: eps, weight: weight, bias: bias)
+            case let .activation(kind, buffer, count):
+                activate(kind, buffers[buffer], count: count)
+            case let .linear(layer, src, dst):
+                linear(layer, input: buffers[src], output: buffers[dst])
+            case let .copy(src, dst, count):
+                buffers[dst].update(from: buffers[src], count: count)
+            case let .add(src, dst, count):
+                addInPlace(buffers[dst], buffers[src], count: count)
+            }
+        }
+        return buffers[outputBuffer]
+    }
+
+    /// Runs the network and copies the output out.
+    public func callAsFunction(_ input: [Float], workspace: Workspace) -> [Float] {
+        precondition(input.count == inputShape.reduce(1, *), "\(name): input has \(input.count) values, expected \(inputShape)")
+        let n = outputShape.reduce(1, *)
+        return input.withUnsafeBufferPointer { x in
+            let out = run(x.baseAddress!, workspace: workspace)
+            return Array(UnsafeBufferPointer(start: out, count: n))
+        }
+    }
+}
+
+/// Compiles layer specs into steps; tracks buffer use and shapes.
+struct NetworkBuilder {
+    let name: String
+    let weights: SafeTensors
+    var steps: [Network.Step] = []
+    var buffersUsed = 1
+    var maxFloats = 0
+    var columnFloats = 0
+    var multiplyAdds = 0
+
+    init(name: String, weights: SafeTensors) { self.name = name; self.weights = weights }
+
+    private mutating func freeBuffer(excluding: Set<Int>) -> Int {
+        var i = 0
+        while excluding.contains(i) { i += 1 }
+        buffersUsed = max(buffersUsed, i + 1)
+        return i
+    }
+
+    private func tensor(_ tensorName: String, shape: [Int]) throws -> [Float] {
+        try weights.floats(tensorName, shape: shape)
+    }
+
+    private func bias(_ tensorName: String?, count: Int) throws -> [Float] {
+        guard let tensorName else { return [Float](repeating: 0, count: count) }
+        return try tensor(tensorName, shape: [count])
+    }
+
+    /// Compiles `layers` applied to a tensor of `shape` in buffer `current`; `pinned` buffers hold
+    /// residual inputs and must not be overwritten. Returns the output shape and buffer.
+    mutating func compile(_ layers: [LayerSpec], shape inShape: [Int], current inCurrent: Int, pinned: Set<Int>, path: String) throws -> ([Int], Int) {
+        var shape = inShape
+        var current = inCurrent
+        func invalid(_ i: Int, _ reason: String) -> ManifestError { .invalid(path: "\(path)[\(i)]", reason: reason) }
+        func chw(_ i: Int) throws -> (Int, Int, Int) {
+            guard shape.count == 3 else { throw invalid(i, "expects a [C, H, W] input, got \(shape)") }
+            return (shape[0], shape[1], shape[2])
+        }
+        // In-place ops must not clobber a pinned residual input: copy it out first.
+        func writable(_ count: Int) -> Int {
+            if pinned.contains(current) {
+                let dst = freeBuffer(excluding: pinned.union([current]))
+                steps.append(.copy(src: current, dst: dst, count: count))
+                current = dst
+            }
+            return current
+        }
+        for (i, layer) in layers.enumerated() {
+            let count = shape.reduce(1, *)
+            switch layer {
+            case let .conv(spec):
+                let (c, h, w) = try chw(i)
+                guard c == spec.inChannels else { throw invalid(i, "conv expects \(spec.inChannels) input channels, got \(c)") }
+                if spec.padMode == .reflect, spec.padding >= h || spec.padding >= w {
+                    throw invalid(i, "reflect padding \(spec.padding) needs an input larger than \(h)×\(w)")
+                }
+                guard h + 2 * spec.padding >= spec.kernel, w + 2 * spec.padding >= spec.kernel else { throw invalid(i, "kernel \(spec.kernel) larger than the padded input \(h)×\(w)") }
+                let layer = Conv2DLayer(inChannels: c, outChannels: spec.outChannels, kernel: spec.kernel, stride: spec.stride,
+                                        padding: spec.padding, reflect: spec.padMode == .reflect,
+                                        weight: try tensor(spec.weight, shape: [spec.outChannels, c, spec.kernel, spec.kernel]),
+                                        bias: try bias(spec.bias, count: spec.outChannels))
+                let dst = freeBuffer(excluding: pinned.union([current]))
+                steps.append(.conv(layer, src: current, dst: dst, height: h, width: w))
+                shape = [spec.outChannels, layer.outputSize(h), layer.outputSize(w)]
+                columnFloats = max(columnFloats, layer.columnFloats(height: h, width: w, budget: Network.columnBudget))
+                multiplyAdds += shape.reduce(1, *) * c * spec.kernel * spec.kernel
+                current = dst
+            case let .convTranspose(spec):
+                let (c, h, w) = try chw(i)
+                guard c == spec.inChannels else { throw invalid(i, "conv_transpose expects \(spec.inChannels) input channels, got \(c)") }
+                guard spec.outputPadding < spec.stride else { throw invalid(i, "output_padding must be smaller than stride") }
+                let raw = try tensor(spec.weight, shape: [c, spec.outChannels, spec.kernel, spec.kernel])
+                let layer = ConvTranspose2DLayer(inChannels: c, outChannels: spec.outChannels, kernel: spec.kernel, stride: spec.stride,
+                                                 padding: spec.padding, outputPadding: spec.outputPadding,
+                                                 packedWeight: ConvTranspose2DLayer.pack(raw, inChannels: c, outChannels: spec.outChannels, kernel: spec.kernel),
+                                                 bias: try bias(spec.bias, count: spec.outChannels))
+                guard layer.outputSize(h) > 0, layer.outputSize(w) > 0 else { throw invalid(i, "conv_transpose output would be empty") }
+                let dst = freeBuffer(excluding: pinned.union([current]))
+                steps.append(.convTranspose(layer, src: current, dst: dst, height: h, width: w))
+                shape = [spec.outChannels, layer.outputSize(h), layer.outputSize(w)]
+                columnFloats = max(columnFloats, layer.columnFloats(height: h, width: w, budget: Network.columnBudget))
+                multiplyAdds += h * w * c * spec.outChannels * spec.kernel * spec.kernel
+                current = dst
+            case let .upsample(scale):
+                let (c, h, w) = try chw(i)
+                let dst = freeBuffer(excluding: pinned.union([current]))
+                steps.append(.upsample(scale: scale, src: current, dst: dst, channels: c, height: h, width: w))
+                shape = [c, h * scale, w * scale]
+                current = dst
+            case let .instanceNorm(channels, eps, weightName, biasName):
+                let (c, h, w) = try chw(i)
+                guard c == channels else { throw invalid(i, "instance_norm expects \(channels) channels, got \(c)") }
+                let weight = try weightName.map { try tensor($0, shape: [c]) }
+                let bias = try biasName.map { try tensor($0, shape: [c]) }
+                steps.append(.instanceNorm(buffer: writable(count), channels: c, planeSize: h * w, eps: eps, weight: weight, bias: bias))
+            case .relu:
+                steps.append(.activation(.relu, buffer: writable(count), count: count))
+            case let .leakyReLU(slope):
+                steps.append(.activation(.leakyReLU(slope), buffer: writable(count), count: count))
+            case .tanh:
+                steps.append(.activation(.tanh, buffer: writable(count), count: count))
+            case .sigmoid:
+                steps.append(.activation(.sigmoid, buffer: writable(count), count: count))
+            case let .linear(inFeatures, outFeatures, weightName, biasName):
+                guard shape.count == 1, shape[0] == inFeatures else { throw invalid(i, "linear expects [\(inFeatures)], got \(shape) (flatten first)") }
+                let layer = LinearLayer(inFeatures: inFeatures, outFeatures: outFeatures,
+                                        weight: try tensor(weightName, shape: [outFeatures, inFeatures]),
+                                        bias: try bias(biasName, count: outFeatures))
+                let dst = freeBuffer(excluding: pinned.union([current]))
+                steps.append(.linear(layer, src: current, dst: dst))
+                shape = [outFeatures]
+                multiplyAdds += inFeatures * outFeatures
+                current = dst
+            case .flatten:
+                shape = [count]
+            case let .reshape(target):
+                guard target.reduce(1, *) == count else { throw invalid(i, "cannot reshape \(shape) (\(count) values) to \(target)") }
+                shape = target
+            case let .residual(inner):
+                let (outShape, result) = try compile(inner, shape: shape, current: current, pinned: pinned.union([current]), path: "\(path)[\(i)].layers")
+                guard outShape == shape else { throw invalid(i, "residual branch maps \(shape) to \(outShape)") }
+                var dst = result
+                if dst == current {  // empty branch: y = 2x
+                    dst = freeBuffer(excluding: pinned.union([current]))
+                    steps.append(.copy(src: current, dst: dst, count: count))
+                }
+                steps.append(.add(src: current, dst: dst, count: count))
+                current = dst
+            }
+            maxFloats = max(maxFloats, shape.reduce(1, *))
+        }
+        return (shape, current)
+    }
+}

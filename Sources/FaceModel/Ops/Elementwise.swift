@@ -1,0 +1,61 @@
+import Foundation
+
+/// Element-wise activations, applied in place.
+enum Activation: Sendable, Equatable {
+    case relu, leakyReLU(Float), tanh, sigmoid
+}
+
+func activate(_ kind: Activation, _ x: UnsafeMutablePointer<Float>, count: Int) {
+    switch kind {
+    case .relu:
+        for i in 0..<count { x[i] = max(x[i], 0) }
+    case let .leakyReLU(slope):
+        for i in 0..<count { let v = x[i]; x[i] = v < 0 ? v * slope : v }
+    case .tanh:
+        for i in 0..<count { x[i] = Foundation.tanh(x[i]) }
+    case .sigmoid:
+        for i in 0..<count { x[i] = 1 / (1 + Foundation.exp(-x[i])) }
+    }
+}
+
+/// `y += x` (the residual join).
+func addInPlace(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count { y[i] += x[i] }
+}
+
+/// Nearest-neighbour upsampling `[C, H, W] → [C, H·s, W·s]`.
+func upsampleNearest(_ input: UnsafePointer<Float>, channels: Int, height: Int, width: Int, scale s: Int,
+                     output: UnsafeMutablePointer<Float>) {
+    let wo = width * s
+    for c in 0..<channels {
+        for y in 0..<height {
+            let src = input + (c * height + y) * width
+            let first = output + (c * height * s + y * s) * wo
+            for x in 0..<width {
+                let v = src[x]
+                for j in 0..<s { first[x * s + j] = v }
+            }
+            for r in 1..<max(s, 1) { (first + r * wo).update(from: first, count: wo) }
+        }
+    }
+}
+
+/// Instance normalisation in place over each channel's H×W plane (biased variance, accumulated in
+/// double so large planes keep f32-level agreement with PyTorch).
+func instanceNorm(_ x: UnsafeMutablePointer<Float>, channels: Int, planeSize n: Int, eps: Float,
+                  weight: [Float]?, bias: [Float]?) {
+    for c in 0..<channels {
+        let p = x + c * n
+        var sum = 0.0
+        for i in 0..<n { sum += Double(p[i]) }
+        let mean = sum / Double(n)
+        var squares = 0.0
+        for i in 0..<n { let d = Double(p[i]) - mean; squares += d * d }
+        let variance = squares / Double(n)
+        let inv = 1 / (variance + Double(eps)).squareRoot()
+        let scale = Float(inv * Double(weight?[c] ?? 1))
+        let shift = bias?[c] ?? 0
+        let m = Float(mean)
+        for i in 0..<n { p[i] = (p[i] - m) * scale + shift }
+    }
+}

@@ -1,0 +1,82 @@
+import XCTest
+@testable import FaceModel
+
+/// Stage-by-stage parity with the training pipeline's goldens (`runner.py` on the same exported
+/// files). Each stage is fed the golden output of the previous stage so an error is pinned to
+/// one stage. Tolerances:
+/// - crops, knn ids: exact;
+/// - latents, LLE weights, projected latents, fused map: max abs ≤ 1e-3 (f32 compute; f16-stored
+///   weights are widened exactly, so the same bound holds);
+/// - shadow alpha and image u8: ≤ 1 level, because `floor(v + 0.5)` of a value within f32 noise
+///   of a .5 boundary may land either side; at most 1 % of pixels may differ at all.
+final class GoldenParityTests: XCTestCase {
+    static func fixtures(_ name: String) -> String {
+        Bundle.module.bundleURL.appendingPathComponent("Fixtures").appendingPathComponent(name).path
+    }
+
+    /// Worst error seen per stage, printed at the end of a parity run (figures for docs/RUNTIME.md).
+    var worst: [String: Float] = [:]
+
+    func maxAbs(_ a: [Float], _ b: [Float], stage: String = "") -> Float {
+        precondition(a.count == b.count)
+        let e = zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
+        if !stage.isEmpty { worst[stage] = max(worst[stage] ?? 0, e) }
+        return e
+    }
+
+    func assertBytesClose(_ a: [UInt8], _ b: [UInt8], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, what, file: file, line: line)
+        var worst = 0, differing = 0
+        for (x, y) in zip(a, b) { let d = abs(Int(x) - Int(y)); worst = max(worst, d); if d > 0 { differing += 1 } }
+        XCTAssertLessThanOrEqual(worst, 1, "\(what): max difference \(worst)", file: file, line: line)
+        XCTAssertLessThanOrEqual(differing * 100, a.count, "\(what): \(differing) of \(a.count) values differ", file: file, line: line)
+    }
+
+    /// Checks every stage of every fixture sketch in `golden` against `model`.
+    func checkParity(model: FaceModel, golden: SafeTensors, latentTolerance: Float = 1e-3, fusedTolerance: Float = 1e-3) throws {
+        let sketches = Set(golden.entries.keys.compactMap { $0.split(separator: ".").first.map(String.init) }).sorted()
+        XCTAssertGreaterThanOrEqual(sketches.count, 2, "golden holds \(sketches)")
+        let ws = Workspace()
+        let m = model.manifest
+        for s in sketches {
+            let canvas = Canvas(pixels: try golden.uint8s("\(s).canvas", shape: [512, 512]))
+            let crops = model.crops(canvas)
+            var maps: [Tensor] = []
+            for (i, c) in m.components.enumerated() {
+                let p = "\(s).\(c.name)"
+                XCTAssertEqual(crops[i].pixels, try golden.uint8s("\(p).crop", shape: [c.sideR, c.sideR]), "\(p).crop")
+                let goldenLatent = try golden.floats("\(p).latent", shape: [m.latent])
+                let latent = model.encode(crops[i], component: i, workspace: ws)
+                XCTAssertLessThanOrEqual(maxAbs(latent, goldenLatent, stage: "latent"), latentTolerance, "\(p).latent")
+                let k = max(m.kProject, m.kShadow)
+                let neighbours = model.nearest([goldenLatent], component: i, k: k)[0]
+                let goldenKNN = try golden.int32s("\(p).knn").map(Int.init)
+                XCTAssertEqual(Array(neighbours.prefix(m.kProject).map(\.index)), goldenKNN, "\(p).knn")
+                XCTAssertEqual(model.nearest([latent], component: i, k: m.kProject)[0].map(\.index), goldenKNN, "\(p).knn from our latent")
+                let weights = model.weights(goldenLatent, neighbours: neighbours, component: i)
+                XCTAssertLessThanOrEqual(maxAbs(weights, try golden.floats("\(p).weights", shape: [m.kProject]), stage: "weights"), 1e-3, "\(p).weights")
+                let projected = model.project(goldenLatent, neighbours: neighbours, weights: weights, component: i, slider: 1)
+                let goldenProjected = try golden.floats("\(p).projected", shape: [m.latent])
+                XCTAssertLessThanOrEqual(maxAbs(projected, goldenProjected, stage: "projected"), 1e-3, "\(p).projected")
+                assertBytesClose(model.shadow(neighbours: neighbours, component: i).alpha, try golden.uint8s("\(p).shadow", shape: [c.sideR, c.sideR]), "\(p).shadow")
+                maps.append(model.featureMap(goldenProjected, component: i, workspace: ws))
+            }
+            let goldenFused = try golden.floats("\(s).fused", shape: [m.featureChannels, m.resolution, m.resolution])
+            XCTAssertLessThanOrEqual(maxAbs(model.fuse(maps).data, goldenFused, stage: "fused"), fusedTolerance, "\(s).fused")
+            let goldenImage = try golden.uint8s("\(s).image", shape: [3, m.resolution, m.resolution])
+            let image = model.generate(Tensor(shape: [m.featureChannels, m.resolution, m.resolution], data: goldenFused), workspace: ws)
+            assertBytesClose(image.planar, goldenImage, "\(s).image")
+            // End to end through the session cache.
+            let session = FaceSession(model: model)
+            session.update(canvas)
+            assertBytesClose(session.face(workspace: ws).planar, goldenImage, "\(s).image end to end")
+        }
+        print("parity max abs error per stage:", worst.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+    }
+
+    func testTinyModelMatchesTheTrainingPipelineStageByStage() throws {
+        let dir = Self.fixtures("tiny")
+        let model = try FaceModel(directory: dir)
+        try checkParity(model: model, golden: try SafeTensors(path: dir + "/golden.safetensors"))
+    }
+}

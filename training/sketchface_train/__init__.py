@@ -1,0 +1,1 @@
+"""SketchFace training pipeline: sketches, component embedding, feature mapping + synthesis, export."""

@@ -1,0 +1,118 @@
+"""`fixtures`: the tiny test model and its goldens for the Swift parity tests, generated deterministically.
+
+Randomly initialised (fixed seed) networks of the real architecture at R=64 with tiny widths, so every layer
+type of the shipped model is exercised; a database of procedural sketches; goldens computed by the reference
+runner from the exported files. The database is re-drawn until every fixture query's neighbour order is well
+separated, so neighbour ids are robust to float rounding on the runtime side.
+"""
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+from safetensors.torch import save_file
+
+from . import export, geometry, models, projection, synthetic
+from .runner import Model
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Config:
+    out: str = str(REPO / "Tests/FaceModelTests/Fixtures/tiny")
+    seed: int = 4
+    entries: int = 32           # database rows per part component
+    remainder_entries: int = 16  # the remainder's crops are the whole 64² canvas: fewer rows keep the files small
+    k_project: int = 6
+    k_shadow: int = 4
+    min_gap: float = 2e-3       # smallest allowed relative gap between consecutive neighbour distances
+
+
+FIXTURE_SKETCHES = (
+    dict(seed=7),                                          # a complete face
+    dict(seed=8, parts=("head", "eyes", "nose", "hair")),  # half-drawn: no brows, no mouth (blank crop)
+)
+
+
+def init_tiny(seed):
+    torch.manual_seed(seed)
+    cfg = models.ModelConfig.tiny()
+    nets = models.inference_networks(cfg)
+    with torch.no_grad():
+        for net in nets.values():
+            for m in net.modules():
+                if isinstance(m, nn.InstanceNorm2d) and m.affine:
+                    m.weight.uniform_(0.5, 1.5)
+                    m.bias.uniform_(-0.3, 0.3)
+    return cfg, nets
+
+
+def database_sketches(cfg, offset):
+    """Varied procedural sketches, some missing parts, drawn from seeds offset, offset+1, …"""
+    variants = [None, ("head", "hair", "eyes", "nose", "mouth"), ("head", "brows", "eyes", "mouth"),
+                ("hair", "eyes", "nose", "mouth", "brows")]
+    out = []
+    for i in range(cfg.entries):
+        parts = variants[i % len(variants)]
+        out.append(synthetic.face(1000 + offset + i, parts) if parts else synthetic.face(1000 + offset + i))
+    return out
+
+
+def separation(z, latents, k):
+    """Smallest gap between the k+1 nearest sorted distances, relative to the k-th distance."""
+    _, d = projection.knn(z, latents, min(k + 1, len(latents)))
+    return float(np.min(np.diff(d)) / max(d[k - 1], 1e-30))
+
+
+def build(cfg_fx):
+    cfg, nets = init_tiny(cfg_fx.seed)
+    cfg.entries = cfg_fx.entries
+    dtypes = {"encoder": torch.float16, "mapper": torch.float16, "generator": torch.float32}
+    specs, tensors, flops = export.network_specs(nets, cfg, dtypes)
+    training = {"note": "tiny test model: random weights (seed %d), not trained" % cfg_fx.seed,
+                "flops": flops, "database": "procedural sketches (synthetic.py)"}
+    manifest = export.build_manifest(cfg, specs, cfg_fx.k_project, cfg_fx.k_shadow, 1e-3, training)
+    canvases = [synthetic.face(**s) for s in FIXTURE_SKETCHES]
+    k = max(cfg_fx.k_project, cfg_fx.k_shadow)
+    for offset in range(0, 4000, cfg_fx.entries):
+        model = Model(manifest, {n: t.float() for n, t in tensors.items()}, {})
+        sketches = database_sketches(cfg, offset)
+        small = geometry.downsample(np.stack(sketches), cfg.resolution)
+        database = {}
+        for name in geometry.NAMES:
+            n = cfg_fx.remainder_entries if name == "remainder" else cfg.entries
+            crops = geometry.crop(small[:n], name)
+            lat = model.run(f"encoder.{name}", geometry.to_input(crops))
+            database[f"{name}.latents"] = lat.contiguous()
+            database[f"{name}.crops"] = torch.from_numpy(crops)
+            database[f"{name}.ids"] = torch.arange(1000 + offset, 1000 + offset + n, dtype=torch.int32)
+        queries = [(name, model.run(f"encoder.{name}", geometry.to_input(
+            geometry.crop(geometry.downsample(c, cfg.resolution), name))).double().numpy())
+            for c in canvases for name in geometry.NAMES]
+        worst = min(separation(z, database[f"{n}.latents"].numpy(), k) for n, z in queries)
+        if worst >= cfg_fx.min_gap:
+            break
+    else:
+        raise RuntimeError("no well-separated database found")
+    model.database = database
+    golden = {}
+    for i, canvas in enumerate(canvases):
+        for key, value in model.synthesize(canvas, 1.0).items():
+            golden[f"sketch{i}.{key}"] = torch.from_numpy(np.ascontiguousarray(value))
+    manifest["training"]["database_offset"] = offset
+    manifest["training"]["min_relative_knn_gap"] = round(worst, 6)
+    return manifest, tensors, database, golden
+
+
+def main(cfg):
+    torch.set_num_threads(1)
+    manifest, tensors, database, golden = build(cfg)
+    out = Path(cfg.out)
+    export.write_model(out, manifest, tensors, database)
+    save_file(dict(sorted(golden.items())), out / "golden.safetensors", {"format": "sketchface-golden"})
+    sizes = {p.name: p.stat().st_size for p in sorted(out.iterdir())}
+    print(f"wrote {out}: " + ", ".join(f"{k} {v} B" for k, v in sizes.items()) + f", total {sum(sizes.values())} B")
+    print(f"database offset {manifest['training']['database_offset']}, "
+          f"min relative KNN gap {manifest['training']['min_relative_knn_gap']}")

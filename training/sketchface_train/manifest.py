@@ -1,0 +1,198 @@
+"""Export side of the contract: nn.Sequential ⇄ manifest layer list, and manifest validation.
+
+`layers_of` walks an inference network built by `models.py` and emits the explicit layer list of
+docs/MODEL_FORMAT.md plus the tensors it names. `validate` checks a manifest against its weights, so both the
+exporter and the tests reject a malformed model with a precise message.
+"""
+import torch
+import torch.nn as nn
+
+from . import geometry
+from .models import Reshape, Residual
+
+FORMAT = "sketchface-model"
+VERSION = 1
+
+
+class ManifestError(ValueError):
+    pass
+
+
+def layers_of(net, prefix, dtype=torch.float16):
+    """(layers, tensors) for an nn.Sequential; tensor names are `prefix.<index path>.weight|bias`."""
+    layers, tensors = [], {}
+
+    def put(name, t):
+        if t is None:
+            return None
+        tensors[name] = t.detach().to(dtype).contiguous().cpu()
+        return name
+
+    for i, m in enumerate(net):
+        p = f"{prefix}.{i}"
+        if isinstance(m, nn.Conv2d):
+            if m.groups != 1 or m.dilation != (1, 1) or m.kernel_size[0] != m.kernel_size[1]:
+                raise ManifestError(f"{p}: only square, ungrouped, undilated convs export")
+            layers.append({"type": "conv", "in": m.in_channels, "out": m.out_channels, "kernel": m.kernel_size[0],
+                           "stride": m.stride[0], "padding": m.padding[0], "pad_mode": m.padding_mode,
+                           "weight": put(p + ".weight", m.weight), "bias": put(p + ".bias", m.bias)})
+        elif isinstance(m, nn.ConvTranspose2d):
+            layers.append({"type": "conv_transpose", "in": m.in_channels, "out": m.out_channels,
+                           "kernel": m.kernel_size[0], "stride": m.stride[0], "padding": m.padding[0],
+                           "output_padding": m.output_padding[0],
+                           "weight": put(p + ".weight", m.weight), "bias": put(p + ".bias", m.bias)})
+        elif isinstance(m, nn.Upsample):
+            if m.mode != "nearest" or float(m.scale_factor) != int(m.scale_factor):
+                raise ManifestError(f"{p}: only integer nearest upsampling exports")
+            layers.append({"type": "upsample", "scale": int(m.scale_factor), "mode": "nearest"})
+        elif isinstance(m, nn.InstanceNorm2d):
+            layers.append({"type": "instance_norm", "channels": m.num_features, "eps": m.eps,
+                           "weight": put(p + ".weight", m.weight) if m.affine else None,
+                           "bias": put(p + ".bias", m.bias) if m.affine else None})
+        elif isinstance(m, nn.LeakyReLU):
+            layers.append({"type": "leaky_relu", "slope": m.negative_slope})
+        elif isinstance(m, nn.ReLU):
+            layers.append({"type": "relu"})
+        elif isinstance(m, nn.Tanh):
+            layers.append({"type": "tanh"})
+        elif isinstance(m, nn.Sigmoid):
+            layers.append({"type": "sigmoid"})
+        elif isinstance(m, nn.Linear):
+            layers.append({"type": "linear", "in": m.in_features, "out": m.out_features,
+                           "weight": put(p + ".weight", m.weight), "bias": put(p + ".bias", m.bias)})
+        elif isinstance(m, nn.Flatten):
+            layers.append({"type": "flatten"})
+        elif isinstance(m, Reshape):
+            layers.append({"type": "reshape", "shape": list(m.shape)})
+        elif isinstance(m, Residual):
+            inner, t = layers_of(m.body, p + ".body", dtype)
+            tensors.update(t)
+            layers.append({"type": "residual", "layers": inner})
+        else:
+            raise ManifestError(f"{p}: {type(m).__name__} has no manifest layer type")
+    return layers, tensors
+
+
+def output_shape(layers, shape, tensors):
+    """Propagate a [C, H, W] / [N] shape through a layer list, checking every tensor's shape on the way."""
+    shape = list(shape)
+
+    def need(name, expected, where):
+        if name is None:
+            return
+        if name not in tensors:
+            raise ManifestError(f"{where}: tensor {name!r} missing from weights")
+        if list(tensors[name].shape) != list(expected):
+            raise ManifestError(f"{where}: tensor {name!r} has shape {list(tensors[name].shape)}, want {expected}")
+
+    for i, l in enumerate(layers):
+        where, kind = f"layer {i} ({l.get('type')})", l.get("type")
+        if kind in ("conv", "conv_transpose"):
+            if len(shape) != 3 or shape[0] != l["in"]:
+                raise ManifestError(f"{where}: input {shape} does not have {l['in']} channels")
+            k, s, p = l["kernel"], l["stride"], l["padding"]
+            if kind == "conv":
+                if l["pad_mode"] not in ("zeros", "reflect"):
+                    raise ManifestError(f"{where}: pad_mode {l['pad_mode']!r}")
+                if l["pad_mode"] == "reflect" and p >= min(shape[1:]):
+                    raise ManifestError(f"{where}: reflect padding {p} too large for {shape}")
+                need(l["weight"], [l["out"], l["in"], k, k], where)
+                shape = [l["out"]] + [(d + 2 * p - k) // s + 1 for d in shape[1:]]
+            else:
+                need(l["weight"], [l["in"], l["out"], k, k], where)
+                shape = [l["out"]] + [(d - 1) * s - 2 * p + k + l["output_padding"] for d in shape[1:]]
+            need(l.get("bias"), [l["out"]], where)
+        elif kind == "upsample":
+            if l.get("mode") != "nearest" or not isinstance(l.get("scale"), int) or l["scale"] < 1:
+                raise ManifestError(f"{where}: needs an integer scale and mode nearest")
+            shape = [shape[0]] + [d * l["scale"] for d in shape[1:]]
+        elif kind == "instance_norm":
+            if shape[0] != l["channels"]:
+                raise ManifestError(f"{where}: {l['channels']} channels, input {shape}")
+            need(l.get("weight"), [l["channels"]], where)
+            need(l.get("bias"), [l["channels"]], where)
+        elif kind in ("relu", "tanh", "sigmoid"):
+            pass
+        elif kind == "leaky_relu":
+            if not isinstance(l.get("slope"), (int, float)):
+                raise ManifestError(f"{where}: needs a numeric slope")
+        elif kind == "linear":
+            n = 1
+            for d in shape:
+                n *= d
+            if n != l["in"]:
+                raise ManifestError(f"{where}: input of {n} values, layer takes {l['in']}")
+            need(l["weight"], [l["out"], l["in"]], where)
+            need(l.get("bias"), [l["out"]], where)
+            shape = [l["out"]]
+        elif kind == "flatten":
+            n = 1
+            for d in shape:
+                n *= d
+            shape = [n]
+        elif kind == "reshape":
+            n, m = 1, 1
+            for d in shape:
+                n *= d
+            for d in l["shape"]:
+                m *= d
+            if n != m:
+                raise ManifestError(f"{where}: cannot reshape {shape} to {l['shape']}")
+            shape = list(l["shape"])
+        elif kind == "residual":
+            inner = output_shape(l["layers"], shape, tensors)
+            if inner != shape:
+                raise ManifestError(f"{where}: residual body maps {shape} to {inner}")
+        else:
+            raise ManifestError(f"{where}: unknown layer type {kind!r}")
+    return shape
+
+
+def validate(manifest, tensors, database=None):
+    """Raise ManifestError unless the manifest, weights (and database, if given) fit together."""
+    if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
+        raise ManifestError(f"not a {FORMAT} v{VERSION} manifest")
+    r = manifest.get("resolution")
+    if manifest.get("canvas") != geometry.CANVAS or not isinstance(r, int) or r <= 0 or geometry.CANVAS % r:
+        raise ManifestError(f"canvas must be 512 and resolution divide it, got {manifest.get('canvas')}, {r}")
+    f = geometry.CANVAS // r
+    names = [c["name"] for c in manifest.get("components", [])]
+    if names != list(geometry.NAMES):
+        raise ManifestError(f"components must be {list(geometry.NAMES)}, got {names}")
+    if manifest.get("fusion_order") != list(geometry.FUSION_ORDER):
+        raise ManifestError("fusion_order must be mouth, nose, left_eye, right_eye")
+    latent, fc = manifest["latent"], manifest["feature_channels"]
+    for key in ("k_project", "k_shadow"):
+        if not isinstance(manifest.get(key), int) or manifest[key] < 1:
+            raise ManifestError(f"{key} must be a positive integer")
+    nets = manifest.get("networks", {})
+    for c in manifest["components"]:
+        x, y, side = c["box"]
+        if side % f:
+            raise ManifestError(f"{c['name']}: side {side} not divisible by {f}")
+        s = side // f
+        enc, mp = nets.get(f"encoder.{c['name']}"), nets.get(f"mapper.{c['name']}")
+        if enc is None or mp is None:
+            raise ManifestError(f"{c['name']}: encoder or mapper missing")
+        if enc["input"] != [1, s, s] or output_shape(enc["layers"], enc["input"], tensors) != [latent]:
+            raise ManifestError(f"encoder.{c['name']}: must map [1, {s}, {s}] to [{latent}]")
+        if mp["input"] != [latent] or output_shape(mp["layers"], mp["input"], tensors) != [fc, s, s]:
+            raise ManifestError(f"mapper.{c['name']}: must map [{latent}] to [{fc}, {s}, {s}]")
+        if database is not None:
+            lat, crops, ids = (database.get(f"{c['name']}.{k}") for k in ("latents", "crops", "ids"))
+            if lat is None or crops is None or ids is None:
+                raise ManifestError(f"database: {c['name']} latents/crops/ids missing")
+            n = lat.shape[0]
+            if list(lat.shape) != [n, latent] or list(crops.shape) != [n, s, s] or list(ids.shape) != [n]:
+                raise ManifestError(f"database: {c['name']} shapes {list(lat.shape)}, {list(crops.shape)}, "
+                                    f"{list(ids.shape)}")
+            if lat.dtype != torch.float32 or crops.dtype != torch.uint8 or ids.dtype != torch.int32:
+                raise ManifestError(f"database: {c['name']} dtypes must be f32, u8, i32")
+            if n < max(manifest["k_project"], manifest["k_shadow"]):
+                raise ManifestError(f"database: {c['name']} has {n} rows, fewer than K")
+    gen = nets.get("generator")
+    if gen is None or gen["input"] != [fc, r, r] or output_shape(gen["layers"], gen["input"], tensors) != [3, r, r]:
+        raise ManifestError(f"generator: must map [{fc}, {r}, {r}] to [3, {r}, {r}]")
+    for name, t in tensors.items():
+        if t.dtype not in (torch.float16, torch.float32):
+            raise ManifestError(f"weights: {name} is {t.dtype}, want f16 or f32")

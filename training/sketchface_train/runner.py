@@ -1,0 +1,103 @@
+"""Reference manifest runner: executes an exported model folder with torch, knowing nothing of `models.py`.
+
+Goldens are produced here, so they test the exported files; the runtime benchmark uses it as the PyTorch
+comparison. `Model.load(folder)` → `model.synthesize(canvas, s)`; every intermediate is returned.
+"""
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file
+
+from . import geometry, projection
+
+
+def run_layers(layers, x, w):
+    """Apply a manifest layer list to a batched tensor x [B, ...] with weights dict w (f32 tensors)."""
+    for l in layers:
+        kind = l["type"]
+        if kind == "conv":
+            p = l["padding"]
+            if l["pad_mode"] == "reflect" and p:
+                x = F.pad(x, (p, p, p, p), mode="reflect")
+                p = 0
+            x = F.conv2d(x, w[l["weight"]], w[l["bias"]] if l["bias"] else None, l["stride"], p)
+        elif kind == "conv_transpose":
+            x = F.conv_transpose2d(x, w[l["weight"]], w[l["bias"]] if l["bias"] else None, l["stride"],
+                                   l["padding"], l["output_padding"])
+        elif kind == "upsample":
+            x = F.interpolate(x, scale_factor=l["scale"], mode="nearest")
+        elif kind == "instance_norm":
+            x = F.instance_norm(x, weight=w[l["weight"]] if l.get("weight") else None,
+                                bias=w[l["bias"]] if l.get("bias") else None, eps=l["eps"])
+        elif kind == "relu":
+            x = F.relu(x)
+        elif kind == "leaky_relu":
+            x = F.leaky_relu(x, l["slope"])
+        elif kind == "tanh":
+            x = torch.tanh(x)
+        elif kind == "sigmoid":
+            x = torch.sigmoid(x)
+        elif kind == "linear":
+            x = F.linear(x.reshape(x.shape[0], -1), w[l["weight"]], w[l["bias"]] if l["bias"] else None)
+        elif kind == "flatten":
+            x = x.reshape(x.shape[0], -1)
+        elif kind == "reshape":
+            x = x.reshape(x.shape[0], *l["shape"])
+        elif kind == "residual":
+            x = x + run_layers(l["layers"], x, w)
+        else:
+            raise ValueError(f"unknown layer type {kind!r}")
+    return x
+
+
+class Model:
+    """An exported model folder: manifest, f32 copies of the weights, and the component database."""
+
+    def __init__(self, manifest, weights, database):
+        self.manifest, self.weights, self.database = manifest, weights, database
+        self.resolution = manifest["resolution"]
+
+    @staticmethod
+    def load(folder, database=None):
+        folder = Path(folder)
+        manifest = json.loads((folder / "manifest.json").read_text())
+        weights = {k: v.float() for k, v in load_file(folder / "weights.safetensors").items()}
+        db = load_file(Path(database) if database else folder / "database.safetensors")
+        return Model(manifest, weights, db)
+
+    @torch.no_grad()
+    def run(self, net, x):
+        """Run network `net` on one unbatched input (or a batch with a leading axis)."""
+        spec = self.manifest["networks"][net]
+        x = torch.as_tensor(x).float()
+        single = list(x.shape) == spec["input"]
+        y = run_layers(spec["layers"], x.unsqueeze(0) if single else x, self.weights)
+        return y[0] if single else y
+
+    def latents(self, name):
+        return self.database[f"{name}.latents"].numpy()
+
+    def synthesize(self, canvas, s=1.0):
+        """Full pipeline on a u8 [512, 512] canvas; returns a dict of every intermediate (golden names)."""
+        m, r = self.manifest, self.resolution
+        small = geometry.downsample(canvas, r)
+        out, features = {"canvas": np.asarray(canvas, np.uint8)}, {}
+        for name in geometry.NAMES:
+            c = geometry.crop(small, name)
+            z = self.run(f"encoder.{name}", geometry.to_input(c)).double().numpy()
+            lat = self.latents(name)
+            final, ids, w, p = projection.project(z, lat, m["k_project"], m["lle_regularization"], s)
+            out[f"{name}.crop"] = c
+            out[f"{name}.latent"] = z.astype(np.float32)
+            out[f"{name}.knn"] = ids
+            out[f"{name}.weights"] = w.astype(np.float32)
+            out[f"{name}.projected"] = p.astype(np.float32)
+            out[f"{name}.shadow"] = projection.shadow(z, lat, self.database[f"{name}.crops"].numpy(), m["k_shadow"])
+            features[name] = self.run(f"mapper.{name}", torch.from_numpy(final.astype(np.float32)))
+        fused = geometry.fuse(features, r)
+        out["fused"] = fused.numpy()
+        out["image"] = geometry.to_u8_image(self.run("generator", fused))
+        return out
