@@ -1,4 +1,5 @@
 import Foundation
+import Sessions
 
 /// The shadow of one component for the canvas state `seq`.
 public struct ShadowUpdate: Sendable, Equatable {
@@ -56,9 +57,9 @@ public enum GuidanceMessage: Sendable, Equatable {
     case busy(Bool)
 
     /// First byte of a binary shadow message.
-    public static let shadowKind: UInt8 = 0x47 // "G"
+    public static let shadowKind: UInt8 = 0x01
     /// First byte of a binary frame message.
-    public static let frameKind: UInt8 = 0x46 // "F"
+    public static let frameKind: UInt8 = 0x02
     /// Bytes before the PNG in both binary messages.
     public static let headerSize = 16
 

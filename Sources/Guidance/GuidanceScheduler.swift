@@ -1,3 +1,5 @@
+import Sessions
+
 /// The pure heart of live guidance: per-session state and which job runs next. No threads, no clock of its own.
 ///
 /// Rules it enforces:
@@ -393,7 +395,7 @@ struct SessionState {
     }
 
     func nextKey(layout: ComponentLayout) -> SynthesisKey {
-        let weights = isBlank ? SliderValues.fullyProjected(for: layout) : sliders.effective(for: layout)
+        let weights = isBlank ? SliderValues.fullyProjected(for: layout) : sliders.weights(for: layout)
         return SynthesisKey(latents: latentsVersion, weights: weights)
     }
 }

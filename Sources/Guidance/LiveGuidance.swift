@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Logging
+import Sessions
 
 /// Where guidance messages go: every participant of a session. Sessions implements it.
 public protocol GuidanceAudience: AnyObject, Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import Sessions
 @testable import Guidance
 
 /// A face engine that counts its calls. Latents are the ink sum of the component window, so they change exactly
@@ -115,3 +116,6 @@ extension GuidanceScheduler.Delivery {
     var shadow: ShadowUpdate? { if case .shadow(let shadow) = message { return shadow } else { return nil } }
     var frame: FaceFrame? { if case .frame(let frame) = message { return frame } else { return nil } }
 }
+
+/// Session slider values with the given changes over the defaults (components 0.5, master 1).
+func sliders(_ changes: [String: Double]) -> SliderValues { SliderValues().merging(changes) }

@@ -1,4 +1,5 @@
 import XCTest
+import Sessions
 @testable import Guidance
 
 /// The scheduler driven by hand: jobs are taken and run one by one, so every ordering is deterministic.
@@ -35,7 +36,7 @@ final class GuidanceSchedulerTests: XCTestCase {
     }
 
     func testOpeningEncodesEveryComponentOnceAndMakesTheDefaultFace() throws {
-        _ = scheduler.open(session: "a", canvas: .blank(), sliders: SliderValues(components: ["nose": 0.1]), mode: .live, now: now)
+        _ = scheduler.open(session: "a", canvas: .blank(), sliders: sliders(["nose": 0.1]), mode: .live, now: now)
         let deliveries = try drain()
         XCTAssertEqual(engine.encodes, [0, 1, 2, 3, 4])
         XCTAssertEqual(deliveries.compactMap(\.shadow).map(\.component), [0, 1, 2, 3, 4])
@@ -132,13 +133,13 @@ final class GuidanceSchedulerTests: XCTestCase {
         _ = stroke(seq: 1, squares: [(150, 200, 10)])
         try drain()
         let encodes = engine.encodes.count
-        let deliveries = scheduler.slidersChanged(session: "a", sliders: SliderValues(components: ["left_eye": 0.2], master: 0.5))
+        let deliveries = scheduler.slidersChanged(session: "a", sliders: sliders(["left_eye": 0.2, "master": 0.5]))
         XCTAssertTrue(deliveries.contains { $0.message == .busy(true) })
         let frames = try drain().compactMap(\.frame)
         XCTAssertEqual(frames.count, 1)
         XCTAssertEqual(frames[0].seq, 1)
         XCTAssertEqual(engine.encodes.count, encodes, "sliders reuse cached latents")
-        XCTAssertEqual(try XCTUnwrap(engine.syntheses.last), [0.1, 0.4, 0.4, 0.4, 0.4])
+        XCTAssertEqual(try XCTUnwrap(engine.syntheses.last), [0.1, 0.25, 0.25, 0.25, 0.25])
     }
 
     func testSameSlidersAgainMakeNoFrame() throws {

@@ -1,4 +1,5 @@
 import XCTest
+import Sessions
 @testable import Guidance
 
 /// The threaded shell with real worker threads and a fake engine that takes time like the real one.
@@ -69,11 +70,11 @@ final class LiveGuidanceTests: XCTestCase {
         guidance.open(session: "s", canvas: canvas(seq: 4, inkSquares: [(150, 200, 10)]))
         XCTAssertTrue(audience.wait { audience.frames("s").count == 1 })
         let encodes = engine.encodes.count
-        guidance.slidersChanged(session: "s", sliders: SliderValues(components: [:], master: 0.25))
+        guidance.slidersChanged(session: "s", sliders: sliders(["master": 0.25]))
         XCTAssertTrue(audience.wait { audience.frames("s").count == 2 })
         XCTAssertEqual(engine.encodes.count, encodes)
         XCTAssertEqual(audience.frames("s").last?.seq, 4)
-        XCTAssertEqual(engine.syntheses.last, [0.2, 0.2, 0.2, 0.2, 0.2])
+        XCTAssertEqual(engine.syntheses.last, [0.125, 0.125, 0.125, 0.125, 0.125])
     }
 
     func testShadowsArriveWhileASlowSynthesisRuns() {
@@ -107,7 +108,7 @@ final class LiveGuidanceTests: XCTestCase {
         XCTAssertFalse(guidance.isEnabled)
         guidance.open(session: "s", canvas: .blank())
         guidance.canvasChanged(session: "s", canvas: canvas(seq: 1, inkSquares: [(150, 200, 10)]), dirty: nil, strokeInProgress: false)
-        guidance.slidersChanged(session: "s", sliders: SliderValues(master: 0.3))
+        guidance.slidersChanged(session: "s", sliders: sliders(["master": 0.3]))
         guidance.convert(session: "s")
         XCTAssertEqual(guidance.joinMessages(session: "s"),
                        [.text(#"{"enabled":false,"mode":"live","reason":"no face model loaded","type":"guidance"}"#)])
