@@ -100,9 +100,11 @@ public struct GuidanceScheduler {
         return refreshSynthesis(session)
     }
 
-    /// New slider values: re-synthesise from cached latents (no encode), in either mode.
-    public mutating func slidersChanged(session: String, sliders: SliderValues) -> [Delivery] {
+    /// New slider values, set by operation `seq`: re-synthesise from cached latents (no encode), in either mode.
+    /// The next frame carries `seq` (a frame's seq is the newest operation it reflects).
+    public mutating func slidersChanged(session: String, sliders: SliderValues, seq: UInt64 = 0) -> [Delivery] {
         guard var state = sessions[session] else { return [] }
+        state.sliderSeq = max(state.sliderSeq, seq)
         guard state.sliders != sliders else { return [] }
         state.sliders = sliders
         state.synthesisWanted = true
@@ -195,7 +197,7 @@ public struct GuidanceScheduler {
             sessions[session] = state
             return .synthesize(SynthesisJob(
                 session: session, generation: state.generation, latents: latents, weights: key.weights,
-                seq: state.baseline?.seq ?? 0, number: state.frameCounter, isDefault: state.isBlank))
+                seq: max(state.baseline?.seq ?? 0, state.sliderSeq), number: state.frameCounter, isDefault: state.isBlank))
         }
         return nil
     }
@@ -338,6 +340,7 @@ struct SessionState {
     var generation: UInt64
     var mode: GuidanceMode = .live
     var sliders = SliderValues()
+    var sliderSeq: UInt64 = 0
 
     var pendingCanvas: CanvasSnapshot?
     var dirty = PixelRect(x: 0, y: 0, width: 0, height: 0)

@@ -95,6 +95,7 @@ public final class LiveGuidance: @unchecked Sendable {
     // MARK: session events (called from the event loop; never block on inference)
 
     /// A session became active (created, restored or first joined): encode its canvas, make its first face.
+    /// Does nothing for a session already open.
     public func open(session: String, canvas: CanvasSnapshot, sliders: SliderValues = SliderValues(), mode: GuidanceMode? = nil) {
         let mode = mode ?? settings.defaultMode
         mutate { $0.open(session: session, canvas: canvas, sliders: sliders, mode: mode, now: $1) }
@@ -112,9 +113,9 @@ public final class LiveGuidance: @unchecked Sendable {
         }
     }
 
-    /// The session's slider values changed: re-synthesise from cached latents.
-    public func slidersChanged(session: String, sliders: SliderValues) {
-        mutate { scheduler, _ in scheduler.slidersChanged(session: session, sliders: sliders) }
+    /// The session's slider values changed (by operation `seq`): re-synthesise from cached latents.
+    public func slidersChanged(session: String, sliders: SliderValues, seq: UInt64 = 0) {
+        mutate { scheduler, _ in scheduler.slidersChanged(session: session, sliders: sliders, seq: seq) }
     }
 
     /// Switch the session between live and on-demand synthesis.
