@@ -11,7 +11,7 @@ import Sessions
 /// unknown id); `GET /s/<id>/sketch.pgm` → the server raster; WebSocket `/ws/<id>` (404 when unknown).
 /// `/` is web/index.html, served by the static files. No route touches the disk: the page is read at start-up
 /// and writes go through the store's writer thread.
-public final class SessionService {
+public final class SessionService: RouteProvider {
     /// The sessions; Guidance sets `hub.observer`.
     public let hub: SessionHub
     /// The durable store.
@@ -19,6 +19,21 @@ public final class SessionService {
     private let sketchPage: [UInt8]?
     private let logger: Logger
     private var sweep: DispatchSourceTimer?
+
+    private static let currentLock = NSLock()
+    nonisolated(unsafe) private static weak var _current: SessionService?
+    /// The running service (set when it is built): how other route providers (Guidance) find `hub`.
+    public static var current: SessionService? {
+        currentLock.lock(); defer { currentLock.unlock() }
+        return _current
+    }
+
+    /// Built by `Application`: the `sessions` section, the server's data directory and web root.
+    public convenience init(context: AppContext) throws {
+        let server = context.config[ServerSection.self]
+        try self.init(section: context.config[SessionsSection.self], dataDirectory: server.dataDirectory,
+                      webRoot: server.webRoot, logger: context.logger)
+    }
 
     /// Opens the database under `dataDirectory`, restores every stored session and loads the client page.
     public init(section: SessionsSection, dataDirectory: String, webRoot: String, logger: Logger) throws {
@@ -39,10 +54,13 @@ public final class SessionService {
         }
         timer.resume()
         sweep = timer
+        SessionService.currentLock.lock()
+        SessionService._current = self
+        SessionService.currentLock.unlock()
     }
 
     /// Registers the session routes.
-    public func install(on router: Router) {
+    public func register(on router: Router) {
         router.add(.exact("/new"), methods: ["GET", "POST"]) { [hub] _, _ in
             do {
                 let id = try hub.createSession()

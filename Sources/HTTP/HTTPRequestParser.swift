@@ -88,20 +88,23 @@ public struct HTTPRequestParser: Sendable {
                 throw error
             case .head(var position):
                 guard i < end else { return nil }
-                let start = i
+                // Leading empty lines (RFC 9112 §2.2) are skipped, never stored: `contentStart` moves
+                // past them, and a chunk holding nothing else stores nothing.
+                var contentStart = i
                 var sawContent = !head.isEmpty
                 var complete = false
+                let limit = limits.maxHeadLength
                 scan: while i < end {
                     let byte = input[i]
                     i += 1
                     switch (position, byte) {
                     case (.lineStart, 0x0A):
-                        if !sawContent { continue scan }  // leading empty line
+                        if !sawContent { contentStart = i; continue scan }
                         complete = true
                         break scan
                     case (.lineStart, 0x0D): position = .lineStartAfterCR
                     case (.lineStartAfterCR, 0x0A):
-                        if !sawContent { position = .lineStart; continue scan }
+                        if !sawContent { contentStart = i; position = .lineStart; continue scan }
                         complete = true
                         break scan
                     case (.inLine, 0x0A), (.inLineAfterCR, 0x0A): position = .lineStart
@@ -111,16 +114,13 @@ public struct HTTPRequestParser: Sendable {
                         position = .inLine
                         sawContent = true
                     }
+                    // Checked per byte so the refusal does not depend on how the input was chunked.
+                    if sawContent && head.count + (i - contentStart) > limit { throw fail(.headersTooLarge) }
                 }
-                var taken = UnsafeRawBufferPointer(rebasing: input[start ..< i])
-                // Leading empty lines (RFC 9112 §2.2) are skipped, not stored.
-                if head.isEmpty {
-                    var skip = 0
-                    while skip < taken.count && (taken[skip] == 0x0A || taken[skip] == 0x0D) { skip += 1 }
-                    taken = UnsafeRawBufferPointer(rebasing: taken[skip...])
+                if complete && head.count + (i - contentStart) > limit { throw fail(.headersTooLarge) }
+                if sawContent {
+                    head.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[contentStart ..< i]))
                 }
-                guard head.count + taken.count <= limits.maxHeadLength else { throw fail(.headersTooLarge) }
-                head.append(contentsOf: taken)
                 guard complete else {
                     state = .head(position)
                     return nil

@@ -22,7 +22,7 @@ import COpenSSL
 /// case-insensitively (`https://Example.org` equals `https://example.org`).
 public enum WebSocketHandshake {
     /// The GUID RFC 6455 appends to the client's key before hashing.
-    public static let guid = "258EAFA5-E914-47DA-95CA-C5AB0DC11B65"
+    public static let guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
     /// The answer to an upgrade request.
     public enum Result: Sendable {

@@ -1,0 +1,27 @@
+import Server
+import WebSocket
+
+/// `/ws/echo`: echoes every text and binary message back, for conformance probes and benchmarks.
+/// Registered only when `server.echo` is true.
+final class EchoRoutes: RouteProvider {
+    private let enabled: Bool
+
+    init(context: AppContext) {
+        enabled = context.config[ServerSection.self].echo
+    }
+
+    func register(on router: Router) {
+        guard enabled else { return }
+        router.addWebSocket(prefix: "/ws/echo") { request in
+            request.remainder.isEmpty ? Echo() : nil
+        }
+    }
+}
+
+/// One echo WebSocket.
+final class Echo: WebSocketHandler {
+    func webSocketDidOpen(_ channel: WebSocketChannel) {}
+    func webSocket(_ channel: WebSocketChannel, didReceiveText text: String) { channel.send(text: text) }
+    func webSocket(_ channel: WebSocketChannel, didReceiveBinary bytes: [UInt8]) { channel.send(binary: bytes) }
+    func webSocket(_ channel: WebSocketChannel, didCloseWith code: WebSocketCloseCode, reason: String) {}
+}

@@ -1,0 +1,137 @@
+"""S sessions × C clients replaying strokes.json against the real server (release build).
+
+Every client draws the recorded strokes in a loop, sending a `stroke.points` batch per frame at --fps. Measures
+broadcast latency (a client's send → another participant receives the op; all clients share one clock),
+acknowledged operations per second, and server RSS. Bounded by --duration.
+"""
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import websockets
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "sessions"))
+from sketchserver import SketchServer  # noqa: E402
+
+STROKES = json.loads((Path(__file__).with_name("strokes.json")).read_text())["strokes"]
+
+
+class Stats:
+    def __init__(self):
+        self.sent = {}          # (client, ref) -> send time
+        self.latencies = []
+        self.acks = 0
+        self.errors = 0
+        self.measuring = False
+
+
+async def client(url, index, stats, stop, fps, points_per_batch):
+    me = f"bench-{index:06d}"
+    async with websockets.connect(url, max_size=None, open_timeout=30) as ws:
+        await ws.send(json.dumps({"type": "hello", "version": 1, "client": me, "name": me}))
+        while json.loads(await ws.recv())["type"] != "welcome":
+            pass
+
+        async def reader():
+            async for text in ws:
+                now = time.perf_counter()
+                m = json.loads(text)
+                t = m.get("type")
+                if t == "op":
+                    ref = m.get("ref")
+                    if m["author"] != me and ref is not None:
+                        sent = stats.sent.get((m["author"], ref))
+                        if sent is not None and stats.measuring:
+                            stats.latencies.append(now - sent)
+                elif t == "ack":
+                    if stats.measuring:
+                        stats.acks += 1
+                elif t == "error":
+                    stats.errors += 1
+
+        read_task = asyncio.create_task(reader())
+        ref, stroke_id = 0, 0
+        frame = 1.0 / fps
+        while not stop.is_set():
+            for stroke in STROKES:
+                if stop.is_set():
+                    break
+                stroke_id += 1
+                ref += 1
+                stats.sent[(me, ref)] = time.perf_counter()
+                await ws.send(json.dumps({"type": "stroke.begin", "id": stroke_id, "tool": stroke["tool"], "width": stroke["width"], "ref": ref}))
+                pts = stroke["points"]
+                for k in range(0, len(pts), points_per_batch):
+                    batch = [{"x": x, "y": y, "p": p} for x, y, p, _ in pts[k:k + points_per_batch]]
+                    ref += 1
+                    stats.sent[(me, ref)] = time.perf_counter()
+                    await ws.send(json.dumps({"type": "stroke.points", "id": stroke_id, "points": batch, "ref": ref}))
+                    await asyncio.sleep(frame)
+                ref += 1
+                stats.sent[(me, ref)] = time.perf_counter()
+                await ws.send(json.dumps({"type": "stroke.end", "id": stroke_id, "ref": ref}))
+        await asyncio.sleep(0.5)   # let in-flight acks arrive (not counted: measuring is off)
+        read_task.cancel()
+
+
+def pct(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))] * 1000 if values else float("nan")
+
+
+async def run(server, sessions, clients, duration, fps, points_per_batch, warmup):
+    ids = [server.new_session() for _ in range(sessions)]
+    stats = Stats()
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(client(f"{server.ws_base}/ws/{sid}", s * clients + c, stats, stop, fps, points_per_batch))
+             for s, sid in enumerate(ids) for c in range(clients)]
+    await asyncio.sleep(warmup)
+    stats.measuring = True
+    start = time.perf_counter()
+    rss_peak = 0
+    while time.perf_counter() - start < duration:
+        await asyncio.sleep(0.5)
+        rss_peak = max(rss_peak, server.rss_kib())
+    elapsed = time.perf_counter() - start
+    stats.measuring = False
+    stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return stats, elapsed, rss_peak
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--sessions", type=int, default=1)
+    ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--duration", type=float, default=10)
+    ap.add_argument("--warmup", type=float, default=2)
+    ap.add_argument("--fps", type=float, default=30, help="point batches per second per drawing client")
+    ap.add_argument("--points-per-batch", type=int, default=4)
+    ap.add_argument("--no-group-commit", action="store_true", help="one SQLite transaction per operation")
+    ap.add_argument("--configuration", default="release")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        server = SketchServer(tmp, configuration=args.configuration, sessions={
+            "messages_per_second": 100000, "message_burst": 100000, "group_commit": not args.no_group_commit}).start()
+        try:
+            rss_idle = server.rss_kib()
+            stats, elapsed, rss_peak = asyncio.run(run(server, args.sessions, args.clients, args.duration, args.fps,
+                                                       args.points_per_batch, args.warmup))
+        finally:
+            server.stop()
+    mode = "per-op transactions" if args.no_group_commit else "group commit"
+    lat = stats.latencies
+    print(f"S={args.sessions} C={args.clients} ({mode}, {args.fps:g} batches/s/client, {elapsed:.1f} s): "
+          f"broadcast latency p50 {pct(lat, .5):.2f} ms  p95 {pct(lat, .95):.2f} ms  p99 {pct(lat, .99):.2f} ms "
+          f"({len(lat)} deliveries); acked ops/s {stats.acks / elapsed:.0f}; "
+          f"server RSS idle {rss_idle / 1024:.1f} MiB, peak {rss_peak / 1024:.1f} MiB; errors {stats.errors}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""Two headless Chromium pages co-sketch one session: live strokes, reload, undo, exact replicas.
+
+Screenshots go to artifacts/browser/ (ignored by git).
+"""
+import hashlib
+import time
+from pathlib import Path
+
+import pytest
+
+from sketchserver import ROOT, SketchServer
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+ARTIFACTS = ROOT / "artifacts" / "browser"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    s = SketchServer(tmp_path_factory.mktemp("browser")).start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                              args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()
+
+
+def open_page(browser, url):
+    page = browser.new_context(viewport={"width": 1200, "height": 800}, device_scale_factor=1).new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_function("document.getElementById('connection').dataset.state === 'live'", timeout=10000)
+    page.errors = errors
+    return page
+
+
+def canvas_to_screen(page, x, y):
+    box = page.locator("#sketch").bounding_box()
+    return box["x"] + x / 512 * box["width"], box["y"] + y / 512 * box["height"]
+
+
+def ink_at(page, x, y):
+    """Alpha of the visible sketch canvas at canvas point (x, y): ink is opaque black."""
+    return page.evaluate(
+        """([x, y]) => {
+            const c = document.getElementById('sketch');
+            const px = c.getContext('2d').getImageData(Math.floor(x / 512 * c.width), Math.floor(y / 512 * c.height), 1, 1).data;
+            return px[3];
+        }""", [x, y])
+
+
+def wait_ink(page, x, y, present, timeout_ms):
+    start = time.perf_counter()
+    while (time.perf_counter() - start) * 1000 < timeout_ms:
+        if (ink_at(page, x, y) > 128) == present:
+            return (time.perf_counter() - start) * 1000
+        page.wait_for_timeout(10)
+    return None
+
+
+def replica_sha(page):
+    return page.evaluate("""() => {
+        const px = window.sketchface.doc.canvas; let h = 2166136261 >>> 0;
+        for (let k = 0; k < px.length; k++) h = Math.imul(h ^ px[k], 16777619) >>> 0;
+        return [h, window.sketchface.doc.head];
+    }""")
+
+
+def fnv(data):
+    h = 2166136261
+    for b in data:
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def draw(page, points, steps=4):
+    page.mouse.move(*canvas_to_screen(page, *points[0]))
+    page.mouse.down()
+    for p in points[1:]:
+        page.mouse.move(*canvas_to_screen(page, *p), steps=steps)
+    page.mouse.up()
+
+
+def test_two_pages_cosketch_live(server, browser):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    session = server.new_session()
+    url = f"{server.base}/s/{session}"
+    a = open_page(browser, url)
+    b = open_page(browser, url)
+    a.wait_for_function("document.querySelectorAll('#participants li').length === 2")
+
+    # A draws with real pointer events (mouse); B must show the ink within 500 ms of pen-up.
+    draw(a, [(100, 250), (200, 240), (300, 260), (400, 250)])
+    latency = wait_ink(b, 250, 250, True, 500)
+    assert latency is not None, "B did not show A's stroke within 500 ms"
+    assert ink_at(b, 250, 150) < 10, "paper stays blank away from the stroke"
+    a.screenshot(path=str(ARTIFACTS / "1-a-drew.png"))
+    b.screenshot(path=str(ARTIFACTS / "2-b-sees.png"))
+
+    # Both replicas equal the server's raster byte for byte.
+    b.wait_for_function(f"window.sketchface.doc.head >= 3")
+    pgm = server.sketch_pgm(session)
+    assert replica_sha(a)[0] == fnv(pgm)
+    assert replica_sha(b)[0] == fnv(pgm)
+
+    # B reloads and gets the same canvas.
+    b.reload()
+    b.wait_for_function("document.getElementById('connection').dataset.state === 'live'", timeout=10000)
+    assert wait_ink(b, 250, 250, True, 2000) is not None
+    assert replica_sha(b)[0] == fnv(server.sketch_pgm(session))
+    b.screenshot(path=str(ARTIFACTS / "3-b-reloaded.png"))
+
+    # Undo on A removes the stroke on B.
+    a.keyboard.press("Control+z")
+    assert wait_ink(b, 250, 250, False, 1000) is not None, "undo on A did not clear the stroke on B"
+    assert replica_sha(b)[0] == fnv(server.sketch_pgm(session)) == fnv(b"\xff" * 512 * 512)
+    b.screenshot(path=str(ARTIFACTS / "4-b-after-undo.png"))
+    assert not a.errors and not b.errors, a.errors + b.errors
+    print(f"stroke visible on B {latency:.0f} ms after pen-up")
+
+
+def test_unknown_session_page_is_404(server, browser):
+    page = browser.new_page()
+    response = page.goto(f"{server.base}/s/AAAAAAAAAAAAAAAAAAAAAA")
+    assert response.status == 404
+    assert "not found" in page.content().lower()
+
+
+def test_raster_port_matches_swift_reference(browser):
+    """web/js/raster.js reproduces RasterTests' reference checksum (the same bytes as the Swift rasteriser)."""
+    page = browser.new_page()
+    source = (ROOT / "web" / "js" / "raster.js").read_text().replace("export ", "")
+    checksum = page.evaluate("() => {" + source + """
+        const px = newCanvas();
+        const pts = [];
+        for (let i = 0; i < 30; i++) pts.push({ x: 1600 + i * 170, y: 4000 + (i % 5) * 300 - i * 20, p: (i * 37) % 256 });
+        paint(px, pts, null, quantizeWidth(7.5), 'pen');
+        paint(px, [quantizePoint(120, 300, 1), quantizePoint(400, 310, 0.5)], null, quantizeWidth(20), 'eraser');
+        return checksum(px);
+    }""")
+    assert checksum == 558086462
+
+
+def test_page_reconnects_after_a_server_restart_and_loses_nothing(browser, tmp_path):
+    s = SketchServer(tmp_path).start()
+    try:
+        session = s.new_session()
+        page = open_page(browser, f"{s.base}/s/{session}")
+        draw(page, [(100, 100), (400, 120)])
+        page.wait_for_function("window.sketchface.state.acked >= 3")   # begin, points, end all durable
+        s.kill9()
+        page.wait_for_function("document.getElementById('connection').dataset.state === 'reconnecting'", timeout=5000)
+        page.screenshot(path=str(ARTIFACTS / "5-reconnecting.png"))
+        s.restart()
+        page.wait_for_function("document.getElementById('connection').dataset.state === 'live'", timeout=15000)
+        assert ink_at(page, 250, 110) > 128
+        draw(page, [(100, 300), (400, 320)])
+        assert wait_ink(page, 250, 310, True, 1000) is not None
+        page.wait_for_function("window.sketchface.state.pending.length === 0")
+        assert replica_sha(page)[0] == fnv(s.sketch_pgm(session))
+        assert not page.errors, page.errors
+    finally:
+        s.stop()

@@ -1,0 +1,70 @@
+"""The sessions routes on the real server: /new, /s/<id>, /s/<id>/sketch.pgm, /ws/<id>, and their refusals."""
+import contextlib
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from sketchserver import SketchServer
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    s = SketchServer(tmp_path_factory.mktemp("routes"), sessions={"max_sessions": 3, "max_participants": 2}).start()
+    yield s
+    s.stop()
+
+
+def get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def test_new_redirects_to_a_fresh_unguessable_session_page(server):
+    a, b = server.new_session(), server.new_session()
+    assert a != b and len(a) == 22
+    status, body = get(f"{server.base}/s/{a}")
+    assert status == 200 and b'id="sketch"' in body
+    status, body = get(f"{server.base}/s/{a}/sketch.pgm")
+    assert status == 200 and body == b"P5\n512 512\n255\n" + b"\xff" * 512 * 512
+
+
+def test_landing_page_offers_new_sketch(server):
+    status, body = get(server.base + "/")
+    assert status == 200 and b"New sketch" in body
+
+
+def test_unknown_session_is_a_404_page_and_a_refused_websocket(server):
+    status, body = get(f"{server.base}/s/AAAAAAAAAAAAAAAAAAAAAA")
+    assert status == 404 and b"not found" in body.lower()
+    status, _ = get(f"{server.base}/s/not-an-id")
+    assert status == 404
+    with pytest.raises(InvalidStatus) as refused:
+        connect(f"{server.ws_base}/ws/AAAAAAAAAAAAAAAAAAAAAA", open_timeout=10)
+    assert refused.value.response.status_code == 404
+
+
+def test_third_participant_is_closed_with_4409_and_sessions_beyond_the_limit_get_503(server):
+    session = server.new_session()
+    sockets = []
+    stack = contextlib.ExitStack()
+    for i in range(3):
+        ws = stack.enter_context(connect(f"{server.ws_base}/ws/{session}", open_timeout=10))
+        ws.send(json.dumps({"type": "hello", "version": 1, "client": f"client-{i:04d}"}))
+        sockets.append(ws)
+    assert json.loads(sockets[0].recv(timeout=10))["type"] == "welcome"
+    last = [json.loads(sockets[2].recv(timeout=10))]
+    assert last[0]["code"] == "session_full"
+    with pytest.raises(Exception):
+        sockets[2].recv(timeout=10)
+    assert sockets[2].close_code == 4409
+    stack.close()
+    # max_sessions = 3 and this module created 3 already (two above, one here).
+    status, body = get(server.base + "/new")
+    assert status == 503 and b"Too many" in body
