@@ -78,6 +78,9 @@ final class WebSocketEndpoint: ConnectionHandler {
     func connection(_ connection: Connection, didCloseWith reason: CloseReason) {
         pingTimer?.cancel()
         pongDeadline?.cancel()
+        logger.info("connection closed", metadata: [
+            "connection": "\(connection.id)", "peer": "\(connection.peer)", "reason": "\(reason)", "websocket": "true",
+        ])
         report(.abnormalClosure, "\(reason)")
         channel.endpoint = nil
     }
