@@ -1,0 +1,19 @@
+/// `guidance`: live shadows and faces in sessions (docs/PROTOCOL.md, "Guidance"). The model comes from `model.path`.
+public struct GuidanceSection: ConfigSection {
+    public static let key = "guidance"
+    /// Load the model and run guidance; `false` serves sketching only (clients are told guidance is off).
+    public var enabled: Bool
+    /// Guidance worker threads; with two or more, one is kept for shadows so they never wait behind a face.
+    public var workers: Int
+    /// Minimum milliseconds between shadow updates of one session while a stroke is being drawn.
+    public var throttleMilliseconds: Int
+    /// OpenBLAS threads per matrix product (process-wide). 1 suits a server: parallelism comes from the workers.
+    public var blasThreads: Int
+
+    public init(from object: ConfigObject) throws {
+        enabled = try object.bool("enabled", default: true)
+        workers = try object.integer("workers", default: 2, in: 1...64)
+        throttleMilliseconds = try object.integer("throttle_ms", default: 100, in: 0...10_000)
+        blasThreads = try object.integer("blas_threads", default: 1, in: 1...64)
+    }
+}
