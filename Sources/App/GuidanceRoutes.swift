@@ -40,7 +40,8 @@ public final class GuidanceRoutes: RouteProvider {
             }
         }
         let settings = LiveGuidance.Settings(
-            workers: section.workers, throttle: Double(section.throttleMilliseconds) / 1000)
+            workers: section.workers, throttle: Double(section.throttleMilliseconds) / 1000,
+            maxSessions: section.maxActiveSessions)
         guidance = SessionGuidance(hub: sessions.hub, engine: engine, unavailableReason: reason, settings: settings)
     }
 

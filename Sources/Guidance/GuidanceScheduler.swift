@@ -12,7 +12,9 @@ import Sessions
 /// - **Fairness**: sessions with ready work wait in FIFO queues (one for encode, one for synthesis); a session
 ///   appears at most once in each and goes to the back after being served, so sessions take turns.
 /// - **Bounded memory**: per session a fixed amount of state (newest canvas, baseline canvas, one latent and one
-///   shadow per component, the last frame); queues hold at most one entry per session.
+///   shadow per component, the last frame); queues hold at most one entry per session; at most ``capacity``
+///   sessions are held: opening one more forgets the least recently active idle one (it is re-encoded from its
+///   canvas if it becomes active again).
 ///
 /// Methods return the messages to broadcast to a session's participants as ``Delivery`` values.
 public struct GuidanceScheduler {
@@ -37,6 +39,8 @@ public struct GuidanceScheduler {
     public var throttle: Double
     /// Component geometry of the model.
     public let layout: ComponentLayout
+    /// Most sessions held at once (at least 1).
+    public let capacity: Int
 
     private var sessions: [String: SessionState] = [:]
     private var encodeQueue = FairQueue()
@@ -44,11 +48,19 @@ public struct GuidanceScheduler {
     private var deferred: Set<String> = []
     private var generations: UInt64 = 0
     private var preferSynthesis = false
+    /// Frame numbers come from one counter so they keep increasing for a session that was forgotten and reopened.
+    private var frameNumbers: UInt32 = 0
+    /// Logical clock for "least recently active".
+    private var ticks: UInt64 = 0
 
-    public init(layout: ComponentLayout, throttle: Double = 0.1) {
+    public init(layout: ComponentLayout, throttle: Double = 0.1, capacity: Int = 64) {
         self.layout = layout
         self.throttle = throttle
+        self.capacity = max(1, capacity)
     }
+
+    /// Number of sessions held.
+    public var sessionCount: Int { sessions.count }
 
     // MARK: session events
 
@@ -58,8 +70,10 @@ public struct GuidanceScheduler {
         session: String, canvas: CanvasSnapshot, sliders: SliderValues, mode: GuidanceMode, now: Double
     ) -> [Delivery] {
         if sessions[session] != nil { return [] }
+        if sessions.count >= capacity { evictLeastRecentlyActive() }
         generations += 1
         var state = SessionState(generation: generations, components: layout.count)
+        touch(&state)
         state.mode = mode
         state.sliders = sliders
         state.pendingCanvas = canvas
@@ -88,6 +102,7 @@ public struct GuidanceScheduler {
         session: String, canvas: CanvasSnapshot, dirty: PixelRect?, strokeInProgress: Bool, now: Double
     ) -> [Delivery] {
         guard var state = sessions[session] else { return [] }
+        touch(&state)
         if let pending = state.pendingCanvas, pending.seq > canvas.seq { return [] } // out of order: keep newest
         state.pendingCanvas = canvas
         if let dirty { state.dirty = state.dirty.union(dirty) } else { state.dirtyUnknown = true }
@@ -104,6 +119,7 @@ public struct GuidanceScheduler {
     /// The next frame carries `seq` (a frame's seq is the newest operation it reflects).
     public mutating func slidersChanged(session: String, sliders: SliderValues, seq: UInt64 = 0) -> [Delivery] {
         guard var state = sessions[session] else { return [] }
+        touch(&state)
         state.sliderSeq = max(state.sliderSeq, seq)
         guard state.sliders != sliders else { return [] }
         state.sliders = sliders
@@ -115,6 +131,7 @@ public struct GuidanceScheduler {
     /// Switches between live and on-demand synthesis; tells participants.
     public mutating func modeChanged(session: String, mode: GuidanceMode) -> [Delivery] {
         guard var state = sessions[session], state.mode != mode else { return [] }
+        touch(&state)
         state.mode = mode
         // Entering live mode catches the face up with the sketch.
         if mode == .live { state.synthesisWanted = true }
@@ -125,6 +142,7 @@ public struct GuidanceScheduler {
     /// "Convert": synthesise the current sketch now (the way faces are made in on-demand mode).
     public mutating func convert(session: String) -> [Delivery] {
         guard var state = sessions[session] else { return [] }
+        touch(&state)
         state.synthesisWanted = true
         sessions[session] = state
         return refreshSynthesis(session)
@@ -192,12 +210,12 @@ public struct GuidanceScheduler {
             state.mayRunAhead = false
             state.framedEdits = state.encodedEdits
             state.synthesisInFlight = true
-            state.frameCounter &+= 1
+            frameNumbers &+= 1
             state.lastSynthesisKey = key
             sessions[session] = state
             return .synthesize(SynthesisJob(
                 session: session, generation: state.generation, latents: latents, weights: key.weights,
-                seq: max(state.baseline?.seq ?? 0, state.sliderSeq), number: state.frameCounter, isDefault: state.isBlank))
+                seq: max(state.baseline?.seq ?? 0, state.sliderSeq), number: frameNumbers, isDefault: state.isBlank))
         }
         return nil
     }
@@ -265,6 +283,19 @@ public struct GuidanceScheduler {
     }
 
     // MARK: internals
+
+    /// Forgets the least recently active session with no job running (running jobs finish unobserved anyway, but
+    /// keeping those avoids throwing away work about to land).
+    private mutating func evictLeastRecentlyActive() {
+        let idle = sessions.filter { !$0.value.encodeInFlight && !$0.value.synthesisInFlight }
+        guard let victim = idle.min(by: { $0.value.lastActive < $1.value.lastActive })?.key else { return }
+        close(session: victim)
+    }
+
+    private mutating func touch(_ state: inout SessionState) {
+        ticks += 1
+        state.lastActive = ticks
+    }
 
     private mutating func scheduleEncode(_ session: String, immediate: Bool, now: Double) {
         guard var state = sessions[session] else { return }
@@ -366,7 +397,7 @@ struct SessionState {
     var synthesisQueued = false
     var synthesisInFlight = false
     var lastSynthesisKey: SynthesisKey?
-    var frameCounter: UInt32 = 0
+    var lastActive: UInt64 = 0
     var lastFrame: FaceFrame?
     var busyReported = false
 

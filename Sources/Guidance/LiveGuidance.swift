@@ -23,13 +23,17 @@ public final class LiveGuidance: @unchecked Sendable {
         public var workers: Int
         /// Minimum seconds between shadow updates of one session while a stroke is being drawn.
         public var throttle: Double
-        /// Mode of a new session.
+        /// Mode of a session opened without one.
         public var defaultMode: GuidanceMode
+        /// Most sessions whose guidance state is held (canvases, latents, shadows, last face); the least
+        /// recently active idle one is forgotten beyond that and rebuilt from its canvas when used again.
+        public var maxSessions: Int
 
-        public init(workers: Int = 2, throttle: Double = 0.1, defaultMode: GuidanceMode = .live) {
+        public init(workers: Int = 2, throttle: Double = 0.1, defaultMode: GuidanceMode = .live, maxSessions: Int = 64) {
             self.workers = max(1, workers)
             self.throttle = max(0, throttle)
             self.defaultMode = defaultMode
+            self.maxSessions = max(1, maxSessions)
         }
     }
 
@@ -72,7 +76,7 @@ public final class LiveGuidance: @unchecked Sendable {
         self.clock = clock
         self.logger = logger
         guard let engine else { return }
-        scheduler = GuidanceScheduler(layout: engine.layout, throttle: settings.throttle)
+        scheduler = GuidanceScheduler(layout: engine.layout, throttle: settings.throttle, capacity: settings.maxSessions)
         for index in 0..<settings.workers {
             let lane: GuidanceScheduler.Lane = settings.workers == 1 ? .any : (index == 0 ? .encode : .synthesisFirst)
             let thread = Thread { self.work(lane: lane, engine: engine) }

@@ -240,6 +240,25 @@ final class GuidanceSchedulerTests: XCTestCase {
         XCTAssertEqual(engine.syntheses.count, 2)
     }
 
+    func testBeyondCapacityTheLeastRecentlyActiveSessionIsForgottenAndRebuiltOnUse() throws {
+        scheduler = GuidanceScheduler(layout: .standard, throttle: 0.1, capacity: 2)
+        try openBlank("a")
+        try openBlank("b")
+        _ = stroke("a", seq: 1, squares: [(150, 200, 10)])
+        try drain()
+        let lastOfA = try XCTUnwrap(scheduler.joinMessages(session: "a").compactMap { if case .frame(let f) = $0 { return f } else { return nil } }.last)
+        try openBlank("c")   // b is the least recently active
+        XCTAssertEqual(scheduler.sessionCount, 2)
+        XCTAssertFalse(scheduler.isOpen("b"))
+        XCTAssertTrue(scheduler.isOpen("a"))
+        // b comes back: rebuilt from its canvas, and its frame numbers keep increasing.
+        _ = scheduler.open(session: "b", canvas: canvas(seq: 7, inkSquares: [(300, 200, 5)]), sliders: SliderValues(), mode: .live, now: now)
+        XCTAssertFalse(scheduler.isOpen("a") && scheduler.isOpen("c"), "one of a, c made room")
+        let frames = try drain().filter { $0.session == "b" }.compactMap(\.frame)
+        XCTAssertEqual(frames.map(\.seq), [7])
+        XCTAssertGreaterThan(frames[0].number, lastOfA.number)
+    }
+
     func testEncodeLaneNeverTakesSynthesis() throws {
         _ = scheduler.open(session: "a", canvas: .blank(), sliders: SliderValues(), mode: .live, now: now)
         try drain(lane: .encode)

@@ -9,11 +9,14 @@ public struct GuidanceSection: ConfigSection {
     public var throttleMilliseconds: Int
     /// OpenBLAS threads per matrix product (process-wide). 1 suits a server: parallelism comes from the workers.
     public var blasThreads: Int
+    /// Most sessions whose guidance state (about 0.6 MB each) is held; the least recently active is rebuilt on use.
+    public var maxActiveSessions: Int
 
     public init(from object: ConfigObject) throws {
         enabled = try object.bool("enabled", default: true)
         workers = try object.integer("workers", default: 2, in: 1...64)
         throttleMilliseconds = try object.integer("throttle_ms", default: 100, in: 0...10_000)
         blasThreads = try object.integer("blas_threads", default: 1, in: 1...64)
+        maxActiveSessions = try object.integer("max_active_sessions", default: 64, in: 1...100_000)
     }
 }

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Guidance benchmark: stroke end → shadow / frame latency (1 session × 1 and × 4 participants) and fairness with
+# 8 sessions drawing at once, against the release server. Prints figures; not a test.
+#
+# Model: $MODEL if set, else models/default when exported, else a stand-in with the shipped architecture and
+# random weights (same cost; generated once under /tmp by bench/guidance/random_model.py).
+# Extra arguments go to bench.py (e.g. --seconds 60 --pace 0.3 --workers 2).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PY=.venv/bin/python
+if [ -z "${MODEL:-}" ]; then
+  if [ -f models/default/manifest.json ]; then
+    MODEL=models/default
+  else
+    MODEL=/tmp/sketchface-bench-random256
+    [ -f "$MODEL/manifest.json" ] || nice "$PY" bench/guidance/random_model.py "$MODEL"
+  fi
+fi
+echo "building release server…" >&2
+swift build -c release --product sketchface >/dev/null
+exec "$PY" bench/guidance/bench.py --model "$MODEL" "$@"
