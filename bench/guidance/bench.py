@@ -58,6 +58,8 @@ class Client:
             except Exception:
                 return
             now = time.perf_counter()
+            if not message:   # the connection closed
+                return
             if isinstance(message, bytes):
                 decoded = decode(message)
                 with self.lock:
