@@ -207,7 +207,6 @@ public struct GuidanceScheduler {
             let key = state.nextKey(layout: layout)
             // Running ahead of pending encode work (see refreshSynthesis): that work still wants its own face.
             state.synthesisWanted = state.encodeBusy
-            state.mayRunAhead = false
             state.framedEdits = state.encodedEdits
             state.synthesisInFlight = true
             frameNumbers &+= 1
@@ -248,8 +247,6 @@ public struct GuidanceScheduler {
         }
         if !result.updates.isEmpty { state.latentsVersion += 1 }
         state.encodedEdits = result.job.completedEdits
-        // More edits arrived while this one encoded: the face may run ahead of them (see refreshSynthesis).
-        state.mayRunAhead = state.pendingCanvas != nil
         sessions[session] = state
         if state.pendingCanvas != nil { scheduleEncode(session, immediate: state.pendingImmediate, now: now) }
         return deliveries + refreshSynthesis(session)
@@ -326,11 +323,12 @@ public struct GuidanceScheduler {
 
     /// Queues synthesis when it is wanted and allowed; reports busy-flag transitions.
     ///
-    /// A wanted synthesis waits for queued or running encode work, so it shows the newest edit — unless an
-    /// encode finished while newer edits were already waiting and its latents hold a completed edit the last
-    /// frame does not show: then it runs now and a follow-up catches up. (Half-drawn strokes never count, so a
-    /// stroke end waits for its own encode.) Without that exception a session drawing
-    /// faster than it encodes would never see a face.
+    /// A wanted synthesis waits for queued or running encode work, so it shows the newest edit — unless the
+    /// cached latents already hold a completed edit (stroke end, undo, …) the last frame does not show: then it
+    /// runs now on those and a follow-up catches up. (Half-drawn strokes never count, so a lone stroke end waits
+    /// for its own encode.) Without that exception a session drawing faster than its edits encode — any session
+    /// when the server is overloaded — would never see a face, and whichever session happened to be between
+    /// encodes when a worker came free would get it: unfair.
     private mutating func refreshSynthesis(_ session: String) -> [Delivery] {
         guard var state = sessions[session] else { return [] }
         if state.synthesisWanted && !state.synthesisInFlight {
@@ -381,7 +379,6 @@ struct SessionState {
     var encodeQueued = false
     var encodeInFlight = false
     var lastEncodeStart = -Double.infinity
-    var mayRunAhead = false
     /// Completed operations seen, included in the cached latents, and shown by the newest frame started.
     var completedEdits = 0
     var encodedEdits = 0
@@ -411,10 +408,10 @@ struct SessionState {
     var encodeBusy: Bool { encodeQueued || encodeInFlight }
 
     /// A synthesis may start now: wanted, none running, every latent there, and either no encode work pending
-    /// or (encode work keeps arriving) latents the last frame does not show yet.
+    /// or latents holding a completed edit the last frame does not show yet.
     var synthesisReady: Bool {
         guard synthesisWanted, !synthesisInFlight, completeLatents != nil else { return false }
-        return !encodeBusy || (mayRunAhead && encodedEdits > framedEdits)
+        return !encodeBusy || encodedEdits > framedEdits
     }
 
     /// Every component's latent, once all have been encoded.

@@ -259,6 +259,32 @@ final class GuidanceSchedulerTests: XCTestCase {
         XCTAssertGreaterThan(frames[0].number, lastOfA.number)
     }
 
+    func testOverloadedSessionsStillShareFacesEvenly() throws {
+        try openBlank("a")
+        try openBlank("b")
+        // Every tick both sessions end a stroke; the encode worker finishes one job per tick and the synthesis
+        // worker one face per two ticks, so encode work is never idle for either session.
+        var frames = ["a": 0, "b": 0]
+        var running: SynthesisJob?
+        for tick in 1...40 {
+            for session in ["a", "b"] {
+                _ = stroke(session, seq: UInt64(tick), squares: [(10 + tick * 3, 20 + (session == "a" ? 0 : 40), 3)])
+            }
+            if case .encode(let encode)? = scheduler.nextJob(lane: .encode, now: now) {
+                _ = scheduler.finishEncode(try encode.run(engine: engine), now: now)
+            }
+            if tick % 2 == 0 {
+                if let job = running {
+                    frames[job.session, default: 0] += scheduler.finishSynthesis(job, frame: try job.run(engine: engine)).compactMap(\.frame).count
+                    running = nil
+                }
+                if case .synthesize(let job)? = scheduler.nextJob(lane: .synthesisFirst, now: now) { running = job }
+            }
+        }
+        XCTAssertGreaterThanOrEqual(frames["a"]!, 8, "\(frames)")
+        XCTAssertLessThanOrEqual(abs(frames["a"]! - frames["b"]!), 1, "\(frames)")
+    }
+
     func testEncodeLaneNeverTakesSynthesis() throws {
         _ = scheduler.open(session: "a", canvas: .blank(), sliders: SliderValues(), mode: .live, now: now)
         try drain(lane: .encode)
