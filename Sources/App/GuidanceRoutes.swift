@@ -29,7 +29,7 @@ public final class GuidanceRoutes: RouteProvider {
             BLASThreads.set(section.blasThreads)
             let started = Date()
             do {
-                engine = try FaceModelEngine(directory: modelPath)
+                engine = try FaceModelEngine(directory: modelPath, featureMapBudget: section.featureMapCacheMiB << 20)
                 context.logger.info("guidance: model loaded", metadata: [
                     "path": "\(modelPath)", "ms": "\(Int(Date().timeIntervalSince(started) * 1000))",
                     "resolution": "\(engine!.layout.resolution)", "workers": "\(section.workers)"])

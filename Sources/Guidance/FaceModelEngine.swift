@@ -12,9 +12,13 @@ public final class FaceModelEngine: FaceEngine, @unchecked Sendable {
     public let layout: ComponentLayout
     private let lock = NSLock()
     private var idle: [Workspace] = []
+    private let maps: FeatureMapCache
 
-    public init(model: FaceModel) {
+    /// - Parameter featureMapBudget: bytes of recent feature maps kept to skip re-mapping unchanged components
+    ///   (0 turns the cache off).
+    public init(model: FaceModel, featureMapBudget: Int = 96 << 20) {
         self.model = model
+        maps = FeatureMapCache(budgetBytes: featureMapBudget)
         let manifest = model.manifest
         layout = ComponentLayout(
             canvas: manifest.canvas, resolution: manifest.resolution,
@@ -23,9 +27,12 @@ public final class FaceModelEngine: FaceEngine, @unchecked Sendable {
 
     /// Loads the model folder at `directory` (manifest, weights, database); throws the runtime's error naming
     /// the file and tensor when something is missing or corrupt.
-    public convenience init(directory: String) throws {
-        self.init(model: try FaceModel(directory: directory))
+    public convenience init(directory: String, featureMapBudget: Int = 96 << 20) throws {
+        self.init(model: try FaceModel(directory: directory), featureMapBudget: featureMapBudget)
     }
+
+    /// Feature-map cache (hits, misses) so far.
+    public var featureMapCounts: (hits: Int, misses: Int) { maps.counts }
 
     public func encode(component: Int, canvas: CanvasSnapshot) throws -> Latent {
         let manifest = model.manifest
@@ -41,15 +48,18 @@ public final class FaceModelEngine: FaceEngine, @unchecked Sendable {
 
     public func synthesizePNG(latents: [Latent], weights: [Double]) throws -> [UInt8] {
         let image: RGBImage = withWorkspace { workspace in
-            let maps = latents.indices.map { component -> Tensor in
+            let featureMaps = latents.indices.map { component -> Tensor in
                 let latent = latents[component]
-                let neighbours = model.nearest([latent], component: component, k: model.manifest.kProject)[0]
-                let lle = model.weights(latent, neighbours: neighbours, component: component)
-                let projected = model.project(latent, neighbours: neighbours, weights: lle, component: component,
-                                              slider: Float(weights[component]))
-                return model.featureMap(projected, component: component, workspace: workspace)
+                let key = FeatureMapCache.Key(component: component, weight: weights[component], latent: latent)
+                return maps.map(for: key) {
+                    let neighbours = model.nearest([latent], component: component, k: model.manifest.kProject)[0]
+                    let lle = model.weights(latent, neighbours: neighbours, component: component)
+                    let projected = model.project(latent, neighbours: neighbours, weights: lle, component: component,
+                                                  slider: Float(weights[component]))
+                    return model.featureMap(projected, component: component, workspace: workspace)
+                }
             }
-            return model.generate(model.fuse(maps), workspace: workspace)
+            return model.generate(model.fuse(featureMaps), workspace: workspace)
         }
         return try PNG.encode(image)
     }

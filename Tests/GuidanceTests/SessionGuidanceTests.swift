@@ -178,3 +178,27 @@ final class SessionWithoutModelTests: XCTestCase {
         XCTAssertLessThan(hub.canvas(of: session)!.pixels.min()!, 255)
     }
 }
+
+/// The engine adapter on the tiny model: cached feature maps give exactly the uncached face.
+final class FaceModelEngineTests: XCTestCase {
+    func testReusingUnchangedFeatureMapsGivesTheSameFaceAsComputingThemAll() throws {
+        let cached = try FaceModelEngine(directory: tinyModelDirectory)
+        let uncached = try FaceModelEngine(directory: tinyModelDirectory, featureMapBudget: 0)
+        let first = canvas(seq: 1, inkSquares: [(150, 200, 12), (300, 200, 12), (240, 330, 20), (60, 60, 30)])
+        let second = canvas(seq: 2, inkSquares: [(150, 200, 12), (300, 200, 12), (240, 330, 20), (60, 60, 30), (160, 170, 8)])
+        let weights = [0.5, 0.5, 0.5, 0.5, 0.5]
+        func latents(_ engine: FaceEngine, _ c: CanvasSnapshot) throws -> [Latent] {
+            try (0..<5).map { try engine.encode(component: $0, canvas: c) }
+        }
+        _ = try cached.synthesizePNG(latents: latents(cached, first), weights: weights)
+        XCTAssertEqual(cached.featureMapCounts.misses, 5)
+        let face = try cached.synthesizePNG(latents: latents(cached, second), weights: weights)
+        XCTAssertEqual(cached.featureMapCounts.hits, 4, "only the left eye changed: four maps reused")
+        XCTAssertEqual(face, try uncached.synthesizePNG(latents: latents(uncached, second), weights: weights))
+        let slid = try cached.synthesizePNG(latents: latents(cached, second), weights: [0.5, 0.9, 0.5, 0.5, 0.5])
+        XCTAssertEqual(cached.featureMapCounts.hits, 8, "a right-eye slider re-maps only the right eye")
+        XCTAssertEqual(slid, try uncached.synthesizePNG(latents: latents(uncached, second), weights: [0.5, 0.9, 0.5, 0.5, 0.5]))
+        XCTAssertNotEqual(slid, face)
+        XCTAssertEqual(uncached.featureMapCounts.hits, 0)
+    }
+}

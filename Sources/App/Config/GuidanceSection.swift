@@ -11,6 +11,8 @@ public struct GuidanceSection: ConfigSection {
     public var blasThreads: Int
     /// Most sessions whose guidance state (about 0.6 MB each) is held; the least recently active is rebuilt on use.
     public var maxActiveSessions: Int
+    /// MiB of recent feature maps kept so a stroke or slider re-maps only the components it changed (0 = off).
+    public var featureMapCacheMiB: Int
 
     public init(from object: ConfigObject) throws {
         enabled = try object.bool("enabled", default: true)
@@ -18,5 +20,6 @@ public struct GuidanceSection: ConfigSection {
         throttleMilliseconds = try object.integer("throttle_ms", default: 100, in: 0...10_000)
         blasThreads = try object.integer("blas_threads", default: 1, in: 1...64)
         maxActiveSessions = try object.integer("max_active_sessions", default: 64, in: 1...100_000)
+        featureMapCacheMiB = try object.integer("feature_map_cache_mb", default: 96, in: 0...65_536)
     }
 }
