@@ -32,6 +32,7 @@ let package = Package(
         .target(name: "FaceModel", dependencies: ["COpenBLAS", "CPNG"], swiftSettings: v5),
         .target(name: "Guidance", dependencies: ["Sessions", "FaceModel", "Raster", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
         .target(name: "App", dependencies: ["Server", "Transport", "Sessions", "Guidance", "FaceModel", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
+        .executableTarget(name: "runtime-bench", dependencies: ["FaceModel"], path: "bench/runtime/Sources", swiftSettings: v5),
         .executableTarget(name: "sketchface", dependencies: ["App", "FaceModel", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
 
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket"], swiftSettings: v5),

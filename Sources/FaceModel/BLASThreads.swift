@@ -9,3 +9,9 @@ public enum BLASThreads {
     /// The current OpenBLAS thread count.
     public static var current: Int { Int(openblas_get_num_threads()) }
 }
+
+/// `c = a·b` for row-major `a [m, k]`, `b [k, n]` (lets the benchmark measure the machine's sgemm
+/// peak through the same library the runtime uses).
+public func sgemmForBenchmark(m: Int, n: Int, k: Int, a: [Float], b: [Float], c: inout [Float]) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(n), 0, &c, Int32(n))
+}

@@ -49,7 +49,8 @@ public struct Generation {
             dir = dir.deletingLastPathComponent()
         }
         for candidate in searched where fileExists(candidate + "/manifest.json") { return candidate }
-        throw GenerateError.modelNotFound(searched: [searched[0], "ancestors of \(executablePath)"])
+        let executable = URL(fileURLWithPath: executablePath).resolvingSymlinksInPath().path
+        throw GenerateError.modelNotFound(searched: [searched[0], "the folders above \(executable)"])
     }
 
     /// What a run produced.

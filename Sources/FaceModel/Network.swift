@@ -32,8 +32,9 @@ public struct Network: Sendable {
         case add(src: Int, dst: Int, count: Int)
     }
 
-    /// Column budget per chunk: 2M floats (8 MB) keeps the largest im2col bounded.
-    static let columnBudget = 1 << 21
+    /// Column budget per chunk: 256 K floats (1 MB, about an L2) so a chunk written by im2col is still
+    /// cached when sgemm reads it, and the largest im2col stays bounded.
+    static let columnBudget = 1 << 18
 
     /// Builds `spec` named `name`, reading tensors from `weights`.
     public init(name: String, spec: NetworkSpec, weights: SafeTensors) throws {
@@ -230,4 +231,63 @@ struct NetworkBuilder {
         }
         return (shape, current)
     }
+}
+
+extension Network {
+    /// Time spent in one step of a profiled run.
+    public struct StepTiming: Sendable {
+        /// `conv`, `conv_transpose`, `linear`, `instance_norm`, `activation`, `upsample`, `add`, `copy`.
+        public let kind: String
+        public let seconds: Double
+        /// Multiply-adds of the step (0 for memory-bound steps).
+        public let multiplyAdds: Int
+    }
+
+    /// Runs the network once, timing every step (for the benchmark; `run` has no timing overhead).
+    public func profile(_ input: [Float], workspace: Workspace) -> [StepTiming] {
+        workspace.reserve(buffers: bufferCount, floats: bufferFloats, columns: columnFloats)
+        input.withUnsafeBufferPointer { workspace.buffers[0].update(from: $0.baseAddress!, count: input.count) }
+        var timings: [StepTiming] = []
+        let buffers = workspace.buffers
+        for step in steps {
+            let start = monotonicSeconds()
+            let kind: String
+            var macs = 0
+            switch step {
+            case let .conv(layer, src, dst, h, w):
+                conv2d(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: workspace.columns, columnCapacity: workspace.columnCapacity)
+                kind = "conv"; macs = layer.outChannels * layer.outputSize(h) * layer.outputSize(w) * layer.inChannels * layer.kernel * layer.kernel
+            case let .convTranspose(layer, src, dst, h, w):
+                convTranspose2d(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: workspace.columns, columnCapacity: workspace.columnCapacity)
+                kind = "conv_transpose"; macs = h * w * layer.inChannels * layer.outChannels * layer.kernel * layer.kernel
+            case let .upsample(scale, src, dst, c, h, w):
+                upsampleNearest(buffers[src], channels: c, height: h, width: w, scale: scale, output: buffers[dst]); kind = "upsample"
+            case let .instanceNorm(buffer, c, n, eps, weight, bias):
+                instanceNorm(buffers[buffer], channels: c, planeSize: n, eps: eps, weight: weight, bias: bias); kind = "instance_norm"
+            case let .activation(a, buffer, count):
+                activate(a, buffers[buffer], count: count); kind = "activation"
+            case let .linear(layer, src, dst):
+                linear(layer, input: buffers[src], output: buffers[dst]); kind = "linear"; macs = layer.inFeatures * layer.outFeatures
+            case let .copy(src, dst, count):
+                buffers[dst].update(from: buffers[src], count: count); kind = "copy"
+            case let .add(src, dst, count):
+                addInPlace(buffers[dst], buffers[src], count: count); kind = "add"
+            }
+            timings.append(StepTiming(kind: kind, seconds: monotonicSeconds() - start, multiplyAdds: macs))
+        }
+        return timings
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Seconds on the monotonic clock.
+public func monotonicSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
 }

@@ -76,9 +76,12 @@ public enum PNG {
         return try decodeCanvas(data, file: path)
     }
 
-    static func encode(_ pixels: [UInt8], width: Int, height: Int, format: UInt32) throws -> [UInt8] {
+    /// `fast` trades ~25% larger files for much faster deflate (libpng's `PNG_IMAGE_FLAG_FAST`): the
+    /// right choice for per-stroke shadows and faces sent to a browser.
+    static func encode(_ pixels: [UInt8], width: Int, height: Int, format: UInt32, fast: Bool = true) throws -> [UInt8] {
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)
+        image.flags = fast ? UInt32(PNG_IMAGE_FLAG_FAST) : 0
         image.width = UInt32(width)
         image.height = UInt32(height)
         image.format = format

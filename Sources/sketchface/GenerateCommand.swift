@@ -34,6 +34,7 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         do {
             if let master, !(0...1).contains(master) { throw GenerateError.invalidSlider("master=\(master)") }
+            _ = try PNG.readCanvas(path: sketch)  // a bad sketch is reported before any model lookup
             let directory = try model ?? Generation.defaultModelDirectory(
                 workingDirectory: FileManager.default.currentDirectoryPath,
                 executablePath: CommandLine.arguments[0].contains("/") ? CommandLine.arguments[0] : (Bundle.main.executablePath ?? CommandLine.arguments[0]))

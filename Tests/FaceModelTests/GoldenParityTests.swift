@@ -28,6 +28,8 @@ final class GoldenParityTests: XCTestCase {
         XCTAssertEqual(a.count, b.count, what, file: file, line: line)
         var worst = 0, differing = 0
         for (x, y) in zip(a, b) { let d = abs(Int(x) - Int(y)); worst = max(worst, d); if d > 0 { differing += 1 } }
+        let stage = what.split(separator: ".").dropFirst().joined(separator: ".")
+        self.worst[stage.hasSuffix("shadow") ? "shadow u8" : stage] = max(self.worst[stage] ?? 0, Float(worst))
         XCTAssertLessThanOrEqual(worst, 1, "\(what): max difference \(worst)", file: file, line: line)
         XCTAssertLessThanOrEqual(differing * 100, a.count, "\(what): \(differing) of \(a.count) values differ", file: file, line: line)
     }
