@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Transport
 
@@ -29,6 +30,7 @@ public final class HTTPServer: @unchecked Sendable {
     private let logger: Logger
     private var group: EventLoopGroup?
     private var listeners: [Listener] = []
+    private let shutdownLock = Locked(())
 
     /// The plaintext listener's bound address (real port when configured with port 0), after `start()`.
     public private(set) var httpAddress: SocketAddress?
@@ -70,6 +72,12 @@ public final class HTTPServer: @unchecked Sendable {
             for (socket, _) in sockets { socket.close() }
             throw error
         }
+        if let root = configuration.webRoot {
+            var isDirectory: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory) || !isDirectory.boolValue {
+                logger.warning("web root is not a directory; static files will answer 404", metadata: ["web_root": "\(root)"])
+            }
+        }
         let group = try EventLoopGroup(count: configuration.eventLoops)
         self.group = group
         let core = ServerCore(configuration: configuration, router: router, logger: logger, workers: workers)
@@ -91,10 +99,12 @@ public final class HTTPServer: @unchecked Sendable {
     /// Stops accepting, closes every connection (WebSockets see the socket close), stops the loops and the
     /// worker pool. Idempotent.
     public func shutdown() {
-        for listener in listeners { listener.stop() }
-        listeners.removeAll()
-        group?.shutdown(graceMilliseconds: configuration.closeLingerMilliseconds)
-        group = nil
-        workers.shutdown()
+        shutdownLock.withLock { _ in
+            for listener in listeners { listener.stop() }
+            listeners.removeAll()
+            group?.shutdown(graceMilliseconds: configuration.closeLingerMilliseconds)
+            group = nil
+            workers.shutdown()
+        }
     }
 }

@@ -75,6 +75,10 @@ final class WebSocketEndpoint: ConnectionHandler {
         connection.resumeReading()
     }
 
+    func connectionWillShutDown(_ connection: Connection) {
+        close(code: .goingAway, reason: "server shutting down")
+    }
+
     func connection(_ connection: Connection, didCloseWith reason: CloseReason) {
         pingTimer?.cancel()
         pongDeadline?.cancel()

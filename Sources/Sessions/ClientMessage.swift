@@ -25,6 +25,8 @@ public enum ClientMessage: Equatable {
     case cursor(x: Double, y: Double)
     /// Liveness probe; answered with `pong`.
     case ping
+    /// Asks for the next page of the join snapshot: operations after `after`.
+    case snapshot(after: Int)
 
     /// The `hello` payload.
     public struct Hello: Equatable {
@@ -99,6 +101,7 @@ public enum ClientMessage: Equatable {
             let max = Double(Canvas.size)
             return .cursor(x: try fields.number("x", in: 0...max), y: try fields.number("y", in: 0...max))
         case "ping": return .ping
+        case "snapshot": return .snapshot(after: try fields.integer("after", in: 0...Int(Int32.max)))
         default:
             throw ProtocolError.unknownType(type)
         }

@@ -36,18 +36,20 @@ public final class SQLiteOperationStore: OperationStore {
     private var queue: [Write] = []
     private var writing = false
     private var stopping = false
+    private var failures = 0
     private var thread: Thread?
     /// Transactions committed and writes they held (for the benchmark).
     public private(set) var transactions = 0
     public private(set) var writes = 0
 
     /// Opens (creating if needed) `<directory>/sessions.sqlite` and starts the writer thread.
-    /// `synchronous` is SQLite's `PRAGMA synchronous` (`FULL` by default: a commit survives power loss too).
-    public init(directory: String, groupCommit: Bool = true, synchronous: String = "FULL") throws {
+    /// `synchronous` is SQLite's `PRAGMA synchronous` (`FULL` by default: a commit survives power loss too);
+    /// `busyTimeout` is how long a write waits for a lock another process holds before the batch is retried.
+    public init(directory: String, groupCommit: Bool = true, synchronous: String = "FULL", busyTimeout: Int32 = 5000) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         path = (directory as NSString).appendingPathComponent("sessions.sqlite")
         self.groupCommit = groupCommit
-        db = try SQLiteConnection(path: path)
+        db = try SQLiteConnection(path: path, busyTimeout: busyTimeout)
         try db.execute("PRAGMA journal_mode=WAL")
         try db.execute("PRAGMA synchronous=\(synchronous == "NORMAL" ? "NORMAL" : "FULL")")
         try db.execute("""
@@ -128,17 +130,28 @@ public final class SQLiteOperationStore: OperationStore {
 
             let committed = commit(batch)
             if committed {
+                failures = 0
                 for case .append(_, _, _, _, let durable) in batch { durable() }
             }
             condition.lock()
             writing = false
-            if committed { transactions += 1; writes += batch.count }
+            if committed {
+                transactions += 1; writes += batch.count
+            } else if !stopping || failures < 3 {
+                // Keep the order and retry (a full disk may recover): a gap in the log would end replay there.
+                failures += 1
+                queue.insert(contentsOf: batch, at: 0)
+                condition.unlock()
+                Thread.sleep(forTimeInterval: min(5, 0.1 * Double(1 << min(failures, 6))))
+                condition.lock()
+            }
             condition.broadcast()
             condition.unlock()
         }
     }
 
-    /// One transaction for the whole batch. On failure nothing is acknowledged (and the error is reported).
+    /// One transaction for the whole batch. On failure nothing is acknowledged, the error is reported and the
+    /// writer retries the batch with backoff (giving up only when closing).
     private func commit(_ batch: [Write]) -> Bool {
         do {
             try db.execute("BEGIN IMMEDIATE")

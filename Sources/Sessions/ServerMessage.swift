@@ -1,21 +1,45 @@
 /// Encoders for server → client text messages (docs/PROTOCOL.md, "Server → client"). Operations encode
 /// themselves (`Operation.encoded`).
 enum ServerMessage {
-    static func welcome(session: SessionID, you: Participant, document: SketchDocument, from: Int, reset: Bool,
-                        participants: [Participant]) -> String {
+    static func welcome(session: SessionID, you: Participant, document: SketchDocument, from: Int, through: Int,
+                        reset: Bool, participants: [Participant]) -> String {
         var json = JSONText()
         json.add("type", "welcome")
         json.add("version", SessionProtocol.version)
         json.add("session", session.text)
         json.add("you", raw: you.encoded)
+        json.add("lastRef", document.lastRef[you.client] ?? 0)
         json.add("head", document.head)
         json.add("from", from)
         json.add("reset", reset)
         json.add("sliders", raw: Operation.encode(document.sliders))
         json.add("mode", document.mode.rawValue)
         json.add("participants", raw: JSONText.array(participants.map(\.encoded)))
-        json.add("ops", raw: JSONText.array(Array(document.encodedOps[from...])))
+        json.add("more", through < document.head)
+        json.add("ops", raw: JSONText.array(Array(document.encodedOps[from..<through])))
         return json.finished()
+    }
+
+    /// A further page of the join snapshot: ops `after+1 … through`.
+    static func snapshot(document: SketchDocument, after: Int, through: Int) -> String {
+        var json = JSONText()
+        json.add("type", "snapshot")
+        json.add("after", after)
+        json.add("more", through < document.head)
+        json.add("ops", raw: JSONText.array(Array(document.encodedOps[after..<through])))
+        return json.finished()
+    }
+
+    /// The end (exclusive index, i.e. the last seq included) of a snapshot page starting after `after`: at
+    /// least one op, then as many as fit in `budget` bytes.
+    static func pageEnd(document: SketchDocument, after: Int, budget: Int) -> Int {
+        var end = after, bytes = 0
+        while end < document.head {
+            bytes += document.encodedOps[end].utf8.count + 1
+            if bytes > budget && end > after { break }
+            end += 1
+        }
+        return end
     }
 
     static func presence(_ participants: [Participant]) -> String {

@@ -118,6 +118,11 @@ public final class SessionConnection {
             }
         case .ping:
             peer.send(text: ServerMessage.pong)
+        case .snapshot(let after):
+            let document = session.document
+            guard after <= document.head else { throw ProtocolError.invalidField("after", "beyond the session's last seq \(document.head)") }
+            let through = ServerMessage.pageEnd(document: document, after: after, budget: config.snapshotPageBytes)
+            peer.send(text: ServerMessage.snapshot(document: document, after: after, through: through))
         }
     }
 
@@ -129,7 +134,8 @@ public final class SessionConnection {
                 message: "this session already has \(hub.config.maxParticipants) participants", close: .sessionFull), ref: nil))
             return end(code: .sessionFull, reason: "session full")
         }
-        let color = hello.color ?? Participant.palette[Int(number % UInt64(Participant.palette.count))]
+        let taken = Set(joined.map(\.color))
+        let color = hello.color ?? Participant.palette.first { !taken.contains($0) } ?? Participant.palette[Int(number % 16)]
         let me = Participant(client: hello.client, name: hello.name, color: color)
         let document = session.document
         var from = 0
@@ -137,8 +143,9 @@ public final class SessionConnection {
         participant = me
         state = .joined
         session.lastActive = now
+        let through = ServerMessage.pageEnd(document: document, after: from, budget: hub.config.snapshotPageBytes)
         peer.send(text: ServerMessage.welcome(session: session.id, you: me, document: document, from: from,
-                                              reset: from == 0, participants: session.participants))
+                                              through: through, reset: from == 0, participants: session.participants))
         session.broadcast(text: ServerMessage.presence(session.participants))
         hub.observer?.participantDidJoin(ParticipantJoined(session: session.id, participant: reference(me),
             canvas: document.canvas, head: document.head, sliders: document.sliders, mode: document.mode))
@@ -198,7 +205,7 @@ extension ClientMessage {
         case .strokeBegin(_, _, _, let ref), .strokePoints(_, _, let ref), .strokeEnd(_, let ref), .undo(let ref),
              .redo(let ref), .clear(let ref), .sliders(_, let ref), .mode(_, let ref):
             return ref
-        case .hello, .convert, .cursor, .ping:
+        case .hello, .convert, .cursor, .ping, .snapshot:
             return nil
         }
     }

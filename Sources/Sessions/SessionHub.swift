@@ -134,7 +134,8 @@ public final class SessionHub {
         live.lock.locked { live.connections[participant.connection]?.peer.send(text: text) }
     }
 
-    /// Deletes sessions idle (no connections, no operations) for longer than `idleExpiry`, in memory and on disk.
+    /// Deletes sessions idle (no connections, no operations) for longer than `idleExpiry` (`emptyExpiry` when
+    /// nothing was ever drawn), in memory and on disk.
     /// Call it periodically; returns the deleted ids.
     @discardableResult
     public func expireIdle() -> [SessionID] {
@@ -143,7 +144,8 @@ public final class SessionHub {
         var expired = [SessionID]()
         for live in candidates {
             let idle = live.lock.locked { () -> Bool in
-                guard live.connections.isEmpty, now - live.lastActive > config.idleExpiry else { return false }
+                let limit = live.document.head == 0 ? min(config.emptyExpiry, config.idleExpiry) : config.idleExpiry
+                guard live.connections.isEmpty, now - live.lastActive > limit else { return false }
                 live.deleted = true
                 return true
             }

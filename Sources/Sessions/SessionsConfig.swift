@@ -13,15 +13,20 @@ public struct SessionsConfig: Equatable, Sendable {
     /// Operations in one session (a runaway session stops accepting drawing beyond it).
     public var maxOperationsPerSession = 500_000
     /// Sustained messages per second per connection (token bucket rate).
-    public var messagesPerSecond = 200.0
+    public var messagesPerSecond = 300.0
     /// Token bucket size (burst).
-    public var messageBurst = 400.0
+    public var messageBurst = 600.0
     /// Refused messages before the connection is closed with 1008 (reset when the bucket refills).
     public var rateStrikes = 50
     /// Minimum seconds between two relayed cursor updates of one connection (extra ones are dropped).
     public var cursorInterval = 0.03
     /// Seconds without participants or operations after which a session is deleted (memory and disk).
     public var idleExpiry = 7 * 24 * 3600.0
+    /// Bytes of operations per snapshot page (`welcome`, then `snapshot` pages the client asks for one at a
+    /// time), so a long session's history never floods a joining client's send queue.
+    public var snapshotPageBytes = 256 * 1024
+    /// The same for sessions nobody ever drew in (abandoned `/new`s), so they cannot pile up to `maxSessions`.
+    public var emptyExpiry = 3600.0
 
     public init() {}
 }

@@ -17,6 +17,8 @@ public struct SketchDocument {
     public private(set) var sliders = SliderValues()
     /// Current guidance mode.
     public private(set) var mode = GuidanceMode.live
+    /// The highest `ref` applied per author: a reconnecting client resends only what came after it.
+    public private(set) var lastRef: [String: Int] = [:]
 
     /// Per-stroke state, keyed by the stroke's begin seq.
     struct StrokeState {
@@ -76,6 +78,7 @@ public struct SketchDocument {
         precondition(op.seq == head + 1, "operations apply in sequence")
         ops.append(op)
         encodedOps.append(op.encoded)
+        if let ref = op.ref { lastRef[op.author] = max(lastRef[op.author] ?? 0, ref) }
         switch op.body {
         case .strokeBegin(let tool, let width):
             strokes[op.seq] = StrokeState(author: op.author, tool: tool, width: width)

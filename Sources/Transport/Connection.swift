@@ -111,6 +111,10 @@ public final class Connection: EventSource, @unchecked Sendable {
             if !flush { finish(reason); return }
             state = .closing(reason, halfClosed: false)
             readingPaused = false
+            // One deadline covers flushing and draining: a peer that stops reading cannot hold the socket.
+            timers.append(loop.scheduleTimer(afterMilliseconds: options.lingerMilliseconds) { [weak self] in
+                self?.finish(reason)
+            })
             flushOutput()
             if case .closing(_, false) = state, output.isEmpty { halfClose(reason) }
             updateInterest()
@@ -268,10 +272,6 @@ public final class Connection: EventSource, @unchecked Sendable {
         state = .closing(reason, halfClosed: true)
         stream.sendCloseNotify()
         Glibc.shutdown(fd, Int32(SHUT_WR))
-        let timer = loop.scheduleTimer(afterMilliseconds: options.lingerMilliseconds) { [weak self] in
-            self?.finish(reason)
-        }
-        timers.append(timer)
         updateInterest()
     }
 
@@ -311,6 +311,9 @@ public final class Connection: EventSource, @unchecked Sendable {
         }
     }
 
-    /// Closes with `reason` at server shutdown, flushing what is queued.
-    func shutdownClose() { close(.shutdown) }
+    /// Lets the handler say goodbye at server shutdown, then makes sure the connection is closing.
+    func shutdownClose() {
+        if let handler, isOpen { handler.connectionWillShutDown(self) }
+        close(.shutdown)
+    }
 }

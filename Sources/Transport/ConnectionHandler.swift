@@ -11,10 +11,14 @@ public protocol ConnectionHandler: AnyObject {
     func connectionDidDrain(_ connection: Connection)
     /// The connection is closed (socket released); called exactly once, with the first close reason.
     func connection(_ connection: Connection, didCloseWith reason: CloseReason)
+    /// The server is shutting down: say goodbye in the protocol's terms (a WebSocket close frame), then
+    /// close. The default closes with `CloseReason.shutdown`, flushing queued output.
+    func connectionWillShutDown(_ connection: Connection)
 }
 
 extension ConnectionHandler {
     public func connectionDidDrain(_ connection: Connection) {}
+    public func connectionWillShutDown(_ connection: Connection) { connection.close(.shutdown) }
 }
 
 /// Per-connection tuning shared by every connection of a listener.
@@ -25,8 +29,9 @@ public struct ConnectionOptions: Sendable {
     public var lowWaterMark = 64 * 1024
     /// A TLS handshake not finished within this many milliseconds closes the connection.
     public var handshakeTimeoutMilliseconds = 10_000
-    /// After an orderly close the socket is half-closed and drained for at most this long, so a peer
-    /// that is still sending does not turn our final response into a TCP reset.
+    /// An orderly close flushes queued output, half-closes and drains the peer for at most this long in
+    /// all, so a peer still sending does not turn our final response into a TCP reset, and a peer that
+    /// stopped reading cannot hold the socket.
     public var lingerMilliseconds = 2_000
 
     public init() {}

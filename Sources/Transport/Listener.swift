@@ -51,7 +51,20 @@ public final class Listener: EventSource, @unchecked Sendable {
 
     func handleEvents(_ events: UInt32) {
         for _ in 0..<64 {
-            guard let (fd, peer) = socket.accept() else { return }
+            let fd: Int32, peer: SocketAddress
+            switch socket.accept() {
+            case .connection(let acceptedFD, let acceptedPeer):
+                (fd, peer) = (acceptedFD, acceptedPeer)
+            case .none:
+                return
+            case .exhausted:
+                // Level-triggered readiness would spin while descriptors are exhausted: pause briefly.
+                acceptLoop.modify(fd: socket.fd, events: 0)
+                acceptLoop.scheduleTimer(afterMilliseconds: 100) { [self] in
+                    if !stopped { acceptLoop.modify(fd: socket.fd, events: EPOLLIN.rawValue) }
+                }
+                return
+            }
             let decision = admission.decide()
             if decision == .drop {
                 Glibc.close(fd)

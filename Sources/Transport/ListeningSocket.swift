@@ -40,9 +40,17 @@ public final class ListeningSocket: @unchecked Sendable {
         self.address = SocketAddress(storage: storage, length: length)
     }
 
-    /// Accepts one pending connection as a non-blocking socket, or nil when none is pending
-    /// (or on a transient error such as EMFILE, which the caller retries on the next readiness event).
-    func accept() -> (fd: Int32, peer: SocketAddress)? {
+    /// The outcome of `accept()`.
+    enum Accepted {
+        case connection(fd: Int32, peer: SocketAddress)
+        /// Nothing pending (or the client already gave up).
+        case none
+        /// Out of file descriptors (EMFILE/ENFILE): stop accepting for a moment.
+        case exhausted
+    }
+
+    /// Accepts one pending connection as a non-blocking socket with TCP_NODELAY.
+    func accept() -> Accepted {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let client = withUnsafeMutablePointer(to: &storage) {
@@ -50,10 +58,10 @@ public final class ListeningSocket: @unchecked Sendable {
                 accept4(fd, $0, &length, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
             }
         }
-        guard client >= 0 else { return nil }
+        guard client >= 0 else { return errno == EMFILE || errno == ENFILE ? .exhausted : .none }
         var one: Int32 = 1
         setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        return (client, SocketAddress(storage: storage, length: length))
+        return .connection(fd: client, peer: SocketAddress(storage: storage, length: length))
     }
 
     /// Closes the socket; further connections are refused by the kernel.

@@ -122,10 +122,9 @@ struct TransportTests {
         listener.start()
         defer { listener.stop() }
         let client = try RawClient(port: socket.address.port)
-        usleep(200_000)
-        #expect(blaster.sawUnwritable.withLock { $0 })
+        #expect(eventually { blaster.sawUnwritable.withLock { $0 } })
         #expect(!blaster.drained.withLock { $0 })
-        let received = client.readUntilClosed().count
+        let received = client.countUntilClosed()
         #expect(blaster.drained.withLock { $0 })
         #expect(received == 16 << 20)
         #expect(eventually { blaster.closedReason.withLock { $0 } == .done("drained") })

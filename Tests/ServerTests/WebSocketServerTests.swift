@@ -130,6 +130,14 @@ struct WebSocketServerTests {
         #expect(try client.closeCode() == 1002)
     }
 
+    @Test func shutdownSendsGoingAwayToWebSockets() throws {
+        let server = try TestServer()
+        let client = try RawClient(port: server.httpPort)
+        #expect(try client.upgrade().status == 101)
+        Thread.detachNewThread { server.app.shutdown() }
+        #expect(try client.closeCode() == 1001)
+    }
+
     @Test func slowConsumerIsClosedWith1008() throws {
         let server = try TestServer(["limits.max_send_queue_bytes": .integer(256 * 1024)], routes: { router in
             router.addWebSocket(prefix: "/ws/flood") { _ in Flood(count: 400, size: 64 * 1024) }

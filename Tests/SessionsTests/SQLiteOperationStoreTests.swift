@@ -77,6 +77,27 @@ final class SQLiteOperationStoreTests: XCTestCase {
         store.close()
     }
 
+    func testAFailedCommitIsRetriedAndAcknowledgedOnlyOnceItSucceeds() throws {
+        let store = try SQLiteOperationStore(directory: directory, busyTimeout: 50)
+        let id = SessionID.random()
+        store.sessionCreated(id, at: 1)
+        store.flush()
+        let blocker = try SQLiteConnection(path: store.path)
+        try blocker.execute("BEGIN IMMEDIATE")   // another writer holds the lock: commits fail with SQLITE_BUSY
+        let durable = expectation(description: "durable")
+        var acknowledged = false
+        store.append(#"{"type":"op","seq":1,"kind":"clear","author":"client-aaaa"}"#, seq: 1, to: id, at: 2) {
+            acknowledged = true
+            durable.fulfill()
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        XCTAssertFalse(acknowledged, "no ack while the commit fails")
+        try blocker.execute("ROLLBACK")
+        wait(for: [durable], timeout: 10)
+        XCTAssertEqual(try store.loadSessions().first?.ops.count, 1)
+        store.close()
+    }
+
     func testDeletedSessionIsGoneFromDisk() throws {
         let store = try SQLiteOperationStore(directory: directory)
         let id = SessionID.random()

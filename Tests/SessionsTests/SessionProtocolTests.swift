@@ -22,6 +22,16 @@ final class SessionProtocolTests: XCTestCase {
         XCTAssertEqual((peer.of(type: "presence").last?["participants"] as? [[String: Any]])?.first?["name"] as? String, "Ann")
     }
 
+    func testParticipantsGetDistinctColoursEvenAfterManyReconnects() {
+        let f = Fixture()
+        _ = f.join("client-first")
+        for i in 0..<15 { f.join("client-\(1000 + i)").0.disconnected() }   // connection 17 ≡ 1 (mod 16)
+        let (_, peer) = f.join("client-last")
+        let colours = (peer.of(type: "presence").last?["participants"] as! [[String: Any]]).map { $0["color"] as! String }
+        XCTAssertEqual(colours.count, 2)
+        XCTAssertNotEqual(colours[0], colours[1])
+    }
+
     func testOperationsGetConsecutiveSeqsAndReachEveryoneInOrder() {
         let f = Fixture()
         let (a, pa) = f.join("client-aaaa")
@@ -126,6 +136,18 @@ final class SessionProtocolTests: XCTestCase {
         XCTAssertEqual((welcome["ops"] as! [[String: Any]]).map { $0["seq"] as! Int }, [5, 6])
     }
 
+    func testWelcomeTellsAReconnectingClientItsLastAppliedRef() {
+        let f = Fixture()
+        let (a, _) = f.join("client-aaaa")
+        a.draw(id: 1, [(10, 10), (20, 20)], ref: 40)   // refs 40, 41, 42
+        a.receive(text: #"{"type":"stroke.points","id":9,"points":[{"x":1,"y":1}],"ref":43}"#)   // refused: not applied
+        a.disconnected()
+        let (_, pa) = f.join("client-aaaa", lastSeq: 3)
+        XCTAssertEqual(pa.of(type: "welcome").first?["lastRef"] as? Int, 42)
+        let (_, pb) = f.join("client-bbbb")
+        XCTAssertEqual(pb.of(type: "welcome").first?["lastRef"] as? Int, 0)
+    }
+
     func testResumeBeyondHeadGetsAFullSnapshot() {
         let f = Fixture()
         let (a, _) = f.join("client-aaaa")
@@ -171,5 +193,37 @@ final class SessionProtocolTests: XCTestCase {
         XCTAssertEqual((welcome["sliders"] as! [String: Double])["mouth"], 0.5)
         XCTAssertEqual(welcome["mode"] as? String, "on_demand")
         XCTAssertEqual(f.store.count(f.id), 2)
+    }
+
+    func testLongHistoryArrivesInPagesTheClientAsksFor() throws {
+        var config = SessionsConfig()
+        config.snapshotPageBytes = 2048
+        let f = Fixture(config: config)
+        let (a, _) = f.join("client-aaaa")
+        for i in 0..<40 { a.draw(id: i, [(Double(10 + i * 10), 20), (Double(10 + i * 10), 400)]) }
+        let (b, pb) = f.join("client-bbbb")
+        var welcome = pb.of(type: "welcome").first!
+        XCTAssertEqual(welcome["more"] as? Bool, true)
+        var ops = welcome["ops"] as! [[String: Any]]
+        XCTAssertLessThan(ops.count, 120)
+        var pages = 1
+        // Ops drawn while B is still loading arrive live and are applied after the gap fills.
+        a.draw(id: 99, [(500, 10), (500, 500)])
+        while welcome["more"] as? Bool == true {
+            b.receive(text: "{\"type\":\"snapshot\",\"after\":\(ops.last!["seq"] as! Int)}")
+            welcome = pb.of(type: "snapshot").last!
+            XCTAssertEqual(welcome["after"] as? Int, ops.last!["seq"] as? Int)
+            ops += welcome["ops"] as! [[String: Any]]
+            pages += 1
+        }
+        XCTAssertGreaterThan(pages, 3)
+        XCTAssertEqual(ops.map { $0["seq"] as! Int }, Array(1...123))
+        var replica = SketchDocument()
+        for op in ops {
+            replica.apply(try Operation(encoded: String(decoding: try JSONSerialization.data(withJSONObject: op), as: UTF8.self)))
+        }
+        XCTAssertEqual(replica.canvas, f.hub.canvas(of: f.id))
+        b.receive(text: #"{"type":"snapshot","after":999}"#)
+        XCTAssertEqual(pb.errors.last?["field"] as? String, "after")
     }
 }

@@ -144,6 +144,20 @@ final class SessionRefusalTests: XCTestCase {
         XCTAssertEqual(pa.closed?.code, 1008)
     }
 
+    func testNeverDrawnSessionExpiresSooner() {
+        var config = SessionsConfig()
+        config.idleExpiry = 600
+        config.emptyExpiry = 60
+        let f = Fixture(config: config)
+        let drawn = try! f.hub.createSession()
+        let (a, _) = f.join("client-aaaa", to: drawn)
+        a.draw(id: 1, [(1, 1), (5, 5)])
+        a.disconnected()
+        f.clock.advance(61)
+        XCTAssertEqual(f.hub.expireIdle(), [f.id])
+        XCTAssertTrue(f.hub.contains(drawn))
+    }
+
     func testIdleSessionExpiresFromMemoryAndStore() {
         var config = SessionsConfig()
         config.idleExpiry = 60

@@ -16,7 +16,8 @@ ARTIFACTS = ROOT / "artifacts" / "browser"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    s = SketchServer(tmp_path_factory.mktemp("browser")).start()
+    # Small snapshot pages so reloading exercises the paged history.
+    s = SketchServer(tmp_path_factory.mktemp("browser"), sessions={"snapshot_page_bytes": 1024}).start()
     yield s
     s.stop()
 
@@ -113,6 +114,7 @@ def test_two_pages_cosketch_live(server, browser):
     b.reload()
     b.wait_for_function("document.getElementById('connection').dataset.state === 'live'", timeout=10000)
     assert wait_ink(b, 250, 250, True, 2000) is not None
+    assert b.evaluate("window.sketchface.state.snapshotPages") >= 1, "the history came in pages"
     assert replica_sha(b)[0] == fnv(server.sketch_pgm(session))
     b.screenshot(path=str(ARTIFACTS / "3-b-reloaded.png"))
 
@@ -147,6 +149,10 @@ def test_raster_port_matches_swift_reference(browser):
     assert checksum == 558086462
 
 
+def server_ink(pgm, x, y):
+    return 255 - pgm[int(y) * 512 + int(x)]
+
+
 def test_page_reconnects_after_a_server_restart_and_loses_nothing(browser, tmp_path):
     s = SketchServer(tmp_path).start()
     try:
@@ -154,16 +160,30 @@ def test_page_reconnects_after_a_server_restart_and_loses_nothing(browser, tmp_p
         page = open_page(browser, f"{s.base}/s/{session}")
         draw(page, [(100, 100), (400, 120)])
         page.wait_for_function("window.sketchface.state.acked >= 3")   # begin, points, end all durable
+        # A stroke that spans the outage, and one drawn entirely while the server is down.
+        page.mouse.move(*canvas_to_screen(page, 100, 450))
+        page.mouse.down()
+        page.mouse.move(*canvas_to_screen(page, 250, 450), steps=5)
+        page.wait_for_timeout(100)
         s.kill9()
         page.wait_for_function("document.getElementById('connection').dataset.state === 'reconnecting'", timeout=5000)
+        page.mouse.move(*canvas_to_screen(page, 400, 450), steps=5)
         page.screenshot(path=str(ARTIFACTS / "5-reconnecting.png"))
         s.restart()
         page.wait_for_function("document.getElementById('connection').dataset.state === 'live'", timeout=15000)
-        assert ink_at(page, 250, 110) > 128
+        page.mouse.move(*canvas_to_screen(page, 450, 450), steps=5)
+        page.mouse.up()
+        page.wait_for_function("window.sketchface.outbox.entries.length === 0", timeout=5000)
+        pgm = s.sketch_pgm(session)
+        assert server_ink(pgm, 250, 110) > 128, "the stroke acknowledged before the crash survived"
+        for x in (150, 300, 420):
+            assert server_ink(pgm, x, 450) > 128, f"the stroke drawn across the outage reached the server at x={x}"
+        assert replica_sha(page)[0] == fnv(pgm)
         draw(page, [(100, 300), (400, 320)])
         assert wait_ink(page, 250, 310, True, 1000) is not None
         page.wait_for_function("window.sketchface.state.pending.length === 0")
         assert replica_sha(page)[0] == fnv(s.sketch_pgm(session))
+        page.screenshot(path=str(ARTIFACTS / "6-after-restart.png"))
         assert not page.errors, page.errors
     finally:
         s.stop()

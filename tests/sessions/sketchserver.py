@@ -94,6 +94,10 @@ class SketchServer:
                 return int(line.split()[1])
         return 0
 
+    def cpu_seconds(self):
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def new_session(self):
         """Creates a session through `/new`; returns its id."""
         class NoRedirect(urllib.request.HTTPRedirectHandler):

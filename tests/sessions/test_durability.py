@@ -88,7 +88,15 @@ def snapshot(server, session, client_id="client-inspector"):
         while True:
             m = json.loads(ws.recv(timeout=10))
             if m["type"] == "welcome":
-                return m
+                welcome = m
+                while m["more"]:   # long histories come in pages the client asks for
+                    ws.send(json.dumps({"type": "snapshot", "after": welcome["ops"][-1]["seq"]}))
+                    m = json.loads(ws.recv(timeout=10))
+                    if m["type"] == "snapshot":
+                        welcome["ops"] += m["ops"]
+                    else:
+                        m = {"more": True}
+                return welcome
 
 
 def wait_for(predicate, timeout=10):

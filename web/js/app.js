@@ -5,6 +5,7 @@ import { SketchDocument, SLIDERS } from './document.js';
 import { SessionSocket } from './connection.js';
 import { newCanvas, paint, quantizePoint, quantizeWidth, SIZE, checksum } from './raster.js';
 import { attachGuidance } from './guidance.js';
+import { Outbox } from './outbox.js';
 
 const $ = (id) => document.getElementById(id);
 const sessionId = location.pathname.split('/').filter(Boolean)[1];
@@ -24,7 +25,7 @@ const viewContext = view.getContext('2d');
 const image = new ImageData(SIZE, SIZE);
 const state = {
   tool: 'pen', width: Number($('width').value), me: null, participants: [], dirty: true,
-  pending: [], nextStroke: 1, nextRef: 1, active: new Map(), preview: null, acked: 0,
+  pending: [], active: new Map(), acked: 0, snapshotPages: 0, joined: false,
 };
 
 // ---- rendering -----------------------------------------------------------------------------------------
@@ -77,6 +78,8 @@ const socket = new SessionSocket(wsURL, () => ({
   onBinary: (buffer) => guidance.onBinary(buffer),
 });
 
+const outbox = new Outbox((message) => socket.send(message));
+
 const guidance = attachGuidance({
   socket, sessionId,
   shadowCanvas: $('shadow'), facePanel: $('face-panel'), faceImage: $('face'),
@@ -89,21 +92,28 @@ function handleMessage(m) {
     case 'welcome':
       if (m.reset) doc.reset();
       early.clear();
-      state.pending = [];
-      state.active.clear();
       state.me = m.you;
+      state.joined = true;
       for (const op of m.ops) applyOp(op);
+      resumeDrawing(m.lastRef || 0);
+      if (m.more) socket.send({ type: 'snapshot', after: doc.head });
       setParticipants(m.participants);
       syncSliders(); syncMode();
       state.dirty = true;
       guidance.onWelcome(m);
       break;
     case 'op': applyOp(m); break;
+    case 'snapshot':   // a further page of a long history, asked for one at a time
+      state.snapshotPages += 1;
+      for (const op of m.ops) applyOp(op);
+      if (m.more) socket.send({ type: 'snapshot', after: doc.head });
+      state.dirty = true;
+      break;
     case 'ack': state.acked = Math.max(state.acked, m.seq); break;
     case 'presence': setParticipants(m.participants); break;
     case 'cursor': showCursor(m); break;
     case 'error':
-      if (m.ref !== undefined) dropPending(m.ref);
+      if (m.ref !== undefined) { outbox.refused(m.ref); dropPending(m.ref); }
       if (m.code !== 'nothing_to_undo' && m.code !== 'nothing_to_redo') toast(m.message);
       break;
     case 'pong': break;
@@ -124,12 +134,25 @@ function applyOp(op) {
 }
 
 function applyInOrder(op) {
+  early.delete(op.seq);
   doc.apply(op);
-  if (op.author === clientId && op.ref !== undefined) dropPending(op.ref);
+  if (op.author === clientId && op.ref !== undefined) { outbox.applied(op.ref); dropPending(op.ref); }
   if (op.kind === 'sliders') syncSliders();
   if (op.kind === 'mode') syncMode();
   if (op.kind !== 'stroke.begin' && op.kind !== 'stroke.end') state.dirty = true;
   guidance.onOperation(op);
+}
+
+// After a (re)join: what the session already holds is confirmed, the rest is resent; strokes still being drawn
+// continue under the ids the outbox gives them.
+function resumeDrawing(lastRef) {
+  const remap = outbox.resume(lastRef, [...state.active.values()].map((s) => s.id));
+  for (const stroke of state.active.values()) {
+    if (remap.has(stroke.id)) stroke.id = remap.get(stroke.id);
+  }
+  const held = new Set(outbox.entries.map((e) => e.ref));
+  state.pending = state.pending.filter((b) => held.has(b.ref));
+  state.dirty = true;
 }
 
 function dropPending(ref) {
@@ -148,12 +171,12 @@ function canvasPoint(e) {
 }
 
 view.addEventListener('pointerdown', (e) => {
-  if (!socket.live || state.active.size >= 4 || (e.pointerType === 'mouse' && e.button !== 0)) return;
+  if (!state.joined || socket.state === 'closed' || state.active.size >= 4 || (e.pointerType === 'mouse' && e.button !== 0)) return;
   e.preventDefault();
   view.setPointerCapture(e.pointerId);
-  const stroke = { id: state.nextStroke++, tool: state.tool, width: quantizeWidth(state.width), queue: [], last: null };
+  const stroke = { id: outbox.strokeId(), tool: state.tool, width: quantizeWidth(state.width), queue: [], last: null };
   state.active.set(e.pointerId, stroke);
-  socket.send({ type: 'stroke.begin', id: stroke.id, tool: stroke.tool, width: state.width, ref: state.nextRef++ });
+  outbox.submit({ type: 'stroke.begin', id: stroke.id, tool: stroke.tool, width: state.width });
   stroke.queue.push(canvasPoint(e));
 });
 
@@ -169,7 +192,7 @@ function endStroke(e) {
   const stroke = state.active.get(e.pointerId);
   if (!stroke) return;
   flushStroke(stroke);
-  socket.send({ type: 'stroke.end', id: stroke.id, ref: state.nextRef++ });
+  outbox.submit({ type: 'stroke.end', id: stroke.id });
   state.active.delete(e.pointerId);
 }
 view.addEventListener('pointerup', endStroke);
@@ -180,8 +203,9 @@ function flushPoints() { for (const stroke of state.active.values()) flushStroke
 function flushStroke(stroke) {
   while (stroke.queue.length > 0) {
     const points = stroke.queue.splice(0, 256);
-    const ref = state.nextRef++;
-    if (!socket.send({ type: 'stroke.points', id: stroke.id, points, ref })) continue;
+    const join = outbox.takeJoin(stroke.id);
+    if (join) points.unshift(join);
+    const ref = outbox.submit({ type: 'stroke.points', id: stroke.id, points });
     const quantized = points.map((q) => quantizePoint(q.x, q.y, q.p));
     state.pending.push({ ref, points: quantized, previous: stroke.last, width: stroke.width, tool: stroke.tool });
     stroke.last = quantized[quantized.length - 1];
@@ -242,12 +266,12 @@ function setTool(tool) {
 $('pen').onclick = () => setTool('pen');
 $('eraser').onclick = () => setTool('eraser');
 $('width').oninput = () => { state.width = Number($('width').value); $('width-value').textContent = state.width; };
-const undo = () => socket.send({ type: 'undo', ref: state.nextRef++ });
-const redo = () => socket.send({ type: 'redo', ref: state.nextRef++ });
+const undo = () => outbox.submit({ type: 'undo' });
+const redo = () => outbox.submit({ type: 'redo' });
 $('undo').onclick = undo;
 $('redo').onclick = redo;
 $('clear').onclick = () => {
-  if (confirm('Clear the canvas for everyone? You can undo it.')) socket.send({ type: 'clear', ref: state.nextRef++ });
+  if (confirm('Clear the canvas for everyone? You can undo it.')) outbox.submit({ type: 'clear' });
 };
 document.addEventListener('keydown', (e) => {
   if (e.target instanceof HTMLInputElement && e.target.type === 'text') return;
@@ -290,7 +314,7 @@ for (const n of SLIDERS) {
     sliderChanges[n] = Number(e.target.value);
     if (!sliderTimer) sliderTimer = setTimeout(() => {
       sliderTimer = null;
-      socket.send({ type: 'sliders', values: { ...sliderChanges }, ref: state.nextRef++ });
+      outbox.submit({ type: 'sliders', values: { ...sliderChanges } });
       for (const k of Object.keys(sliderChanges)) delete sliderChanges[k];
     }, 100);
   };
@@ -301,7 +325,7 @@ function syncSliders() {
     if (document.activeElement !== el) el.value = doc.sliders[n];
   }
 }
-$('mode').onchange = () => socket.send({ type: 'mode', mode: $('mode').value, ref: state.nextRef++ });
+$('mode').onchange = () => outbox.submit({ type: 'mode', mode: $('mode').value });
 function syncMode() {
   $('mode').value = doc.mode;
   $('convert').hidden = doc.mode !== 'on_demand';
@@ -326,7 +350,7 @@ function toast(text) {
 }
 
 // For tests and debugging: the replica and its checksum.
-window.sketchface = { doc, state, socket, checksum: () => checksum(doc.canvas), pixels: () => Array.from(doc.canvas) };
+window.sketchface = { doc, state, socket, outbox, checksum: () => checksum(doc.canvas), pixels: () => Array.from(doc.canvas) };
 
 resize();
 requestAnimationFrame(draw);

@@ -83,9 +83,6 @@ export class SketchDocument {
     return this.undoStacks.get(author);
   }
 
-  /** True when `author` has something to undo. */
-  canUndo(author) { return this.stack(author).length > 0; }
-
   /** The canvas from the log alone. */
   render() {
     const canvas = newCanvas();

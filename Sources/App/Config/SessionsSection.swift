@@ -20,11 +20,13 @@ public struct SessionsSection: ConfigSection {
         limits.maxPointsPerMessage = try object.integer("max_points_per_message", default: 512, in: 1...100_000)
         limits.maxOpenStrokes = try object.integer("max_open_strokes", default: 4, in: 1...64)
         limits.maxOperationsPerSession = try object.integer("max_operations_per_session", default: 500_000, in: 1...100_000_000)
-        limits.messagesPerSecond = Double(try object.integer("messages_per_second", default: 200, in: 1...1_000_000))
-        limits.messageBurst = Double(try object.integer("message_burst", default: 400, in: 1...1_000_000))
+        limits.messagesPerSecond = Double(try object.integer("messages_per_second", default: 300, in: 1...1_000_000))
+        limits.messageBurst = Double(try object.integer("message_burst", default: 600, in: 1...1_000_000))
         limits.rateStrikes = try object.integer("rate_strikes", default: 50, in: 1...1_000_000)
         limits.cursorInterval = Double(try object.integer("cursor_interval_ms", default: 30, in: 0...10_000)) / 1000
         limits.idleExpiry = Double(try object.integer("idle_expiry_seconds", default: 7 * 24 * 3600, in: 1...Int(Int32.max)))
+        limits.emptyExpiry = Double(try object.integer("empty_expiry_seconds", default: 3600, in: 1...Int(Int32.max)))
+        limits.snapshotPageBytes = try object.integer("snapshot_page_bytes", default: 256 * 1024, in: 1024...(64 << 20))
         self.limits = limits
         groupCommit = try object.bool("group_commit", default: true)
         synchronous = try object.string("synchronous", default: "FULL").uppercased()

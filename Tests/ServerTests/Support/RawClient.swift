@@ -120,6 +120,18 @@ final class RawClient {
         }
     }
 
+    /// Reads and discards until the server closes; returns how many bytes arrived.
+    func countUntilClosed() -> Int {
+        var total = buffered.count
+        buffered.removeAll()
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { return total }
+            total += count
+        }
+    }
+
     /// Everything until the server closes.
     func readUntilClosed() -> [UInt8] {
         while true {
