@@ -3,7 +3,8 @@
 # 8 sessions drawing at once, against the release server. Prints figures; not a test.
 #
 # Model: $MODEL if set, else models/default when exported, else a stand-in with the shipped architecture and
-# random weights (same cost; generated once under /tmp by bench/guidance/random_model.py).
+# random weights (same cost; generated once under /tmp by the runtime's bench/runtime/make_model.py, with the
+# database size of the shipped export: 4500 rows per part, 500 for the remainder).
 # Extra arguments go to bench.py (e.g. --seconds 60 --pace 0.3 --workers 2).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -13,7 +14,7 @@ if [ -z "${MODEL:-}" ]; then
     MODEL=models/default
   else
     MODEL=/tmp/sketchface-bench-random256
-    [ -f "$MODEL/manifest.json" ] || nice "$PY" bench/guidance/random_model.py "$MODEL"
+    [ -f "$MODEL/manifest.json" ] || nice "$PY" bench/runtime/make_model.py "$MODEL" 4500 500
   fi
 fi
 echo "building release server…" >&2
