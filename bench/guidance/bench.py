@@ -208,23 +208,28 @@ def main():
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--pace", type=float, default=0.5, help="seconds between strokes per session in the 8-session run")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--blas-threads", type=int, default=1)
+    ap.add_argument("--skip-concurrent", action="store_true", help="only the one-session scenarios")
     ap.add_argument("--configuration", default="release")
     args = ap.parse_args()
 
     import tempfile
     server = guided_server(tempfile.mkdtemp(prefix="guidance-bench-"), model=args.model, configuration=args.configuration,
-                           guidance={"workers": args.workers}, sessions={"messages_per_second": 100000, "message_burst": 100000},
+                           guidance={"workers": args.workers, "blas_threads": args.blas_threads}, sessions={"messages_per_second": 100000, "message_burst": 100000},
                            log_level="warning")
     server.start()
     try:
         manifest = json.loads((Path(args.model) / "manifest.json").read_text())
         r = manifest["resolution"]
-        print(f"model {args.model} ({r}²), server {server.exe.parent.name} build, {args.workers} guidance workers")
+        print(f"model {args.model} ({r}²), server {server.exe.parent.name} build, {args.workers} guidance workers, "
+              f"{args.blas_threads} BLAS thread(s)")
         print(f"{'scenario':<28}{'shadow p50':>11}{'p95':>8}{'frame p50':>11}{'p95':>8}   (ms, stroke end → received)")
         for participants in (1, 4):
             shadow_ms, frame_ms = sequential(server, participants, args.strokes)
             print(f"{f'1 session × {participants} participant(s)':<28}{pct(shadow_ms, 50):>11.1f}{pct(shadow_ms, 95):>8.1f}"
                   f"{pct(frame_ms, 50):>11.1f}{pct(frame_ms, 95):>8.1f}   n={len(frame_ms)}")
+        if args.skip_concurrent:
+            return
         rows, elapsed, rss = concurrent(server, args.sessions, args.seconds, args.pace)
         all_shadow = [x for row in rows for x in row["shadow"]]
         all_frame = [x for row in rows for x in row["frame"]]

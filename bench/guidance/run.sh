@@ -17,6 +17,15 @@ if [ -z "${MODEL:-}" ]; then
     [ -f "$MODEL/manifest.json" ] || nice "$PY" bench/runtime/make_model.py "$MODEL" 4500 500
   fi
 fi
-echo "building release server…" >&2
+echo "building release server and runtime-bench…" >&2
 swift build -c release --product sketchface >/dev/null
-exec "$PY" bench/guidance/bench.py --model "$MODEL" "$@"
+swift build -c release --product runtime-bench >/dev/null
+"$PY" bench/guidance/bench.py --model "$MODEL" "$@"
+
+# Same-run reference: what the runtime alone takes for one face on this machine right now (the 2 cores are
+# shared, so absolute figures move with the load; the difference to the frame latency above is guidance's cost).
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/guidance-bench.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+"$PY" bench/runtime/make_inputs.py "$WORK/sketches" 4 >/dev/null
+"$(swift build -c release --show-bin-path)/runtime-bench" --model "$MODEL" --sketches "$WORK/sketches" --iterations 10 --threads 1 \
+  | "$PY" bench/guidance/reference.py
