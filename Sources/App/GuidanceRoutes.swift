@@ -34,7 +34,7 @@ public final class GuidanceRoutes: RouteProvider {
                     "path": "\(modelPath)", "ms": "\(Int(Date().timeIntervalSince(started) * 1000))",
                     "resolution": "\(engine!.layout.resolution)", "workers": "\(section.workers)"])
             } catch {
-                reason = "no face model loaded (\(modelPath): \(error))"
+                reason = "no face model could be loaded from \(modelPath)"
                 context.logger.warning("guidance: model not loaded; sketching works without guidance", metadata: [
                     "path": "\(modelPath)", "error": "\(error)"])
             }

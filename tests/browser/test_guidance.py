@@ -175,3 +175,21 @@ def test_on_demand_mode_shows_convert_and_waits_for_it(server, browser):
     assert current["frames"] == frames + 1
     assert not page.evaluate("document.getElementById('convert').classList.contains('stale')")
     assert not page.errors, page.errors
+
+
+def test_without_a_model_the_page_says_guidance_is_off_and_drawing_works(browser, tmp_path):
+    s = guided_server(tmp_path, model=tmp_path / "no-such-model").start()
+    try:
+        page = open_page(browser, f"{s.base}/s/{s.new_session()}")
+        page.wait_for_function("window.sketchfaceGuidance.enabled === false", timeout=10000)
+        notice = page.locator(".guidance-notice")
+        assert notice.is_visible()
+        assert "Guidance is off" in notice.text_content() and "no-such-model" in notice.text_content()
+        draw(page, STROKES["strokes"][0])
+        page.wait_for_function("window.sketchface.state.pending.length === 0 && window.sketchface.doc.head >= 3")
+        page.wait_for_timeout(200)
+        assert guidance(page)["frames"] == 0 and guidance(page)["shadows"] == {}
+        page.screenshot(path=str(ARTIFACTS / "6-no-model.png"))
+        assert not page.errors, page.errors
+    finally:
+        s.stop()
