@@ -281,12 +281,15 @@ public struct GuidanceScheduler {
 
     // MARK: internals
 
-    /// Forgets the least recently active session with no job running (running jobs finish unobserved anyway, but
-    /// keeping those avoids throwing away work about to land).
+    /// Forgets the least recently active session with no job running, preferring one with no work pending
+    /// either (its participants have the current shadows and face, so nothing they wait for is lost).
     private mutating func evictLeastRecentlyActive() {
-        let idle = sessions.filter { !$0.value.encodeInFlight && !$0.value.synthesisInFlight }
-        guard let victim = idle.min(by: { $0.value.lastActive < $1.value.lastActive })?.key else { return }
-        close(session: victim)
+        let candidates = sessions.filter { !$0.value.encodeInFlight && !$0.value.synthesisInFlight }
+        let victim = candidates.min { a, b in
+            let (pa, pb) = (a.value.hasPendingWork, b.value.hasPendingWork)
+            return pa != pb ? !pa : a.value.lastActive < b.value.lastActive
+        }
+        if let victim { close(session: victim.key) }
     }
 
     private mutating func touch(_ state: inout SessionState) {
@@ -403,6 +406,9 @@ struct SessionState {
         latents = Array(repeating: nil, count: components)
         shadows = Array(repeating: nil, count: components)
     }
+
+    /// Something is queued or wanted for this session.
+    var hasPendingWork: Bool { encodeQueued || pendingCanvas != nil || synthesisWanted || synthesisQueued }
 
     /// Encode work is queued or running: a synthesis now would miss the newest edit.
     var encodeBusy: Bool { encodeQueued || encodeInFlight }

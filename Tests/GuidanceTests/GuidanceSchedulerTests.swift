@@ -285,6 +285,18 @@ final class GuidanceSchedulerTests: XCTestCase {
         XCTAssertLessThanOrEqual(abs(frames["a"]! - frames["b"]!), 1, "\(frames)")
     }
 
+    func testEvictionSparesASessionWaitingForItsFace() throws {
+        scheduler = GuidanceScheduler(layout: .standard, throttle: 0.1, capacity: 2)
+        try openBlank("a")
+        try openBlank("b")
+        _ = stroke("a", seq: 1, squares: [(150, 200, 10)])   // a waits for its face…
+        _ = scheduler.modeChanged(session: "b", mode: .onDemand)   // …b is more recent but has nothing pending
+        _ = scheduler.open(session: "c", canvas: .blank(), sliders: SliderValues(), mode: .live, now: now)
+        XCTAssertTrue(scheduler.isOpen("a"), "a still waits for its face")
+        XCTAssertFalse(scheduler.isOpen("b"))
+        XCTAssertEqual(try drain().filter { $0.session == "a" }.compactMap(\.frame).map(\.seq), [1])
+    }
+
     func testEncodeLaneNeverTakesSynthesis() throws {
         _ = scheduler.open(session: "a", canvas: .blank(), sliders: SliderValues(), mode: .live, now: now)
         try drain(lane: .encode)
