@@ -87,9 +87,9 @@ struct ServeCommand: ParsableCommand {
             FileHandle.standardError.write(Data("sketchface: error: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        if let address = app.server.httpAddress { print("sketchface: serving http://\(address)/") }
+        if let address = app.server.httpAddress { print("sketchface: serving \(Self.url("http", address))") }
         if let address = app.server.httpsAddress {
-            print("sketchface: serving https://\(address)/")
+            print("sketchface: serving \(Self.url("https", address))")
             if let fingerprint = app.server.certificateFingerprint {
                 let kind = app.server.developmentCertificate != nil ? "development certificate" : "certificate"
                 print("sketchface: TLS \(kind) SHA-256 fingerprint \(fingerprint)")
@@ -102,6 +102,14 @@ struct ServeCommand: ParsableCommand {
         logger.notice("shutting down", metadata: ["signal": "\(received == SIGINT ? "SIGINT" : "SIGTERM")"])
         app.shutdown()
         logger.notice("stopped")
+    }
+
+    /// A wildcard listener is reachable as localhost from this machine; say so instead of printing 0.0.0.0.
+    private static func url(_ scheme: String, _ address: some CustomStringConvertible) -> String {
+        let text = address.description
+        if text.hasPrefix("0.0.0.0:") { return "\(scheme)://localhost:\(text.dropFirst(8))/ (all IPv4 interfaces)" }
+        if text.hasPrefix("[::]:") { return "\(scheme)://localhost:\(text.dropFirst(5))/ (all interfaces)" }
+        return "\(scheme)://\(text)/"
     }
 
     private func loadConfig() throws -> Config {
