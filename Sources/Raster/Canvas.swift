@@ -43,11 +43,16 @@ public struct Canvas: Equatable, Sendable {
 
 /// A pixel rectangle on the canvas, half-open: columns `minX..<maxX`, rows `minY..<maxY`.
 public struct DirtyRect: Equatable, Sendable, CustomStringConvertible {
+    /// First column.
     public var minX: Int
+    /// First row.
     public var minY: Int
+    /// One past the last column.
     public var maxX: Int
+    /// One past the last row.
     public var maxY: Int
 
+    /// A rectangle from its half-open bounds.
     public init(minX: Int, minY: Int, maxX: Int, maxY: Int) {
         self.minX = minX; self.minY = minY; self.maxX = maxX; self.maxY = maxY
     }

@@ -25,6 +25,7 @@ public struct StrokePoint: Equatable, Sendable {
     /// Pressure, 0 (lightest) ... 255 (full).
     public var pressure: Int
 
+    /// A point already in fixed point (1/16 px, pressure 0...255).
     public init(x: Int, y: Int, pressure: Int) {
         self.x = x; self.y = y; self.pressure = pressure
     }
@@ -41,8 +42,9 @@ public struct StrokePoint: Equatable, Sendable {
     public var pixelX: Double { Double(x) / Double(StrokePoint.subpixels) }
     /// y in pixels (exact).
     public var pixelY: Double { Double(y) / Double(StrokePoint.subpixels) }
-    /// Pressure in 0...1 (quantises back to the same integer).
-    public var unitPressure: Double { Double(pressure) / Double(StrokePoint.maxPressure) }
+    /// Pressure in 0...1, rounded to 4 decimals for compact JSON (still quantises back to the same integer:
+    /// the rounding error times 255 is below 0.013).
+    public var unitPressure: Double { (Double(pressure) / Double(StrokePoint.maxPressure) * 10_000).rounded() / 10_000 }
 }
 
 /// Stroke width and how pressure scales it.

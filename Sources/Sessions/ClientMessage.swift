@@ -30,10 +30,13 @@ public enum ClientMessage: Equatable {
 
     /// The `hello` payload.
     public struct Hello: Equatable {
+        /// Protocol version (must be `SessionProtocol.version`).
         public var version: Int
         /// Stable per browser tab (kept across reconnects); undo history belongs to it.
         public var client: String
+        /// Display name, 1–40 printable characters.
         public var name: String
+        /// Chosen colour `#rrggbb`, or nil to be assigned one.
         public var color: String?
         /// Last sequence number this client applied, to resume; nil for a fresh join.
         public var lastSeq: Int?

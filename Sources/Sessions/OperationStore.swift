@@ -13,8 +13,11 @@ public protocol OperationStore: AnyObject {
 
 /// A session as stored.
 public struct StoredSession: Sendable {
+    /// The session.
     public var id: SessionID
+    /// Creation time (seconds since 1970).
     public var createdAt: Double
+    /// Last operation or connection (seconds since 1970), for idle expiry.
     public var lastActive: Double
     /// Encoded `op` messages, seq 1, 2, 3, …
     public var ops: [String]

@@ -22,6 +22,7 @@ public final class SessionHub {
     /// Receives applied operations and joins (the Guidance seam). Set it before serving.
     public var observer: SessionObserver?
 
+    /// A hub with no sessions yet (call `restore()` to load the stored ones).
     public init(config: SessionsConfig = SessionsConfig(), store: OperationStore,
                 clock: @escaping () -> Double = { Date().timeIntervalSince1970 }) {
         self.config = config

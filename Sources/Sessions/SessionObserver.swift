@@ -45,18 +45,23 @@ public struct AppliedOperation: Sendable {
 
 /// A participant joined a session.
 public struct ParticipantJoined: Sendable {
+    /// The session joined.
     public var session: SessionID
     /// Who, and the handle to send to them alone.
     public var participant: ParticipantRef
     /// The current raster, sliders and mode, as in `AppliedOperation`.
     public var canvas: Canvas
+    /// The session's latest seq when the participant joined.
     public var head: Int
+    /// Current slider values.
     public var sliders: SliderValues
+    /// Current guidance mode.
     public var mode: GuidanceMode
 }
 
 /// Identifies one connected participant (one WebSocket connection) for `SessionHub.send(binary:to:)`.
 public struct ParticipantRef: Hashable, Sendable {
+    /// The participant's session.
     public var session: SessionID
     /// Connection number, unique in this server process.
     public var connection: UInt64

@@ -90,7 +90,15 @@ final class CapsuleRasterizerTests: XCTestCase {
 
     func testQuantisationRoundsHalfUp() {
         XCTAssertEqual(StrokePoint(pixelX: 10.03125, pixelY: 0, pressure: 0.5), StrokePoint(x: 161, y: 0, pressure: 128))
-        XCTAssertEqual(StrokePoint(x: 161, y: 3, pressure: 128).unitPressure * 255, 128, accuracy: 1e-9)
+        XCTAssertEqual(StrokePoint(x: 161, y: 3, pressure: 128).unitPressure, 0.502)
+    }
+
+    func testEveryPressureSurvivesTheWireForm() {
+        for p in 0...255 {
+            let wire = StrokePoint(x: 0, y: 0, pressure: p).unitPressure
+            XCTAssertEqual(StrokePoint(pixelX: 0, pixelY: 0, pressure: wire).pressure, p)
+            XCTAssertLessThanOrEqual("\(wire)".count, 6)
+        }
     }
 
     func testIntegerSquareRootIsExactAtPerfectSquareBoundaries() {

@@ -110,6 +110,14 @@ def test_two_pages_cosketch_live(server, browser):
     assert replica_sha(a)[0] == fnv(pgm)
     assert replica_sha(b)[0] == fnv(pgm)
 
+    # Export PNG gives exactly the shared sketch.
+    with a.expect_download() as download:
+        a.click("#export")
+    from PIL import Image
+    exported = Image.open(download.value.path())
+    assert exported.size == (512, 512)
+    assert exported.convert("L").tobytes() == pgm
+
     # B reloads and gets the same canvas.
     b.reload()
     b.wait_for_function("document.getElementById('connection').dataset.state === 'live'", timeout=10000)

@@ -68,3 +68,29 @@ def test_third_participant_is_closed_with_4409_and_sessions_beyond_the_limit_get
     # max_sessions = 3 and this module created 3 already (two above, one here).
     status, body = get(server.base + "/new")
     assert status == 503 and b"Too many" in body
+
+
+def test_idle_session_expires_from_memory_and_disk(tmp_path):
+    import sqlite3
+    import time
+    s = SketchServer(tmp_path, sessions={"idle_expiry_seconds": 1, "empty_expiry_seconds": 1,
+                                         "expiry_sweep_seconds": 1}).start()
+    try:
+        session = s.new_session()
+        with connect(f"{s.ws_base}/ws/{session}", open_timeout=10) as ws:
+            ws.send(json.dumps({"type": "hello", "version": 1, "client": "client-expiry"}))
+            ws.send(json.dumps({"type": "clear", "ref": 1}))
+            while json.loads(ws.recv(timeout=10))["type"] != "ack":
+                pass
+        database = tmp_path / "state" / "sessions.sqlite"
+        assert sqlite3.connect(database).execute("SELECT COUNT(*) FROM ops").fetchone()[0] == 1
+        deadline = time.time() + 10
+        while time.time() < deadline and get(f"{s.base}/s/{session}")[0] != 404:
+            time.sleep(0.2)
+        assert get(f"{s.base}/s/{session}")[0] == 404
+        time.sleep(0.3)
+        db = sqlite3.connect(database)
+        assert db.execute("SELECT COUNT(*) FROM ops").fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 0
+    finally:
+        s.stop()
