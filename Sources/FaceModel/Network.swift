@@ -10,7 +10,8 @@ public struct Network: Sendable {
     public let inputShape: [Int]
     /// Output shape.
     public let outputShape: [Int]
-    /// Multiply-adds of one forward pass (convolutions, transposed convolutions, linear layers).
+    /// Multiply-adds executed by one forward pass (convolutions, transposed convolutions, linear
+    /// layers; a fused upsample+conv counts the 16 per low-res pixel it really does, not 36).
     public let multiplyAdds: Int
     let steps: [Step]
     /// Activation buffers used, and floats each must hold.
@@ -24,6 +25,7 @@ public struct Network: Sendable {
     enum Step: Sendable {
         case conv(Conv2DLayer, src: Int, dst: Int, height: Int, width: Int)
         case convTranspose(ConvTranspose2DLayer, src: Int, dst: Int, height: Int, width: Int)
+        case upsampleConv(UpsampleConv2DLayer, src: Int, dst: Int, height: Int, width: Int)
         case upsample(scale: Int, src: Int, dst: Int, channels: Int, height: Int, width: Int)
         case instanceNorm(buffer: Int, channels: Int, planeSize: Int, eps: Float, weight: [Float]?, bias: [Float]?)
         case activation(Activation, buffer: Int, count: Int)
@@ -38,7 +40,11 @@ public struct Network: Sendable {
 
     /// Builds `spec` named `name`, reading tensors from `weights`.
     public init(name: String, spec: NetworkSpec, weights: SafeTensors) throws {
-        var builder = NetworkBuilder(name: name, weights: weights)
+        try self.init(name: name, spec: spec, weights: weights, fuseUpsampleConv: true)
+    }
+
+    init(name: String, spec: NetworkSpec, weights: SafeTensors, fuseUpsampleConv: Bool) throws {
+        var builder = NetworkBuilder(name: name, weights: weights, fuseUpsampleConv: fuseUpsampleConv)
         let input = spec.input
         guard input.count == 1 || input.count == 3 else {
             throw ManifestError.invalid(path: "$.networks.\(name).input", reason: "expected [C, H, W] or [N], got \(input)")
@@ -70,6 +76,8 @@ public struct Network: Sendable {
                 conv2d(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: columns, columnCapacity: capacity)
             case let .convTranspose(layer, src, dst, h, w):
                 convTranspose2d(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: columns, columnCapacity: capacity)
+            case let .upsampleConv(layer, src, dst, h, w):
+                upsampleConv2d(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: columns, columnCapacity: capacity)
             case let .upsample(scale, src, dst, c, h, w):
                 upsampleNearest(buffers[src], channels: c, height: h, width: w, scale: scale, output: buffers[dst])
             case let .instanceNorm(buffer, c, n, eps, weight, bias):
@@ -107,8 +115,12 @@ struct NetworkBuilder {
     var maxFloats = 0
     var columnFloats = 0
     var multiplyAdds = 0
+    /// Fuse `upsample ×2` + 3×3 stride-1 pad-1 `conv` (tests turn it off to compare both paths).
+    var fuseUpsampleConv = true
 
-    init(name: String, weights: SafeTensors) { self.name = name; self.weights = weights }
+    init(name: String, weights: SafeTensors, fuseUpsampleConv: Bool = true) {
+        self.name = name; self.weights = weights; self.fuseUpsampleConv = fuseUpsampleConv
+    }
 
     private mutating func freeBuffer(excluding: Set<Int>) -> Int {
         var i = 0
@@ -145,8 +157,28 @@ struct NetworkBuilder {
             }
             return current
         }
+        var fusedNext = false
         for (i, layer) in layers.enumerated() {
+            if fusedNext { fusedNext = false; continue }
             let count = shape.reduce(1, *)
+            if fuseUpsampleConv, case .upsample(2) = layer, i + 1 < layers.count, case let .conv(spec) = layers[i + 1],
+               spec.kernel == 3, spec.stride == 1, spec.padding == 1, shape.count == 3, shape[0] == spec.inChannels {
+                let (c, h, w) = (shape[0], shape[1], shape[2])
+                let conv = Conv2DLayer(inChannels: c, outChannels: spec.outChannels, kernel: 3, stride: 1, padding: 1,
+                                       reflect: spec.padMode == .reflect,
+                                       weight: try tensor(spec.weight, shape: [spec.outChannels, c, 3, 3]),
+                                       bias: try bias(spec.bias, count: spec.outChannels))
+                let fused = UpsampleConv2DLayer(conv: conv)
+                let dst = freeBuffer(excluding: pinned.union([current]))
+                steps.append(.upsampleConv(fused, src: current, dst: dst, height: h, width: w))
+                shape = [spec.outChannels, 2 * h, 2 * w]
+                columnFloats = max(columnFloats, fused.columnFloats(height: h, width: w, budget: Network.columnBudget))
+                multiplyAdds += 16 * h * w * c * spec.outChannels
+                maxFloats = max(maxFloats, shape.reduce(1, *))
+                current = dst
+                fusedNext = true
+                continue
+            }
             switch layer {
             case let .conv(spec):
                 let (c, h, w) = try chw(i)
@@ -260,6 +292,9 @@ extension Network {
             case let .convTranspose(layer, src, dst, h, w):
                 convTranspose2d(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: workspace.columns, columnCapacity: workspace.columnCapacity)
                 kind = "conv_transpose"; macs = h * w * layer.inChannels * layer.outChannels * layer.kernel * layer.kernel
+            case let .upsampleConv(layer, src, dst, h, w):
+                upsampleConv2d(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: workspace.columns, columnCapacity: workspace.columnCapacity)
+                kind = "upsample_conv"; macs = 16 * h * w * layer.inChannels * layer.outChannels
             case let .upsample(scale, src, dst, c, h, w):
                 upsampleNearest(buffers[src], channels: c, height: h, width: w, scale: scale, output: buffers[dst]); kind = "upsample"
             case let .instanceNorm(buffer, c, n, eps, weight, bias):

@@ -35,7 +35,10 @@ final class GoldenParityTests: XCTestCase {
     }
 
     /// Checks every stage of every fixture sketch in `golden` against `model`.
-    func checkParity(model: FaceModel, golden: SafeTensors, latentTolerance: Float = 1e-3, fusedTolerance: Float = 1e-3) throws {
+    /// A golden `fused` stored as f16 (allowed for the shipped model) is compared with a tolerance of
+    /// 1e-3 plus half an f16 ulp of the value, and the image is then checked end to end only (feeding
+    /// the f16-rounded map to the generator would not reproduce the golden image, computed from f32).
+    func checkParity(model: FaceModel, golden: SafeTensors, latentTolerance: Float = 1e-3) throws {
         let sketches = Set(golden.entries.keys.compactMap { $0.split(separator: ".").first.map(String.init) }).sorted()
         XCTAssertGreaterThanOrEqual(sketches.count, 2, "golden holds \(sketches)")
         let ws = Workspace()
@@ -64,10 +67,21 @@ final class GoldenParityTests: XCTestCase {
                 maps.append(model.featureMap(goldenProjected, component: i, workspace: ws))
             }
             let goldenFused = try golden.floats("\(s).fused", shape: [m.featureChannels, m.resolution, m.resolution])
-            XCTAssertLessThanOrEqual(maxAbs(model.fuse(maps).data, goldenFused, stage: "fused"), fusedTolerance, "\(s).fused")
+            let fusedIsHalf = try golden.entry("\(s).fused").dtype == .f16
+            let fused = model.fuse(maps).data
+            if fusedIsHalf {
+                var excess: Float = 0
+                for (a, b) in zip(fused, goldenFused) { excess = max(excess, abs(a - b) - abs(b) / 2048) }
+                worst["fused (beyond f16 rounding)"] = max(worst["fused (beyond f16 rounding)"] ?? 0, excess)
+                XCTAssertLessThanOrEqual(excess, 1e-3, "\(s).fused beyond f16 rounding")
+            } else {
+                XCTAssertLessThanOrEqual(maxAbs(fused, goldenFused, stage: "fused"), 1e-3, "\(s).fused")
+            }
             let goldenImage = try golden.uint8s("\(s).image", shape: [3, m.resolution, m.resolution])
-            let image = model.generate(Tensor(shape: [m.featureChannels, m.resolution, m.resolution], data: goldenFused), workspace: ws)
-            assertBytesClose(image.planar, goldenImage, "\(s).image")
+            if !fusedIsHalf {
+                let image = model.generate(Tensor(shape: [m.featureChannels, m.resolution, m.resolution], data: goldenFused), workspace: ws)
+                assertBytesClose(image.planar, goldenImage, "\(s).image")
+            }
             // End to end through the session cache.
             let session = FaceSession(model: model)
             session.update(canvas)
@@ -80,5 +94,22 @@ final class GoldenParityTests: XCTestCase {
         let dir = Self.fixtures("tiny")
         let model = try FaceModel(directory: dir)
         try checkParity(model: model, golden: try SafeTensors(path: dir + "/golden.safetensors"))
+    }
+
+    func testAnF16FusedGoldenIsComparedWithinF16Rounding() throws {
+        // The shipped model's goldens may store `fused` as f16: rewrite the tiny goldens that way.
+        let dir = Self.fixtures("tiny")
+        let golden = try SafeTensors(path: dir + "/golden.safetensors")
+        var writer = SafeTensorsWriter()
+        for (name, e) in golden.entries.sorted(by: { $0.key < $1.key }) {
+            switch e.dtype {
+            case .u8: writer.add(name, shape: e.shape, uint8s: try golden.uint8s(name))
+            case .i32: writer.add(name, shape: e.shape, int32s: try golden.int32s(name))
+            default: writer.add(name, shape: e.shape, floats: try golden.floats(name), dtype: name.hasSuffix(".fused") ? .f16 : .f32)
+            }
+        }
+        let half = try SafeTensors(bytes: writer.bytes(), file: "golden-f16")
+        XCTAssertEqual(try half.entry("sketch0.fused").dtype, .f16)
+        try checkParity(model: try FaceModel(directory: dir), golden: half)
     }
 }

@@ -43,7 +43,8 @@ final class OpsTests: XCTestCase {
 
     func testConvMatchesNaiveLoopOnRandomShapesStridesAndPaddingModes() {
         var rng = SeededRandom(seed: 11)
-        for trial in 0..<40 {
+        var paths = (direct: 0, gemm: 0)
+        for trial in 0..<60 {
             let c = rng.int(1...5), out = rng.int(1...6), k = [1, 2, 3, 5, 7][rng.int(0...4)]
             let s = rng.int(1...2)
             let reflect = trial % 2 == 0
@@ -53,6 +54,7 @@ final class OpsTests: XCTestCase {
             let layer = Conv2DLayer(inChannels: c, outChannels: out, kernel: k, stride: s, padding: p, reflect: reflect, weight: weight, bias: bias)
             let ho = layer.outputSize(h), wo = layer.outputSize(w)
             guard ho > 0, wo > 0 else { continue }
+            if layer.isDirect { paths.direct += 1 } else if !layer.isPointwise { paths.gemm += 1 }
             // A small column budget forces several im2col chunks (one output row each at most).
             let capacity = [layer.columnFloats(height: h, width: w, budget: 1), layer.columnFloats(height: h, width: w, budget: 1 << 20)][trial % 2]
             let columns = UnsafeMutablePointer<Float>.allocate(capacity: max(capacity, 1)); defer { columns.deallocate() }
@@ -63,6 +65,8 @@ final class OpsTests: XCTestCase {
             let expected = naiveConv(x, c: c, h: h, w: w, weight: weight, bias: bias, out: out, k: k, s: s, p: p, reflect: reflect)
             assertClose(y, expected, "conv c=\(c) out=\(out) k=\(k) s=\(s) p=\(p) reflect=\(reflect) \(h)×\(w)")
         }
+        XCTAssertGreaterThan(paths.direct, 5, "direct (few output channels) path exercised")
+        XCTAssertGreaterThan(paths.gemm, 5, "im2col + sgemm path exercised")
     }
 
     func testPointwiseConvTakesTheDirectPathAndMatches() {
@@ -162,5 +166,53 @@ final class OpsTests: XCTestCase {
         let y1 = zip(x, conv).map { $0 + max($1, 0) }
         let expected = y1.map { $0 + Float(Foundation.tanh(Double($0))) }
         assertClose(y, expected, tolerance: 1e-5, "residual")
+    }
+
+    func testFusedUpsampleConvMatchesUpsampleThenConv() throws {
+        var rng = SeededRandom(seed: 31)
+        for trial in 0..<16 {
+            let c = rng.int(1...6), out = rng.int(1...7), h = rng.int(1...9), w = rng.int(1...10)
+            let reflect = trial % 2 == 0
+            var writer = SafeTensorsWriter()
+            writer.add("w", shape: [out, c, 3, 3], floats: rng.floats(out * c * 9))
+            writer.add("b", shape: [out], floats: rng.floats(out))
+            let weights = try SafeTensors(bytes: writer.bytes(), file: "mem")
+            let spec = NetworkSpec(input: [c, h, w], layers: [
+                .upsample(scale: 2),
+                .conv(ConvSpec(inChannels: c, outChannels: out, kernel: 3, padding: 1, padMode: reflect ? .reflect : .zeros, weight: "w", bias: "b")),
+            ])
+            let fused = try Network(name: "f", spec: spec, weights: weights, fuseUpsampleConv: true)
+            let plain = try Network(name: "p", spec: spec, weights: weights, fuseUpsampleConv: false)
+            guard case .upsampleConv? = fused.steps.first else { return XCTFail("not fused") }
+            XCTAssertEqual(fused.steps.count, 1)
+            XCTAssertEqual(plain.steps.count, 2)
+            XCTAssertEqual(fused.outputShape, [out, 2 * h, 2 * w])
+            XCTAssertEqual(fused.multiplyAdds * 9, plain.multiplyAdds * 4)
+            let x = rng.floats(c * h * w)
+            // A tiny workspace budget is irrelevant here: chunking is covered by the 64-row case below.
+            assertClose(fused(x, workspace: Workspace()), plain(x, workspace: Workspace()), tolerance: 1e-5,
+                        "upsample+conv c=\(c) out=\(out) \(h)×\(w) reflect=\(reflect)")
+        }
+    }
+
+    func testFusedUpsampleConvIsChunkedOverLowResRowsCorrectly() throws {
+        // 64 channels at 48×40: the column budget splits the low-res rows into several chunks.
+        var rng = SeededRandom(seed: 32)
+        let c = 64, out = 8, h = 48, w = 40
+        let conv = Conv2DLayer(inChannels: c, outChannels: out, kernel: 3, stride: 1, padding: 1, reflect: true,
+                               weight: rng.floats(out * c * 9), bias: rng.floats(out))
+        let fused = UpsampleConv2DLayer(conv: conv)
+        let capacity = fused.columnFloats(height: h, width: w, budget: 1 << 16)
+        XCTAssertLessThan(capacity, (c * 4 + out) * w * h / 4)
+        let x = rng.floats(c * h * w)
+        var up = [Float](repeating: 0, count: c * 4 * h * w)
+        x.withUnsafeBufferPointer { xp in up.withUnsafeMutableBufferPointer { upsampleNearest(xp.baseAddress!, channels: c, height: h, width: w, scale: 2, output: $0.baseAddress!) } }
+        let expected = naiveConv(up, c: c, h: 2 * h, w: 2 * w, weight: conv.weight, bias: conv.bias, out: out, k: 3, s: 1, p: 1, reflect: true)
+        let columns = UnsafeMutablePointer<Float>.allocate(capacity: capacity); defer { columns.deallocate() }
+        var y = [Float](repeating: .nan, count: out * 4 * h * w)
+        x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { yp in
+            upsampleConv2d(fused, input: xp.baseAddress!, height: h, width: w, output: yp.baseAddress!, columns: columns, columnCapacity: capacity)
+        } }
+        assertClose(y, expected, tolerance: 1e-4, "chunked fused upsample+conv")
     }
 }

@@ -15,6 +15,12 @@ for name in sorted(S, key=lambda n: (n.split(" ")[0], n)):
     tt = f"{t['p50_ms']:10.2f} {t['p95_ms']:8.2f}" if t else f"{'':10} {'':8}"
     one = f"  {swift1['stages'][name]['p50_ms']:10.2f}" if swift1 else ""
     print(f"{name:32} {s['p50_ms']:10.2f} {s['p95_ms']:8.2f} {tt} {ratio}{one}")
+def networks(st):
+    keys = [k for k in st if k.split(" ")[0] in ("encode", "mapping", "generator")]
+    return sum(st[k]["p50_ms"] for k in keys) if len(keys) == 11 else float("nan")
+if T:
+    print(f"networks only (sum of encode + mapping + generator p50s): swift {networks(S):.1f} ms, torch {networks(T):.1f} ms, "
+          f"ratio {networks(S) / networks(T):.2f}")
 print(f"sgemm peak (1024³, {swift['threads']} threads): {swift['sgemm_peak_gflops']:.1f} GFLOP/s")
 print(f"conv layers achieved: {swift['conv_gflops']:.1f} GFLOP/s = {100 * swift['conv_gflops'] / swift['sgemm_peak_gflops']:.0f}% of peak; "
       f"convs are {100 * swift['conv_share_of_pipeline_time']:.0f}% of network time")

@@ -5,10 +5,10 @@
 # usage: bench/runtime/run.sh [MODEL_DIR ...]
 #   default models: the tiny fixture, then models/default if present, else a random-weight model with the
 #   shipped architecture written to $TMPDIR (bench/runtime/make_model.py).
-# env: ITERATIONS (default 30), THREADS (BLAS/torch threads, default 2)
+# env: ITERATIONS (default 12), THREADS (BLAS/torch threads, default 2)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ITERATIONS=${ITERATIONS:-30}
+ITERATIONS=${ITERATIONS:-12}
 THREADS=${THREADS:-2}
 PY=${PY:-.venv/bin/python}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/runtime-bench.XXXXXX")
