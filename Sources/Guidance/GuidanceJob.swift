@@ -28,21 +28,27 @@ public struct EncodeJob: Sendable {
     /// How many completed operations (stroke ends, undo, …) of the session `canvas` includes.
     public var completedEdits: Int
 
-    /// Runs the job: change detection, then one encode and one shadow per changed component.
-    public func run(engine: FaceEngine) throws -> EncodeResult {
+    /// Runs the job: change detection, then one encode and one shadow per changed component (parts first, the
+    /// costly remainder last). `each` sees every update as soon as it is computed, so its shadow can go out
+    /// before the rest of the job is done.
+    public func run(engine: FaceEngine, each: (ComponentUpdate) -> Void = { _ in }) throws -> EncodeResult {
         let layout = engine.layout
-        let changed: [Int]
+        var changed: [Int]
         if let baseline {
             changed = ChangeDetection.changedComponents(layout: layout, before: baseline, after: canvas, dirty: dirty)
         } else {
             changed = Array(layout.components.indices)
         }
+        let parts = changed.filter { !layout.isRemainder($0) }
+        changed = parts + changed.filter { layout.isRemainder($0) }
         var updates = [ComponentUpdate]()
         updates.reserveCapacity(changed.count)
         for component in changed {
             let latent = try engine.encode(component: component, canvas: canvas)
             let png = try engine.shadowPNG(component: component, latent: latent)
-            updates.append(ComponentUpdate(component: component, latent: latent, shadowPNG: png))
+            let update = ComponentUpdate(component: component, latent: latent, shadowPNG: png)
+            each(update)
+            updates.append(update)
         }
         return EncodeResult(job: self, updates: updates, isBlank: canvas.isBlank)
     }

@@ -229,8 +229,18 @@ public struct GuidanceScheduler {
         !encodeQueue.isEmpty || (lane != .encode && !synthesisQueue.isEmpty)
     }
 
-    /// Applies an encode result: cache latents, keep the shadows, broadcast the changed ones.
-    public mutating func finishEncode(_ result: EncodeResult, now: Double) -> [Delivery] {
+    /// The broadcast of one component's new shadow while its encode job is still running (`nil` when the session
+    /// was closed meanwhile). ``finishEncode(_:now:shadowsSent:)`` then records it without sending it again.
+    public func earlyShadow(_ update: ComponentUpdate, of job: EncodeJob) -> Delivery? {
+        guard let state = sessions[job.session], state.generation == job.generation else { return nil }
+        let shadow = ShadowUpdate(component: update.component, box: layout.components[update.component],
+                                  seq: job.canvas.seq, png: update.shadowPNG)
+        return Delivery(session: job.session, message: .shadow(shadow))
+    }
+
+    /// Applies an encode result: cache latents, keep the shadows, broadcast the changed ones (unless
+    /// `shadowsSent`: they went out one by one through ``earlyShadow(_:of:)``).
+    public mutating func finishEncode(_ result: EncodeResult, now: Double, shadowsSent: Bool = false) -> [Delivery] {
         let session = result.job.session
         guard var state = sessions[session], state.generation == result.job.generation else { return [] }
         state.encodeInFlight = false
@@ -243,7 +253,7 @@ public struct GuidanceScheduler {
                 component: update.component, box: layout.components[update.component],
                 seq: result.job.canvas.seq, png: update.shadowPNG)
             state.shadows[update.component] = shadow
-            deliveries.append(Delivery(session: session, message: .shadow(shadow)))
+            if !shadowsSent { deliveries.append(Delivery(session: session, message: .shadow(shadow))) }
         }
         if !result.updates.isEmpty { state.latentsVersion += 1 }
         state.encodedEdits = result.job.completedEdits

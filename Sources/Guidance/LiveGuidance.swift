@@ -232,11 +232,18 @@ public final class LiveGuidance: @unchecked Sendable {
         switch job {
         case .encode(let encode):
             do {
-                let result = try encode.run(engine: engine)
+                // Each shadow goes out as soon as it is drawn: a stroke crossing an eye and the remainder shows
+                // the eye's shadow without waiting for the remainder's (costlier) encoder.
+                let result = try encode.run(engine: engine) { update in
+                    condition.lock()
+                    if let delivery = scheduler!.earlyShadow(update, of: encode) { outbox.append(delivery) }
+                    condition.unlock()
+                    flush()
+                }
                 return { [self] scheduler, now in
                     tally.encodeJobs += 1
                     tally.componentEncodes += result.updates.count
-                    return scheduler.finishEncode(result, now: now)
+                    return scheduler.finishEncode(result, now: now, shadowsSent: true)
                 }
             } catch {
                 logger.warning("guidance: encode failed", metadata: ["session": "\(encode.session)", "error": "\(error)"])

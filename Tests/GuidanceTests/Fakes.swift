@@ -13,6 +13,8 @@ final class CountingEngine: FaceEngine, @unchecked Sendable {
     var synthesisDelay: Double
     var encodeDelay: Double
     var failEncodes = false
+    /// Extra seconds for encoding particular components.
+    var slowComponents: [Int: Double] = [:]
 
     init(layout: ComponentLayout = .standard, synthesisDelay: Double = 0, encodeDelay: Double = 0) {
         self.layout = layout
@@ -29,6 +31,7 @@ final class CountingEngine: FaceEngine, @unchecked Sendable {
         if failEncodes { throw FakeError.encodeFailed }
         lock.withLock { _encodes.append(component) }
         if encodeDelay > 0 { Thread.sleep(forTimeInterval: encodeDelay) }
+        if let extra = slowComponents[component] { Thread.sleep(forTimeInterval: extra) }
         let window = layout.window(of: component)
         var ink = 0
         for y in window.y..<(window.y + window.height) {

@@ -90,6 +90,21 @@ final class LiveGuidanceTests: XCTestCase {
         XCTAssertEqual(audience.shadows("s").last?.component, 0)
     }
 
+    func testAPartsShadowDoesNotWaitForTheRemaindersEncode() {
+        let engine = CountingEngine()
+        let (guidance, audience) = start(engine)
+        guidance.open(session: "s", canvas: .blank())
+        XCTAssertTrue(audience.wait { audience.frames("s").count == 1 })
+        engine.slowComponents = [4: 0.4]
+        let sent = Date()
+        // Crosses the left eye's border: the eye and the remainder change.
+        guidance.canvasChanged(session: "s", canvas: canvas(seq: 1, inkSquares: [(100, 200, 20)]), dirty: nil, strokeInProgress: false)
+        XCTAssertTrue(audience.wait { audience.shadows("s").contains { $0.seq == 1 && $0.component == 0 } })
+        XCTAssertLessThan(Date().timeIntervalSince(sent), 0.3, "the eye's shadow came before the remainder was encoded")
+        XCTAssertTrue(audience.wait { audience.shadows("s").contains { $0.seq == 1 && $0.component == 4 } })
+        XCTAssertEqual(audience.shadows("s").filter { $0.seq == 1 }.map(\.component), [0, 4], "each sent once")
+    }
+
     func testJoiningPeerGetsCurrentShadowsAndFace() {
         let (guidance, audience) = start(CountingEngine())
         guidance.open(session: "s", canvas: canvas(seq: 2, inkSquares: [(300, 200, 10)]))
