@@ -140,14 +140,18 @@ export function attachGuidance(context) {
     queueRedraw();
   }
 
+  const objectUrls = new Set();
   function onFrame(view, bytes) {
     const number = view.getUint32(4);
     if (state.frame && number <= state.frame.number) return;   // frames are numbered; never go back
     const blob = new Blob([bytes.subarray(HEADER)], { type: 'image/png' });
     const url = URL.createObjectURL(blob);
-    const previous = state.frame;
+    objectUrls.add(url);
     state.frame = { seq: Number(view.getBigUint64(8)), number, isDefault: (view.getUint8(1) & 1) === 1, url, blob };
-    faceImage.onload = () => { if (previous) URL.revokeObjectURL(previous.url); };
+    faceImage.onload = () => {
+      // Older faces are no longer shown (or never were, when frames came faster than images load).
+      for (const old of objectUrls) if (old !== faceImage.src && old !== state.frame.url) { URL.revokeObjectURL(old); objectUrls.delete(old); }
+    };
     faceImage.src = url;
     faceImage.hidden = false;
     faceImage.alt = state.frame.isDefault ? 'Default face (nothing drawn yet)' : `Synthesized face for operation ${state.frame.seq}`;
