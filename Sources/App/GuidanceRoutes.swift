@@ -41,7 +41,7 @@ public final class GuidanceRoutes: RouteProvider {
         }
         let settings = LiveGuidance.Settings(
             workers: section.workers, throttle: Double(section.throttleMilliseconds) / 1000,
-            maxSessions: section.maxActiveSessions)
+            maxSessions: section.maxActiveSessions, niceness: section.niceness)
         guidance = SessionGuidance(hub: sessions.hub, engine: engine, unavailableReason: reason, settings: settings)
     }
 

@@ -1,5 +1,8 @@
 import Dispatch
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import Sessions
 
@@ -28,12 +31,17 @@ public final class LiveGuidance: @unchecked Sendable {
         /// Most sessions whose guidance state is held (canvases, latents, shadows, last face); the least
         /// recently active idle one is forgotten beyond that and rebuilt from its canvas when used again.
         public var maxSessions: Int
+        /// Scheduling niceness added to the worker threads (Linux, 0…19): inference yields the CPU to the event
+        /// loops, so an overloaded server skips faces rather than delaying strokes.
+        public var niceness: Int
 
-        public init(workers: Int = 2, throttle: Double = 0.1, defaultMode: GuidanceMode = .live, maxSessions: Int = 64) {
+        public init(workers: Int = 2, throttle: Double = 0.1, defaultMode: GuidanceMode = .live, maxSessions: Int = 64,
+                    niceness: Int = 5) {
             self.workers = max(1, workers)
             self.throttle = max(0, throttle)
             self.defaultMode = defaultMode
             self.maxSessions = max(1, maxSessions)
+            self.niceness = min(19, max(0, niceness))
         }
     }
 
@@ -79,7 +87,11 @@ public final class LiveGuidance: @unchecked Sendable {
         scheduler = GuidanceScheduler(layout: engine.layout, throttle: settings.throttle, capacity: settings.maxSessions)
         for index in 0..<settings.workers {
             let lane: GuidanceScheduler.Lane = settings.workers == 1 ? .any : (index == 0 ? .encode : .synthesisFirst)
-            let thread = Thread { self.work(lane: lane, engine: engine) }
+            let niceness = settings.niceness
+            let thread = Thread {
+                LiveGuidance.lowerPriority(by: niceness)
+                self.work(lane: lane, engine: engine)
+            }
             thread.name = "guidance-\(index)"
             thread.stackSize = 4 << 20
             threads.append(thread)
@@ -167,6 +179,16 @@ public final class LiveGuidance: @unchecked Sendable {
     }
 
     // MARK: internals
+
+    /// Raises the calling thread's nice value (on Linux `setpriority(PRIO_PROCESS, 0, …)` applies to the calling
+    /// thread only). Raising it needs no privilege; failure leaves the priority as it was.
+    private static func lowerPriority(by niceness: Int) {
+        #if os(Linux)
+        guard niceness > 0 else { return }
+        let which = __priority_which_t(PRIO_PROCESS.rawValue)
+        _ = setpriority(which, 0, getpriority(which, 0) + Int32(niceness))
+        #endif
+    }
 
     private func mutate(_ change: (inout GuidanceScheduler, Double) -> [GuidanceScheduler.Delivery]) {
         condition.lock()

@@ -13,6 +13,8 @@ public struct GuidanceSection: ConfigSection {
     public var maxActiveSessions: Int
     /// MiB of recent feature maps kept so a stroke or slider re-maps only the components it changed (0 = off).
     public var featureMapCacheMiB: Int
+    /// Niceness added to the guidance worker threads (0…19) so inference yields to the event loops.
+    public var niceness: Int
 
     public init(from object: ConfigObject) throws {
         enabled = try object.bool("enabled", default: true)
@@ -21,5 +23,6 @@ public struct GuidanceSection: ConfigSection {
         blasThreads = try object.integer("blas_threads", default: 1, in: 1...64)
         maxActiveSessions = try object.integer("max_active_sessions", default: 64, in: 1...100_000)
         featureMapCacheMiB = try object.integer("feature_map_cache_mb", default: 96, in: 0...65_536)
+        niceness = try object.integer("nice", default: 5, in: 0...19)
     }
 }
