@@ -23,9 +23,13 @@ public struct ComponentBox: Sendable, Equatable {
 
 /// An axis-aligned rectangle in canvas pixels, half-open: `[x, x + width) × [y, y + height)`.
 public struct PixelRect: Sendable, Equatable {
+    /// Left edge (first column inside).
     public var x: Int
+    /// Top edge (first row inside).
     public var y: Int
+    /// Columns covered; 0 or less is empty.
     public var width: Int
+    /// Rows covered; 0 or less is empty.
     public var height: Int
 
     public init(x: Int, y: Int, width: Int, height: Int) {

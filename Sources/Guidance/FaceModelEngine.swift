@@ -9,6 +9,7 @@ import Foundation
 public final class FaceModelEngine: FaceEngine, @unchecked Sendable {
     /// The loaded model.
     public let model: FaceModel
+    /// Component geometry from the manifest.
     public let layout: ComponentLayout
     private let lock = NSLock()
     private var idle: [Workspace] = []

@@ -16,6 +16,7 @@ public enum GuidanceJob: Sendable {
 
 /// Encode work: compare `canvas` with the last encoded `baseline`, encode what changed, draw its shadows.
 public struct EncodeJob: Sendable {
+    /// The session the job belongs to.
     public var session: String
     /// Incarnation of the session the job was made for; results for an older one are dropped.
     public var generation: UInt64
@@ -56,13 +57,17 @@ public struct EncodeJob: Sendable {
 
 /// A component re-encoded by an ``EncodeJob``.
 public struct ComponentUpdate: Sendable {
+    /// Component index (layout order).
     public var component: Int
+    /// Its new latent.
     public var latent: Latent
+    /// Its new shadow (grey+alpha PNG).
     public var shadowPNG: [UInt8]
 }
 
 /// What an ``EncodeJob`` produced.
 public struct EncodeResult: Sendable {
+    /// The job that ran.
     public var job: EncodeJob
     /// Re-encoded components, ascending; empty when the edit changed nothing the model reads.
     public var updates: [ComponentUpdate]
@@ -72,7 +77,9 @@ public struct EncodeResult: Sendable {
 
 /// Synthesis work: one face from a snapshot of the session's latents and slider weights.
 public struct SynthesisJob: Sendable {
+    /// The session the job belongs to.
     public var session: String
+    /// Incarnation of the session the job was made for; results for an older one are dropped.
     public var generation: UInt64
     /// One latent per component, layout order.
     public var latents: [Latent]

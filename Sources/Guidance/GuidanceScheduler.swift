@@ -20,7 +20,9 @@ import Sessions
 public struct GuidanceScheduler {
     /// A message for every participant of `session`.
     public struct Delivery: Sendable, Equatable {
+        /// Whose participants get it.
         public var session: String
+        /// What they get.
         public var message: GuidanceMessage
     }
 

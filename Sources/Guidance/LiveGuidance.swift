@@ -47,9 +47,13 @@ public final class LiveGuidance: @unchecked Sendable {
 
     /// Counters since start, for tests, logs and the benchmark.
     public struct Counters: Sendable, Equatable {
+        /// Encode jobs finished.
         public var encodeJobs = 0
+        /// Components encoded by them (one shadow each).
         public var componentEncodes = 0
+        /// Faces synthesised.
         public var syntheses = 0
+        /// Jobs the engine failed.
         public var failures = 0
     }
 
@@ -57,6 +61,7 @@ public final class LiveGuidance: @unchecked Sendable {
     public let engine: FaceEngine?
     /// Why guidance is off (shown to clients) when `engine` is `nil`.
     public let unavailableReason: String
+    /// Tunables it was started with.
     public let settings: Settings
 
     private let audience: GuidanceAudience
