@@ -1,5 +1,6 @@
 """The real `sketchface` server with a face model, for guidance tests and the guidance benchmark."""
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -12,9 +13,12 @@ DEFAULT_MODEL = ROOT / "models" / "default"
 
 
 def model_path(prefer=None):
-    """The model to serve: `prefer` if given, else models/default when it exists, else the tiny test export."""
+    """The model to serve: `prefer` if given, else $SKETCHFACE_GUIDANCE_MODEL, else models/default when it
+    exists, else the tiny test export."""
     if prefer:
         return Path(prefer)
+    if os.environ.get("SKETCHFACE_GUIDANCE_MODEL"):
+        return Path(os.environ["SKETCHFACE_GUIDANCE_MODEL"])
     if (DEFAULT_MODEL / "manifest.json").exists():
         return DEFAULT_MODEL
     return TINY_MODEL
