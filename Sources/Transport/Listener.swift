@@ -38,7 +38,7 @@ public final class Listener: EventSource, @unchecked Sendable {
     /// Stops accepting and closes the socket; open connections are unaffected. Blocks until done.
     public func stop() {
         let done = Locked(false)
-        acceptLoop.execute { [self] in
+        let body = { [self] in
             if !stopped {
                 stopped = true
                 acceptLoop.deregister(fd: socket.fd)
@@ -46,6 +46,8 @@ public final class Listener: EventSource, @unchecked Sendable {
             }
             done.withLock { $0 = true }
         }
+        if acceptLoop.inEventLoop { body(); return }
+        acceptLoop.execute(body)
         while !done.withLock({ $0 }) { usleep(1_000) }
     }
 

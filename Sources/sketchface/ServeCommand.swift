@@ -57,8 +57,9 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         let loaded: Config
+        let source: String
         do {
-            loaded = try loadConfig()
+            (loaded, source) = try loadConfig()
         } catch let error as ConfigError {
             FileHandle.standardError.write(Data("sketchface: \(error)\n".utf8))
             throw ExitCode(2)
@@ -70,6 +71,7 @@ struct ServeCommand: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "sketchface")
+        logger.notice("configuration loaded", metadata: ["source": "\(source)"])
 
         // Block the shutdown signals before any thread starts, so every thread inherits the mask and
         // only `sigwait` below sees them.
@@ -112,7 +114,8 @@ struct ServeCommand: ParsableCommand {
         return "\(scheme)://\(text)/"
     }
 
-    private func loadConfig() throws -> Config {
+    /// The validated configuration and where it came from (a path, or the built-in defaults).
+    private func loadConfig() throws -> (Config, String) {
         var overrides: [ConfigOverride] = []
         func set(_ key: String, _ value: JSONValue?, _ flag: String) {
             if let value { overrides.append(ConfigOverride(key: key, value: value, flag: flag)) }
@@ -132,11 +135,11 @@ struct ServeCommand: ParsableCommand {
 
         let defaultPath = "Config/sketchface.json"
         if let path = config {
-            return try Config.load(path: path, overrides: overrides)
+            return (try Config.load(path: path, overrides: overrides), path)
         }
         if FileManager.default.fileExists(atPath: defaultPath) {
-            return try Config.load(path: defaultPath, overrides: overrides)
+            return (try Config.load(path: defaultPath, overrides: overrides), defaultPath)
         }
-        return try Config.decode(.object([:]), overrides: overrides)
+        return (try Config.decode(.object([:]), overrides: overrides), "built-in defaults (no \(defaultPath) here)")
     }
 }

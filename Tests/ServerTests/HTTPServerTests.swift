@@ -160,6 +160,21 @@ struct HTTPServerTests {
         #expect(try client.readResponse().text == "fast")
     }
 
+    @Test func garbageBytesNeverCrashTheServer() throws {
+        let server = try TestServer()
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<40 {
+            let client = try RawClient(port: round % 2 == 0 ? server.httpPort : server.httpsPort, timeoutSeconds: 1)
+            if round % 4 == 1 { _ = try? client.upgrade() }
+            let bytes = (0..<Int.random(in: 1...4096, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            client.send(bytes)
+            _ = client.secondsUntilClosed(limit: 0.2)
+        }
+        let client = try RawClient(port: server.httpPort)
+        client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try client.readResponse().status == 200)
+    }
+
     @Test func curlFetchesPageOverHTTP() throws {
         let server = try TestServer()
         let output = try runTool("/usr/bin/curl", ["--http1.1", "-sS", "-D", "-", "http://127.0.0.1:\(server.httpPort)/"])
@@ -193,6 +208,16 @@ struct LimitTests {
         let fourth = try RawClient(port: server.httpPort)
         fourth.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(try fourth.readResponse().status == 200)
+    }
+
+    @Test func tlsConnectionsOverTheLimitGet503AfterTheHandshake() throws {
+        let server = try TestServer(["limits.max_connections": .integer(1)])
+        let holder = try RawClient(port: server.httpPort)
+        holder.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try holder.readResponse().status == 200)
+        let output = try runTool("/usr/bin/curl", ["--http1.1", "-sk", "-o", "/dev/null", "-w", "%{http_code}",
+                                                   "https://127.0.0.1:\(server.httpsPort)/"])
+        #expect(output.stdout == "503")
     }
 
     @Test func slowlorisHeadersAreCutOffAtTheHeaderTimeout() throws {

@@ -2,13 +2,13 @@
 # WebSocket echo benchmark: SketchFace vs a minimal SwiftNIO NIOWebSocket echo server, plaintext and TLS,
 # in one run; then 1,000 idle WebSocket connections and the server's resident memory per connection.
 #
-#   bench/echo/run.sh            (env: CONNECTIONS=64 SIZE=128 WARMUP=2 SECONDS=10 THREADS=1 IDLE=1000)
+#   bench/echo/run.sh            (env: CONNECTIONS=64 SIZE=128 WARMUP=2 DURATION=10 THREADS=1 IDLE=1000)
 #
 # Both servers run 2 event-loop threads on 127.0.0.1; the load generator (loadgen.c: C + OpenSSL + epoll)
 # keeps one message in flight per connection and reports its own CPU use so a saturated client shows.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-CONNECTIONS=${CONNECTIONS:-64} SIZE=${SIZE:-128} WARMUP=${WARMUP:-2} SECONDS_RUN=${SECONDS:-10}
+CONNECTIONS=${CONNECTIONS:-64} SIZE=${SIZE:-128} WARMUP=${WARMUP:-2} SECONDS_RUN=${DURATION:-10}
 THREADS=${THREADS:-1} IDLE=${IDLE:-1000}
 ulimit -n 8192 2>/dev/null || true
 
