@@ -46,7 +46,11 @@ public final class SQLiteOperationStore: OperationStore {
     /// `synchronous` is SQLite's `PRAGMA synchronous` (`FULL` by default: a commit survives power loss too);
     /// `busyTimeout` is how long a write waits for a lock another process holds before the batch is retried.
     public init(directory: String, groupCommit: Bool = true, synchronous: String = "FULL", busyTimeout: Int32 = 5000) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw StoreError.open(path: directory, message: "cannot create the data directory")
+        }
         path = (directory as NSString).appendingPathComponent("sessions.sqlite")
         self.groupCommit = groupCommit
         db = try SQLiteConnection(path: path, busyTimeout: busyTimeout)

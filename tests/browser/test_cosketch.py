@@ -101,6 +101,8 @@ def test_two_pages_cosketch_live(server, browser):
     latency = wait_ink(b, 250, 250, True, 500)
     assert latency is not None, "B did not show A's stroke within 500 ms"
     assert ink_at(b, 250, 150) < 10, "paper stays blank away from the stroke"
+    b.wait_for_selector("#cursors .cursor.visible", timeout=2000)   # A's pointer is shown on B, with A's name
+    assert b.locator("#cursors .cursor.visible .label").inner_text() == a.input_value("#name")
     a.screenshot(path=str(ARTIFACTS / "1-a-drew.png"))
     b.screenshot(path=str(ARTIFACTS / "2-b-sees.png"))
 
