@@ -26,6 +26,7 @@ public struct Network: Sendable {
         case conv(Conv2DLayer, src: Int, dst: Int, height: Int, width: Int)
         case convTranspose(ConvTranspose2DLayer, src: Int, dst: Int, height: Int, width: Int)
         case upsampleConv(UpsampleConv2DLayer, src: Int, dst: Int, height: Int, width: Int)
+        case winograd(WinogradConv3x3Layer, src: Int, dst: Int, height: Int, width: Int)
         case upsample(scale: Int, src: Int, dst: Int, channels: Int, height: Int, width: Int)
         case instanceNorm(buffer: Int, channels: Int, planeSize: Int, eps: Float, weight: [Float]?, bias: [Float]?)
         case activation(Activation, buffer: Int, count: Int)
@@ -37,14 +38,16 @@ public struct Network: Sendable {
     /// Column budget per chunk: 256 K floats (1 MB, about an L2) so a chunk written by im2col is still
     /// cached when sgemm reads it, and the largest im2col stays bounded.
     static let columnBudget = 1 << 18
+    /// Winograd chunks hold 16 transformed planes per channel: a larger budget keeps its GEMMs wide.
+    static let winogradBudget = 1 << 20
 
     /// Builds `spec` named `name`, reading tensors from `weights`.
     public init(name: String, spec: NetworkSpec, weights: SafeTensors) throws {
-        try self.init(name: name, spec: spec, weights: weights, fuseUpsampleConv: true)
+        try self.init(name: name, spec: spec, weights: weights, fuseUpsampleConv: true, useWinograd: true)
     }
 
-    init(name: String, spec: NetworkSpec, weights: SafeTensors, fuseUpsampleConv: Bool) throws {
-        var builder = NetworkBuilder(name: name, weights: weights, fuseUpsampleConv: fuseUpsampleConv)
+    init(name: String, spec: NetworkSpec, weights: SafeTensors, fuseUpsampleConv: Bool, useWinograd: Bool = true) throws {
+        var builder = NetworkBuilder(name: name, weights: weights, fuseUpsampleConv: fuseUpsampleConv, useWinograd: useWinograd)
         let input = spec.input
         guard input.count == 1 || input.count == 3 else {
             throw ManifestError.invalid(path: "$.networks.\(name).input", reason: "expected [C, H, W] or [N], got \(input)")
@@ -78,6 +81,8 @@ public struct Network: Sendable {
                 convTranspose2d(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: columns, columnCapacity: capacity)
             case let .upsampleConv(layer, src, dst, h, w):
                 upsampleConv2d(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: columns, columnCapacity: capacity)
+            case let .winograd(layer, src, dst, h, w):
+                winogradConv3x3(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: columns, columnCapacity: capacity)
             case let .upsample(scale, src, dst, c, h, w):
                 upsampleNearest(buffers[src], channels: c, height: h, width: w, scale: scale, output: buffers[dst])
             case let .instanceNorm(buffer, c, n, eps, weight, bias):
@@ -117,9 +122,11 @@ struct NetworkBuilder {
     var multiplyAdds = 0
     /// Fuse `upsample ×2` + 3×3 stride-1 pad-1 `conv` (tests turn it off to compare both paths).
     var fuseUpsampleConv = true
+    /// Run wide 3×3 stride-1 pad-1 convs by Winograd F(2×2, 3×3) (tests turn it off likewise).
+    var useWinograd = true
 
-    init(name: String, weights: SafeTensors, fuseUpsampleConv: Bool = true) {
-        self.name = name; self.weights = weights; self.fuseUpsampleConv = fuseUpsampleConv
+    init(name: String, weights: SafeTensors, fuseUpsampleConv: Bool = true, useWinograd: Bool = true) {
+        self.name = name; self.weights = weights; self.fuseUpsampleConv = fuseUpsampleConv; self.useWinograd = useWinograd
     }
 
     private mutating func freeBuffer(excluding: Set<Int>) -> Int {
@@ -192,10 +199,17 @@ struct NetworkBuilder {
                                         weight: try tensor(spec.weight, shape: [spec.outChannels, c, spec.kernel, spec.kernel]),
                                         bias: try bias(spec.bias, count: spec.outChannels))
                 let dst = freeBuffer(excluding: pinned.union([current]))
-                steps.append(.conv(layer, src: current, dst: dst, height: h, width: w))
                 shape = [spec.outChannels, layer.outputSize(h), layer.outputSize(w)]
-                columnFloats = max(columnFloats, layer.columnFloats(height: h, width: w, budget: Network.columnBudget))
-                multiplyAdds += shape.reduce(1, *) * c * spec.kernel * spec.kernel
+                if useWinograd, WinogradConv3x3Layer.applies(to: layer) {
+                    let wino = WinogradConv3x3Layer(conv: layer)
+                    steps.append(.winograd(wino, src: current, dst: dst, height: h, width: w))
+                    columnFloats = max(columnFloats, wino.columnFloats(height: h, width: w, budget: Network.winogradBudget))
+                    multiplyAdds += 16 * ((h + 1) / 2) * ((w + 1) / 2) * c * spec.outChannels
+                } else {
+                    steps.append(.conv(layer, src: current, dst: dst, height: h, width: w))
+                    columnFloats = max(columnFloats, layer.columnFloats(height: h, width: w, budget: Network.columnBudget))
+                    multiplyAdds += shape.reduce(1, *) * c * spec.kernel * spec.kernel
+                }
                 current = dst
             case let .convTranspose(spec):
                 let (c, h, w) = try chw(i)
@@ -208,9 +222,15 @@ struct NetworkBuilder {
                                                  bias: try bias(spec.bias, count: spec.outChannels))
                 guard layer.outputSize(h) > 0, layer.outputSize(w) > 0 else { throw invalid(i, "conv_transpose output would be empty") }
                 let dst = freeBuffer(excluding: pinned.union([current]))
-                steps.append(.convTranspose(layer, src: current, dst: dst, height: h, width: w))
+                if fuseUpsampleConv, spec.kernel == 4, spec.stride == 2, spec.padding == 1, spec.outputPadding == 0 {
+                    let phased = UpsampleConv2DLayer(transposedWeight: raw, inChannels: c, outChannels: spec.outChannels, bias: layer.bias)
+                    steps.append(.upsampleConv(phased, src: current, dst: dst, height: h, width: w))
+                    columnFloats = max(columnFloats, phased.columnFloats(height: h, width: w, budget: Network.columnBudget))
+                } else {
+                    steps.append(.convTranspose(layer, src: current, dst: dst, height: h, width: w))
+                    columnFloats = max(columnFloats, layer.columnFloats(height: h, width: w, budget: Network.columnBudget))
+                }
                 shape = [spec.outChannels, layer.outputSize(h), layer.outputSize(w)]
-                columnFloats = max(columnFloats, layer.columnFloats(height: h, width: w, budget: Network.columnBudget))
                 multiplyAdds += h * w * c * spec.outChannels * spec.kernel * spec.kernel
                 current = dst
             case let .upsample(scale):
@@ -295,6 +315,9 @@ extension Network {
             case let .upsampleConv(layer, src, dst, h, w):
                 upsampleConv2d(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: workspace.columns, columnCapacity: workspace.columnCapacity)
                 kind = "upsample_conv"; macs = 16 * h * w * layer.inChannels * layer.outChannels
+            case let .winograd(layer, src, dst, h, w):
+                winogradConv3x3(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: workspace.columns, columnCapacity: workspace.columnCapacity)
+                kind = "conv_winograd"; macs = 16 * ((h + 1) / 2) * ((w + 1) / 2) * layer.inChannels * layer.outChannels
             case let .upsample(scale, src, dst, c, h, w):
                 upsampleNearest(buffers[src], channels: c, height: h, width: w, scale: scale, output: buffers[dst]); kind = "upsample"
             case let .instanceNorm(buffer, c, n, eps, weight, bias):

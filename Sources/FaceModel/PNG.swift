@@ -36,7 +36,8 @@ public enum PNG {
     }
 
     /// Decodes any PNG (grey, grey+alpha, RGB, RGBA, palette, 16-bit) to 8-bit RGBA; returns the size.
-    public static func decodeRGBA(_ data: [UInt8], file: String = "<memory>") throws -> (width: Int, height: Int, rgba: [UInt8]) {
+    /// With `side`, any other size is rejected from the header, before the pixels are allocated.
+    public static func decodeRGBA(_ data: [UInt8], file: String = "<memory>", side: Int? = nil) throws -> (width: Int, height: Int, rgba: [UInt8]) {
         let signature: [UInt8] = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
         guard data.count >= 8, Array(data[0..<8]) == signature else { throw PNGError.notPNG(file: file) }
         var image = png_image()
@@ -46,6 +47,7 @@ public enum PNG {
         defer { png_image_free(&image) }
         image.format = formatRGBA
         let width = Int(image.width), height = Int(image.height)
+        if let side, width != side || height != side { throw PNGError.wrongSize(file: file, width: width, height: height, expected: side) }
         guard width > 0, height > 0, width <= 16384, height <= 16384 else {
             throw PNGError.decode(file: file, reason: "unsupported size \(width)×\(height)")
         }
@@ -58,8 +60,7 @@ public enum PNG {
     /// Decodes a sketch PNG to a 512×512 canvas: luma `(299R + 587G + 114B) / 1000` composited over
     /// white paper by alpha (a transparent background reads as paper).
     public static func decodeCanvas(_ data: [UInt8], file: String = "<memory>") throws -> Canvas {
-        let (w, h, rgba) = try decodeRGBA(data, file: file)
-        guard w == Canvas.side, h == Canvas.side else { throw PNGError.wrongSize(file: file, width: w, height: h, expected: Canvas.side) }
+        let (w, h, rgba) = try decodeRGBA(data, file: file, side: Canvas.side)
         var pixels = [UInt8](repeating: 255, count: w * h)
         for i in 0..<(w * h) {
             let r = Int(rgba[4 * i]), g = Int(rgba[4 * i + 1]), b = Int(rgba[4 * i + 2]), a = Int(rgba[4 * i + 3])

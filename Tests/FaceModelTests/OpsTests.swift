@@ -215,4 +215,70 @@ final class OpsTests: XCTestCase {
         } }
         assertClose(y, expected, tolerance: 1e-4, "chunked fused upsample+conv")
     }
+
+    func testWinogradConvMatchesNaiveLoopOnOddAndEvenSizesBothPaddings() {
+        var rng = SeededRandom(seed: 41)
+        for trial in 0..<24 {
+            let c = rng.int(8...20), out = rng.int(8...20)
+            let reflect = trial % 2 == 0
+            let h = rng.int(2...13), w = rng.int(2...15)
+            let conv = Conv2DLayer(inChannels: c, outChannels: out, kernel: 3, stride: 1, padding: 1, reflect: reflect,
+                                   weight: rng.floats(out * c * 9, scale: 0.3), bias: rng.floats(out))
+            XCTAssertTrue(WinogradConv3x3Layer.applies(to: conv))
+            let layer = WinogradConv3x3Layer(conv: conv)
+            // Odd trials use a tiny budget: one tile row per chunk.
+            let capacity = layer.columnFloats(height: h, width: w, budget: trial % 4 < 2 ? 1 : 1 << 20)
+            let columns = UnsafeMutablePointer<Float>.allocate(capacity: capacity); defer { columns.deallocate() }
+            let x = rng.floats(c * h * w)
+            var y = [Float](repeating: .nan, count: out * h * w)
+            x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { yp in
+                winogradConv3x3(layer, input: xp.baseAddress!, height: h, width: w, output: yp.baseAddress!, columns: columns, columnCapacity: capacity)
+            } }
+            assertClose(y, naiveConv(x, c: c, h: h, w: w, weight: conv.weight, bias: conv.bias, out: out, k: 3, s: 1, p: 1, reflect: reflect),
+                        tolerance: 2e-5 * Float(c), "winograd c=\(c) out=\(out) \(h)×\(w) reflect=\(reflect)")
+        }
+    }
+
+    func testNetworkUsesWinogradOnlyForWideThreeByThreeStrideOneConvs() throws {
+        var rng = SeededRandom(seed: 42)
+        var writer = SafeTensorsWriter()
+        writer.add("a", shape: [16, 16, 3, 3], floats: rng.floats(16 * 16 * 9, scale: 0.2))
+        writer.add("b", shape: [16, 16, 3, 3], floats: rng.floats(16 * 16 * 9, scale: 0.2))
+        let weights = try SafeTensors(bytes: writer.bytes(), file: "mem")
+        let spec = NetworkSpec(input: [16, 9, 11], layers: [
+            .residual([.conv(ConvSpec(inChannels: 16, outChannels: 16, kernel: 3, padding: 1, padMode: .reflect, weight: "a", bias: nil)), .relu]),
+            .conv(ConvSpec(inChannels: 16, outChannels: 16, kernel: 3, stride: 2, padding: 1, weight: "b", bias: nil)),
+        ])
+        let fast = try Network(name: "w", spec: spec, weights: weights, fuseUpsampleConv: true, useWinograd: true)
+        let plain = try Network(name: "p", spec: spec, weights: weights, fuseUpsampleConv: true, useWinograd: false)
+        let kinds = fast.steps.map { step -> String in
+            switch step { case .winograd: return "winograd"; case .conv: return "conv"; default: return "other" }
+        }
+        XCTAssertEqual(kinds.filter { $0 == "winograd" }.count, 1)
+        XCTAssertEqual(kinds.filter { $0 == "conv" }.count, 1)  // stride 2 stays on im2col
+        let x = rng.floats(16 * 9 * 11)
+        assertClose(fast(x, workspace: Workspace()), plain(x, workspace: Workspace()), tolerance: 1e-4, "winograd network")
+    }
+
+    func testStrideTwoKernelFourTransposedConvRunsAsPhaseConvolutionsAndMatches() throws {
+        var rng = SeededRandom(seed: 51)
+        for trial in 0..<10 {
+            let c = rng.int(1...9), out = rng.int(1...9), h = rng.int(1...8), w = rng.int(1...9)
+            var writer = SafeTensorsWriter()
+            writer.add("w", shape: [c, out, 4, 4], floats: rng.floats(c * out * 16))
+            writer.add("b", shape: [out], floats: rng.floats(out))
+            let weights = try SafeTensors(bytes: writer.bytes(), file: "mem")
+            let spec = NetworkSpec(input: [c, h, w], layers: [
+                .convTranspose(ConvTransposeSpec(inChannels: c, outChannels: out, kernel: 4, stride: 2, padding: 1, weight: "w", bias: trial % 2 == 0 ? "b" : nil)),
+            ])
+            let phased = try Network(name: "t", spec: spec, weights: weights, fuseUpsampleConv: true)
+            guard case .upsampleConv? = phased.steps.first else { return XCTFail("not phased") }
+            XCTAssertEqual(phased.outputShape, [out, 2 * h, 2 * w])
+            let x = rng.floats(c * h * w)
+            let bias = trial % 2 == 0 ? try weights.floats("b") : [Float](repeating: 0, count: out)
+            assertClose(phased(x, workspace: Workspace()),
+                        naiveConvTranspose(x, c: c, h: h, w: w, weight: try weights.floats("w"), bias: bias, out: out, k: 4, s: 2, p: 1, op: 0),
+                        tolerance: 1e-4, "phased conv_transpose c=\(c) out=\(out) \(h)×\(w)")
+        }
+    }
 }

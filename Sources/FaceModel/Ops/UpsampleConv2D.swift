@@ -18,6 +18,35 @@ struct UpsampleConv2DLayer: Sendable {
     /// Kernel rows feeding low-res tap `a` of phase `p`: p=0 → {0}, {1,2}; p=1 → {0,1}, {2}.
     static let taps: [[[Int]]] = [[[0], [1, 2]], [[0, 1], [2]]]
 
+    /// A `conv_transpose` with kernel 4, stride 2, padding 1 has the same structure: output phase
+    /// `py` reads input rows `i+py−1` and `i+py` with kernel rows (3, 1) for py = 0 and (2, 0) for
+    /// py = 1 (likewise for columns), and nothing outside the input (zero padding). Running it as four
+    /// 2×2 phase convolutions replaces a K = in GEMM plus a col2im scatter-add by K = 4·in GEMMs.
+    init(transposedWeight w: [Float], inChannels: Int, outChannels: Int, bias: [Float]) {
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        reflect = false
+        self.bias = bias
+        let tap = [[3, 1], [2, 0]]  // [phase][a] → kernel index
+        var phases: [[Float]] = []
+        for py in 0..<2 {
+            for px in 0..<2 {
+                var p = [Float](repeating: 0, count: outChannels * inChannels * 4)
+                for co in 0..<outChannels {
+                    for ci in 0..<inChannels {
+                        for a in 0..<2 {
+                            for b in 0..<2 {
+                                p[co * inChannels * 4 + ci * 4 + a * 2 + b] = w[((ci * outChannels + co) * 4 + tap[py][a]) * 4 + tap[px][b]]
+                            }
+                        }
+                    }
+                }
+                phases.append(p)
+            }
+        }
+        phaseWeights = phases
+    }
+
     init(conv: Conv2DLayer) {
         inChannels = conv.inChannels
         outChannels = conv.outChannels

@@ -77,6 +77,12 @@ if args.profile {
         let t = model.generator.profile(fused.data, workspace: pws)
         best = zip(best, t).map { $0.seconds <= $1.seconds ? $0 : $1 }
     }
+    let r = names.count - 1
+    let mapperSteps = model.mappers[r].profile(session.projected(component: r, workspace: pws), workspace: pws)
+    for (i, t) in mapperSteps.enumerated() where t.seconds > 0.0005 {
+        let gf = t.multiplyAdds > 0 ? String(format: "%6.1f GFLOP/s", 2 * Double(t.multiplyAdds) / t.seconds / 1e9) : ""
+        FileHandle.standardError.write(Data(String(format: "mapper.%@ step %2d %-14@ %8.2f ms %@\n", names[r] as NSString, i, t.kind as NSString, t.seconds * 1000, gf as NSString).utf8))
+    }
     for (i, t) in best.enumerated() {
         let gf = t.multiplyAdds > 0 ? String(format: "%6.1f GFLOP/s", 2 * Double(t.multiplyAdds) / t.seconds / 1e9) : ""
         FileHandle.standardError.write(Data(String(format: "generator step %2d %-14@ %8.2f ms %@\n", i, t.kind as NSString, t.seconds * 1000, gf as NSString).utf8))
