@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import HTTP
 import Logging
@@ -26,6 +27,10 @@ final class HTTPConnectionHandler: ConnectionHandler {
     private var headerTimer: LoopTimer?
     private var idleTimer: LoopTimer?
     private var requests = 0
+    /// Bytes of the request in progress while its head is incomplete, to answer `Expect: 100-continue`
+    /// as soon as the head is in (clients such as curl otherwise wait a second before sending the body).
+    private var partialHead: [UInt8] = []
+    private var partialHeadComplete = false
 
     init(connection: Connection, server: ServerCore) {
         self.connection = connection
@@ -85,6 +90,7 @@ final class HTTPConnectionHandler: ConnectionHandler {
         var offset = 0
         while mode == .reading {
             let request: HTTPRequest?
+            let start = offset
             do {
                 request = try parser.parseNext(bytes, consumed: &offset)
             } catch {
@@ -93,6 +99,7 @@ final class HTTPConnectionHandler: ConnectionHandler {
             }
             guard let request else {
                 if !parser.isIdle {
+                    watchForExpectContinue(UnsafeRawBufferPointer(rebasing: bytes[start..<offset]))
                     idleTimer?.cancel()
                     idleTimer = nil
                     if headerTimer == nil { armHeaderTimer() }
@@ -103,6 +110,8 @@ final class HTTPConnectionHandler: ConnectionHandler {
             headerTimer = nil
             idleTimer?.cancel()
             idleTimer = nil
+            partialHead.removeAll()
+            partialHeadComplete = false
             requests += 1
             handle(request, leftover: UnsafeRawBufferPointer(rebasing: bytes[offset...]))
             if mode == .upgraded { return }
@@ -142,6 +151,35 @@ final class HTTPConnectionHandler: ConnectionHandler {
                 respond(.error(.notFound), to: request)
             }
         }
+    }
+
+    /// Collects the incomplete request's head; once it is complete and asks for `100-continue`, says so.
+    /// (The parser validates the head; this only looks for the header line.)
+    private func watchForExpectContinue(_ consumed: UnsafeRawBufferPointer) {
+        guard !partialHeadComplete else { return }
+        partialHead.append(contentsOf: consumed)
+        while let first = partialHead.first, first == 0x0D || first == 0x0A { partialHead.removeFirst() }
+        guard let end = Self.endOfHead(partialHead) else { return }
+        partialHeadComplete = true
+        let head = String(decoding: partialHead[..<end], as: UTF8.self).lowercased()
+        partialHead.removeAll()
+        let asksToContinue = head.split(whereSeparator: \.isNewline).contains { line in
+            line.hasPrefix("expect:") && line.dropFirst(7).trimmingCharacters(in: .whitespaces) == "100-continue"
+        }
+        if asksToContinue && head.contains(" http/1.1") {
+            connection.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+        }
+    }
+
+    private static func endOfHead(_ bytes: [UInt8]) -> Int? {
+        var index = 0
+        while index + 1 < bytes.count {
+            if bytes[index] == 0x0A && (bytes[index + 1] == 0x0A || (bytes[index + 1] == 0x0D && index + 2 < bytes.count && bytes[index + 2] == 0x0A)) {
+                return index
+            }
+            index += 1
+        }
+        return nil
     }
 
     private func context(_ remainder: Substring) -> RequestContext {

@@ -175,6 +175,24 @@ struct HTTPServerTests {
         #expect(try client.readResponse().status == 200)
     }
 
+    @Test func expectContinueGets100BeforeTheBody() throws {
+        let server = try TestServer(routes: { router in
+            router.add(.exact("/upload"), methods: ["POST"]) { request, _ in .text(.ok, "got \(request.body.count)") }
+        })
+        let client = try RawClient(port: server.httpPort)
+        client.send("POST /upload HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+        let interim = try client.readResponse(bodyless: true)
+        #expect(interim.status == 100)
+        client.send("hello")
+        #expect(try client.readResponse().text == "got 5")
+        // curl waits for the 100 before sending a body over 1 KiB: it must not stall a second.
+        let body = String(repeating: "s", count: 4000)
+        let start = Date()
+        let output = try runTool("/usr/bin/curl", ["--http1.1", "-sS", "--data-binary", body, "http://127.0.0.1:\(server.httpPort)/upload"])
+        #expect(output.stdout == "got 4000")
+        #expect(Date().timeIntervalSince(start) < 0.9)
+    }
+
     @Test func curlFetchesPageOverHTTP() throws {
         let server = try TestServer()
         let output = try runTool("/usr/bin/curl", ["--http1.1", "-sS", "-D", "-", "http://127.0.0.1:\(server.httpPort)/"])
