@@ -5,7 +5,10 @@ import COpenBLAS
 /// thread (parallelism comes from the workers); a single-caller CLI can use every core.
 public enum BLASThreads {
     /// Sets the number of OpenBLAS threads used by each GEMM.
-    public static func set(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
+    public static func set(_ count: Int) {
+        BLASKernel.selectForThisCPU()
+        openblas_set_num_threads(Int32(max(1, count)))
+    }
     /// The current OpenBLAS thread count.
     public static var current: Int { Int(openblas_get_num_threads()) }
 }

@@ -2,6 +2,7 @@
 public struct Canvas: Sendable, Equatable {
     /// Side of every canvas.
     public static let side = 512
+    /// 512·512 grey pixels, row-major.
     public var pixels: [UInt8]
 
     /// A blank (all white) canvas.
@@ -42,9 +43,12 @@ public struct Canvas: Sendable, Equatable {
 
 /// A square u8 crop of one component at model resolution, exactly as the encoder sees it.
 public struct Crop: Sendable, Equatable {
+    /// Side in pixels at model resolution (`side_r`).
     public let side: Int
+    /// side·side grey pixels, row-major.
     public let pixels: [UInt8]
 
+    /// Wraps side·side pixels.
     public init(side: Int, pixels: [UInt8]) {
         precondition(pixels.count == side * side)
         self.side = side

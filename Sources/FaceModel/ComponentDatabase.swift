@@ -3,15 +3,19 @@ import COpenBLAS
 /// One component's database: the latents, crops and source ids of the training sketches, with the
 /// squared norm of every latent precomputed for the KNN distance expansion.
 public struct ComponentDatabase: Sendable {
+    /// Rows (training sketches) in the database.
     public let count: Int
+    /// Latent width (`manifest.latent`).
     public let latentSize: Int
     /// `[count, latentSize]` row-major.
     public let latents: [Float]
     /// `|latents[i]|²`.
     let norms: [Float]
+    /// Side of every crop (`side_r` of the component).
     public let cropSide: Int
     /// `[count, cropSide, cropSide]`.
     public let crops: [UInt8]
+    /// Source photo id of each row.
     public let ids: [Int32]
 
     /// Reads `c.latents`, `c.crops`, `c.ids` from `file`, checking shapes against the manifest.
@@ -90,6 +94,8 @@ public struct ComponentDatabase: Sendable {
 
 /// A database row and its squared L2 distance to the query.
 public struct Neighbour: Sendable, Equatable {
+    /// Row in the component database.
     public let index: Int
+    /// Squared L2 distance (computed in double, stored as f32).
     public let distance: Float
 }

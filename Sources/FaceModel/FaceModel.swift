@@ -15,6 +15,7 @@ public enum FaceModelError: Error, Equatable, CustomStringConvertible {
 /// component databases. Immutable after loading, so one instance is shared by every thread; the
 /// stage functions below are pure apart from the caller's `Workspace`.
 public final class FaceModel: @unchecked Sendable {
+    /// The validated manifest.
     public let manifest: Manifest
     /// Component databases, in `manifest.components` order.
     public let databases: [ComponentDatabase]
@@ -22,6 +23,7 @@ public final class FaceModel: @unchecked Sendable {
     public let encoders: [Network]
     /// `mapper.<c>` per component.
     public let mappers: [Network]
+    /// `generator`: fused map `[C, R, R]` → image `[3, R, R]`.
     public let generator: Network
 
     /// Loads `manifest.json`, `weights.safetensors` and `database.safetensors` from `directory`.
@@ -34,6 +36,7 @@ public final class FaceModel: @unchecked Sendable {
     /// Builds every network and database from already-read files, checking each network's input and
     /// output shape against the manifest geometry.
     public init(manifest: Manifest, weights: SafeTensors, database: SafeTensors) throws {
+        BLASKernel.selectForThisCPU()
         self.manifest = manifest
         let r = manifest.resolution, c = manifest.featureChannels
         func build(_ name: String, input: [Int], output: [Int]) throws -> Network {

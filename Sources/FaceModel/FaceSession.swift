@@ -9,14 +9,21 @@
 public final class FaceSession {
     /// How many times each stage ran; tests assert what a change recomputed.
     public struct Counters: Equatable, Sendable {
+        /// Encoder runs.
         public var encodes = 0
+        /// KNN searches.
         public var searches = 0
+        /// Mapper runs.
         public var mappings = 0
+        /// Generator runs.
         public var generations = 0
+        /// All zero.
         public init() {}
     }
 
+    /// The shared model.
     public let model: FaceModel
+    /// What has been computed so far.
     public private(set) var counters = Counters()
     /// Slider per component (manifest order), default 1 (fully projected).
     public private(set) var sliders: [Float]
@@ -33,6 +40,7 @@ public final class FaceSession {
     private var image: RGBImage?
     private var fused: Tensor?
 
+    /// A session on a blank canvas with every slider at 1.
     public init(model: FaceModel) {
         self.model = model
         sliders = [Float](repeating: 1, count: model.componentCount)

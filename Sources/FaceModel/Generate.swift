@@ -18,8 +18,11 @@ public enum GenerateError: Error, Equatable, CustomStringConvertible {
 /// One offline synthesis: sketch PNG → face PNG (+ optional shadow PNGs), the `sketchface generate`
 /// command's whole behaviour as a library call.
 public struct Generation {
+    /// The input sketch PNG (512×512).
     public var sketchPath: String
+    /// Where the face PNG goes.
     public var outputPath: String
+    /// The model folder.
     public var modelDirectory: String
     /// Per-component slider overrides by component name.
     public var sliders: [String: Float] = [:]
@@ -28,6 +31,7 @@ public struct Generation {
     /// Folder for `<component>.png` shadows (grey+alpha); created when missing.
     public var shadowDirectory: String?
 
+    /// A run with every slider at 1 and no shadows written.
     public init(sketchPath: String, outputPath: String, modelDirectory: String) {
         self.sketchPath = sketchPath; self.outputPath = outputPath; self.modelDirectory = modelDirectory
     }

@@ -28,7 +28,7 @@ public struct Network: Sendable {
         case upsampleConv(UpsampleConv2DLayer, src: Int, dst: Int, height: Int, width: Int)
         case winograd(WinogradConv3x3Layer, src: Int, dst: Int, height: Int, width: Int)
         case upsample(scale: Int, src: Int, dst: Int, channels: Int, height: Int, width: Int)
-        case instanceNorm(buffer: Int, channels: Int, planeSize: Int, eps: Float, weight: [Float]?, bias: [Float]?)
+        case instanceNorm(buffer: Int, channels: Int, planeSize: Int, eps: Float, weight: [Float]?, bias: [Float]?, activation: Activation?)
         case activation(Activation, buffer: Int, count: Int)
         case linear(LinearLayer, src: Int, dst: Int)
         case copy(src: Int, dst: Int, count: Int)
@@ -85,8 +85,8 @@ public struct Network: Sendable {
                 winogradConv3x3(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: columns, columnCapacity: capacity)
             case let .upsample(scale, src, dst, c, h, w):
                 upsampleNearest(buffers[src], channels: c, height: h, width: w, scale: scale, output: buffers[dst])
-            case let .instanceNorm(buffer, c, n, eps, weight, bias):
-                instanceNorm(buffers[buffer], channels: c, planeSize: n, eps: eps, weight: weight, bias: bias)
+            case let .instanceNorm(buffer, c, n, eps, weight, bias, act):
+                instanceNorm(buffers[buffer], channels: c, planeSize: n, eps: eps, weight: weight, bias: bias, then: act)
             case let .activation(kind, buffer, count):
                 activate(kind, buffers[buffer], count: count)
             case let .linear(layer, src, dst):
@@ -244,7 +244,17 @@ struct NetworkBuilder {
                 guard c == channels else { throw invalid(i, "instance_norm expects \(channels) channels, got \(c)") }
                 let weight = try weightName.map { try tensor($0, shape: [c]) }
                 let bias = try biasName.map { try tensor($0, shape: [c]) }
-                steps.append(.instanceNorm(buffer: writable(count), channels: c, planeSize: h * w, eps: eps, weight: weight, bias: bias))
+                // A following ReLU / LeakyReLU is applied in the normalisation pass.
+                var act: Activation?
+                if i + 1 < layers.count {
+                    switch layers[i + 1] {
+                    case .relu: act = .relu
+                    case let .leakyReLU(slope): act = .leakyReLU(slope)
+                    default: break
+                    }
+                }
+                steps.append(.instanceNorm(buffer: writable(count), channels: c, planeSize: h * w, eps: eps, weight: weight, bias: bias, activation: act))
+                if act != nil { fusedNext = true }
             case .relu:
                 steps.append(.activation(.relu, buffer: writable(count), count: count))
             case let .leakyReLU(slope):
@@ -320,8 +330,8 @@ extension Network {
                 kind = "conv_winograd"; macs = 16 * ((h + 1) / 2) * ((w + 1) / 2) * layer.inChannels * layer.outChannels
             case let .upsample(scale, src, dst, c, h, w):
                 upsampleNearest(buffers[src], channels: c, height: h, width: w, scale: scale, output: buffers[dst]); kind = "upsample"
-            case let .instanceNorm(buffer, c, n, eps, weight, bias):
-                instanceNorm(buffers[buffer], channels: c, planeSize: n, eps: eps, weight: weight, bias: bias); kind = "instance_norm"
+            case let .instanceNorm(buffer, c, n, eps, weight, bias, act):
+                instanceNorm(buffers[buffer], channels: c, planeSize: n, eps: eps, weight: weight, bias: bias, then: act); kind = "instance_norm"
             case let .activation(a, buffer, count):
                 activate(a, buffers[buffer], count: count); kind = "activation"
             case let .linear(layer, src, dst):

@@ -1,10 +1,13 @@
 /// Locally-linear weights of `z` over its neighbours (docs/MODEL_FORMAT.md step 3):
 /// `D = Z_nbrs − z`, `G = D Dᵀ`, `G += r·trace(G)·I` (or `r·I` when the trace is 0), solve
 /// `G w = 1`, normalise to sum 1. Solved in double by Gaussian elimination with partial pivoting;
-/// a singular system (only possible with r = 0) falls back to equal weights.
+/// a singular system (only possible with r = 0) falls back to equal weights. When the nearest
+/// neighbour is at distance exactly 0 (z is that row, e.g. a blank crop) the weights are
+/// `(1, 0, …, 0)`, so a database point projects onto itself exactly.
 public func locallyLinearWeights(_ z: [Float], neighbours: [Neighbour], database: ComponentDatabase, regularization r: Float) -> [Float] {
     let k = neighbours.count
     guard k > 0 else { return [] }
+    if neighbours[0].distance == 0 { return [1] + [Float](repeating: 0, count: k - 1) }
     let l = database.latentSize
     var d = [Double](repeating: 0, count: k * l)
     for (a, n) in neighbours.enumerated() {

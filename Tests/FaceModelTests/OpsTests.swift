@@ -281,4 +281,23 @@ final class OpsTests: XCTestCase {
                         tolerance: 1e-4, "phased conv_transpose c=\(c) out=\(out) \(h)×\(w)")
         }
     }
+
+    func testInstanceNormFollowedByAnActivationIsFusedAndMatchesTheTwoPasses() throws {
+        var rng = SeededRandom(seed: 61)
+        var writer = SafeTensorsWriter()
+        writer.add("g", shape: [3], floats: [1.5, 0.5, -1])
+        writer.add("b", shape: [3], floats: [0.1, -0.2, 0.3])
+        let weights = try SafeTensors(bytes: writer.bytes(), file: "mem")
+        for (act, layer) in [(Activation.relu, LayerSpec.relu), (.leakyReLU(0.2), .leakyReLU(slope: 0.2))] {
+            let net = try Network(name: "n", spec: NetworkSpec(input: [3, 5, 7], layers: [.instanceNorm(channels: 3, eps: 1e-5, weight: "g", bias: "b"), layer]), weights: weights)
+            XCTAssertEqual(net.steps.count, 1, "activation fused into the norm")
+            let x = rng.floats(105, scale: 3)
+            var expected = x
+            expected.withUnsafeMutableBufferPointer {
+                instanceNorm($0.baseAddress!, channels: 3, planeSize: 35, eps: 1e-5, weight: [1.5, 0.5, -1], bias: [0.1, -0.2, 0.3])
+                activate(act, $0.baseAddress!, count: 105)
+            }
+            assertClose(net(x, workspace: Workspace()), expected, tolerance: 1e-6, "\(act)")
+        }
+    }
 }

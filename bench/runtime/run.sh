@@ -36,5 +36,6 @@ for MODEL in "${MODELS[@]}"; do
     "$BIN" --model "$MODEL" --sketches "$WORK/sketches" --iterations "$ITERATIONS" --threads "$THREADS" > "$WORK/swift.json"
     "$BIN" --model "$MODEL" --sketches "$WORK/sketches" --iterations "$ITERATIONS" --threads 1 > "$WORK/swift1.json"
     $PY bench/runtime/torch_bench.py "$MODEL" "$WORK/sketches" "$ITERATIONS" "$THREADS" > "$WORK/torch.json"
-    $PY bench/runtime/report.py "$WORK/swift.json" "$WORK/torch.json" "$WORK/swift1.json"
+    $PY bench/runtime/torch_bench.py "$MODEL" "$WORK/sketches" "$ITERATIONS" 1 > "$WORK/torch1.json"
+    $PY bench/runtime/report.py "$WORK/swift.json" "$WORK/torch.json" "$WORK/swift1.json" "$WORK/torch1.json"
 done

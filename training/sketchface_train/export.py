@@ -65,3 +65,124 @@ def write_model(folder, manifest, tensors, database):
     _atomic_write(folder / "manifest.json", lambda p: p.write_text(json.dumps(manifest, indent=1) + "\n"))
     _atomic_write(folder / "weights.safetensors", lambda p: save_file(dict(sorted(tensors.items())), p, meta))
     _atomic_write(folder / "database.safetensors", lambda p: save_file(dict(sorted(database.items())), p, meta))
+
+
+@dataclass
+class Config:
+    """Export the trained networks and a database subset to a model folder (and optionally goldens)."""
+    run: str = "/work/runs/default"
+    out: str = "models/default"
+    part_entries: int = 300       # database rows per part component (≈ 32 KB per row over the four parts)
+    remainder_entries: int = 120  # remainder crops are the whole R² canvas: 66 KB per row at 256
+    k_project: int = 10
+    k_shadow: int = 10
+    lle_regularization: float = 1e-3
+    seed: int = 0
+    golden: str = ""              # also write goldens for 2 test sketches here (see write_golden)
+    golden_ids: str = "auto"      # "auto": the 2 of the first 12 test ids with the best-separated neighbours
+    threads: int = 1
+
+
+def load_trained(run):
+    """(model config, inference networks, checkpoint facts) from ce.pt + gan.pt of a run."""
+    from .build_db import load_encoders
+    from .train_gan import build
+    from .journal import load_checkpoint
+    enc, mcfg, ce_state = load_encoders(run, "cpu")
+    gan = load_checkpoint(f"{run}/gan.pt")
+    mappers, gen, _ = build(mcfg, ce_state)
+    mappers.load_state_dict(gan["mappers"])
+    gen.load_state_dict(gan["gen"])
+    nets = {}
+    for n in geometry.NAMES:
+        nets[f"encoder.{n}"] = enc[n]
+    for n in geometry.NAMES:
+        nets[f"mapper.{n}"] = mappers[n]
+    nets["generator"] = gen
+    facts = {"ce_steps": ce_state["step"], "ce_images_seen": ce_state["images_seen"],
+             "gan_steps": gan["step"], "gan_images_seen": gan["images_seen"],
+             "gan_train_minutes": round(gan["train_seconds"] / 60, 1),
+             "ce_config": ce_state["config"], "gan_config": gan["config"]}
+    return mcfg, nets, facts
+
+
+def main(cfg):
+    import numpy as np
+    from safetensors.torch import load_file
+    from . import data
+    from .journal import load_checkpoint, parse_ids
+    from .runner import Model
+    torch.set_num_threads(cfg.threads)
+    mcfg, nets, facts = load_trained(cfg.run)
+    specs, tensors, flops = network_specs(nets, mcfg)
+    params = {k: models.count_params(v) for k, v in nets.items()}
+    training = {**facts, "git_commit": git_commit(), "data": "faces-5k (CelebAMask-HQ subset), train ids 0-4499",
+                "flops_per_image": flops, "params": params, "total_params": sum(params.values()),
+                "model_config": mcfg.to_dict()}
+    manifest = build_manifest(mcfg, specs, cfg.k_project, cfg.k_shadow, cfg.lle_regularization, training)
+    ids, sk, _ = data.load(cfg.run)
+    db = load_checkpoint(f"{cfg.run}/db.pt")
+    rng = np.random.default_rng(cfg.seed)
+    model = Model(manifest, {k: v.float() for k, v in tensors.items()}, {})
+    database = {}
+    for n in geometry.NAMES:
+        want = cfg.remainder_entries if n == "remainder" else cfg.part_entries
+        pick = np.sort(rng.choice(len(db["rows"]), min(want, len(db["rows"])), replace=False))
+        rows = db["rows"].numpy()[pick]
+        crops = geometry.crop(np.asarray(sk[rows]), n)
+        lat = torch.cat([model.run(f"encoder.{n}", geometry.to_input(crops[i:i + 64]))
+                         for i in range(0, len(crops), 64)])
+        database[f"{n}.latents"] = lat.float().contiguous()
+        database[f"{n}.crops"] = torch.from_numpy(np.ascontiguousarray(crops))
+        database[f"{n}.ids"] = torch.from_numpy(ids[rows].astype(np.int32))
+    manifest["training"]["database_rows"] = {n: int(database[f"{n}.ids"].shape[0]) for n in geometry.NAMES}
+    write_model(cfg.out, manifest, tensors, database)
+    out = Path(cfg.out)
+    sizes = {p.name: p.stat().st_size for p in sorted(out.iterdir()) if p.is_file()}
+    print(f"wrote {out}: " + ", ".join(f"{k} {v / 1e6:.2f} MB" for k, v in sizes.items())
+          + f"; total {sum(sizes.values()) / 1e6:.2f} MB; GFLOP generator {flops['generator'] / 1e9:.2f}, "
+          f"mapper.remainder {flops['mapper.remainder'] / 1e9:.2f}, all {sum(flops.values()) / 1e9:.2f}")
+    if cfg.golden:
+        test_ids = np.load(data.data_dir(cfg.run) / "test_ids.npy").tolist()
+        wanted = test_ids[:12] if cfg.golden_ids == "auto" else parse_ids(cfg.golden_ids)
+        write_golden(cfg.golden, Model.load(out), cfg.run, wanted, 2 if cfg.golden_ids == "auto" else None)
+
+
+FUSED_GOLDEN_LIMIT = 1_000_000  # bytes of one f16 fused map; the shipped 32×256×256 map (4.2 MB) is left out
+
+
+def write_golden(path, model, run, candidates, keep=None):
+    """Goldens of an exported model for test sketches (ids from the prepared test set).
+
+    `fused` is stored as f16, and only when that is under FUSED_GOLDEN_LIMIT (docs/MODEL_FORMAT.md); with
+    `keep`, the `keep` candidates whose neighbour distances are best separated are written.
+    """
+    import numpy as np
+    from safetensors.torch import save_file
+    from . import data, projection
+    test_ids = np.load(data.data_dir(run) / "test_ids.npy").tolist()
+    big = np.load(data.data_dir(run) / "test_sketches512.npy", mmap_mode="r")
+    k = max(model.manifest["k_project"], model.manifest["k_shadow"])
+    scored = []
+    for sid in candidates:
+        out = model.synthesize(np.asarray(big[test_ids.index(sid)]), 1.0)
+        gaps = []
+        for n in geometry.NAMES:
+            _, d = projection.knn(out[f"{n}.latent"], model.latents(n), k + 1)
+            gaps.append(float(np.min(np.diff(d)) / d[k - 1]))
+        scored.append((min(gaps), sid, out))
+    if keep:
+        scored = sorted(scored, key=lambda t: -t[0])[:keep]
+    golden = {}
+    for i, (_, sid, out) in enumerate(scored):
+        out["fused"] = out["fused"].astype(np.float16)
+        if out["fused"].nbytes > FUSED_GOLDEN_LIMIT:
+            del out["fused"]
+        for key, v in out.items():
+            golden[f"sketch{i}.{key}"] = torch.from_numpy(np.array(v))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(dict(sorted(golden.items())), path, {"format": "sketchface-golden",
+                                                   "test_ids": ",".join(str(t[1]) for t in scored)})
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB) for test ids {[t[1] for t in scored]}; smallest "
+          f"relative KNN distance gap {min(t[0] for t in scored):.2e}")

@@ -18,13 +18,14 @@ class ModelConfig:
     resolution: int = 256
     latent: int = 512
     feature_channels: int = 32
-    enc_widths: tuple = (16, 32, 64, 128, 128, 128, 128)  # stem, then one per stride-2 conv (capped by depth)
+    # Sized for CPU training and per-stroke inference in Swift (see training/README.md for FLOPs and timings).
+    enc_widths: tuple = (8, 16, 32, 64, 128, 128, 128)  # stem, then one per stride-2 conv (capped by depth)
     flat_channels: int = 32          # channels at the flatten/linear boundary of encoders and decoders
-    dec_widths: tuple = (128, 96, 64, 48, 32, 24)  # after the linear, then per upsampling step
-    gen_down: tuple = (32, 64)       # stride-2 convs from the fused map
-    gen_res: int = 4                 # residual blocks at the lowest resolution
-    gen_up: tuple = (32, 16)         # upsample + conv back to R
-    disc_width: int = 32
+    dec_widths: tuple = (96, 64, 48, 32, 16, 16)  # after the linear, then per upsampling step
+    gen_down: tuple = (24, 48)       # stride-2 convs from the fused map
+    gen_res: int = 3                 # residual blocks at the lowest resolution (R/4)
+    gen_up: tuple = (24, 12)         # upsample + conv back to R
+    disc_width: int = 16
     disc_scales: int = 2
     disc_layers: int = 3
 

@@ -14,9 +14,14 @@ def knn(z, latents, k):
 
 
 def lle_weights(z, neighbours, reg):
-    """Locally-linear reconstruction weights of z from its neighbours (rows), summing to 1."""
+    """Locally-linear reconstruction weights of z from its neighbours (rows), summing to 1.
+
+    A latent equal to its nearest neighbour is already on the manifold: all weight goes to that row.
+    """
     z = np.asarray(z, dtype=np.float64)
     d = np.asarray(neighbours, dtype=np.float64) - z
+    if not d[0].any():
+        return np.eye(len(d))[0]
     g = d @ d.T
     tr = np.trace(g)
     g = g + (reg * tr if tr > 0 else reg) * np.eye(len(g))

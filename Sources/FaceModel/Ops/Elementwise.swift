@@ -42,8 +42,9 @@ func upsampleNearest(_ input: UnsafePointer<Float>, channels: Int, height: Int, 
 
 /// Instance normalisation in place over each channel's H×W plane (biased variance, accumulated in
 /// double so large planes keep f32-level agreement with PyTorch).
+/// `then` applies a following ReLU / LeakyReLU in the same pass (the builder fuses them).
 func instanceNorm(_ x: UnsafeMutablePointer<Float>, channels: Int, planeSize n: Int, eps: Float,
-                  weight: [Float]?, bias: [Float]?) {
+                  weight: [Float]?, bias: [Float]?, then activation: Activation? = nil) {
     for c in 0..<channels {
         let p = x + c * n
         var sum = 0.0
@@ -56,6 +57,14 @@ func instanceNorm(_ x: UnsafeMutablePointer<Float>, channels: Int, planeSize n: 
         let scale = Float(inv * Double(weight?[c] ?? 1))
         let shift = bias?[c] ?? 0
         let m = Float(mean)
-        for i in 0..<n { p[i] = (p[i] - m) * scale + shift }
+        switch activation {
+        case .relu?:
+            for i in 0..<n { p[i] = max((p[i] - m) * scale + shift, 0) }
+        case let .leakyReLU(slope)?:
+            for i in 0..<n { let v = (p[i] - m) * scale + shift; p[i] = v < 0 ? v * slope : v }
+        default:
+            for i in 0..<n { p[i] = (p[i] - m) * scale + shift }
+            if let activation { activate(activation, p, count: n) }
+        }
     }
 }

@@ -42,6 +42,7 @@ func time(_ body: () -> Void) -> Double {
 
 let args = Arguments()
 BLASThreads.set(args.threads)
+FileHandle.standardError.write(Data("OpenBLAS kernels: \(BLASKernel.current ?? "unknown")\n".utf8))
 let rssBefore = residentMB("VmRSS")
 let loadStart = monotonicSeconds()
 let model = try FaceModel(directory: args.model)
@@ -78,6 +79,11 @@ if args.profile {
         best = zip(best, t).map { $0.seconds <= $1.seconds ? $0 : $1 }
     }
     let r = names.count - 1
+    let encoderSteps = model.encoders[r].profile(model.crops(canvases[0])[r].networkInput, workspace: pws)
+    for (i, t) in encoderSteps.enumerated() where t.seconds > 0.0002 {
+        let gf = t.multiplyAdds > 0 ? String(format: "%6.1f GFLOP/s", 2 * Double(t.multiplyAdds) / t.seconds / 1e9) : ""
+        FileHandle.standardError.write(Data(String(format: "encoder.%@ step %2d %-14@ %8.2f ms %@\n", names[r] as NSString, i, t.kind as NSString, t.seconds * 1000, gf as NSString).utf8))
+    }
     let mapperSteps = model.mappers[r].profile(session.projected(component: r, workspace: pws), workspace: pws)
     for (i, t) in mapperSteps.enumerated() where t.seconds > 0.0005 {
         let gf = t.multiplyAdds > 0 ? String(format: "%6.1f GFLOP/s", 2 * Double(t.multiplyAdds) / t.seconds / 1e9) : ""
@@ -140,12 +146,12 @@ for canvas in canvases.prefix(3) {
     for i in names.indices {
         for t in model.encoders[i].profile(model.crops(canvas)[i].networkInput, workspace: ws) + model.mappers[i].profile(session.projected(component: i, workspace: ws), workspace: ws) {
             allSeconds += t.seconds; allMACs += t.multiplyAdds
-            if t.kind.hasPrefix("conv") { convSeconds += t.seconds; convMACs += t.multiplyAdds }
+            if t.kind.contains("conv") { convSeconds += t.seconds; convMACs += t.multiplyAdds }
         }
     }
     for t in model.generator.profile(session.fusedFeatures(workspace: ws).data, workspace: ws) {
         allSeconds += t.seconds; allMACs += t.multiplyAdds
-        if t.kind.hasPrefix("conv") { convSeconds += t.seconds; convMACs += t.multiplyAdds }
+        if t.kind.contains("conv") { convSeconds += t.seconds; convMACs += t.multiplyAdds }
         generatorKinds[t.kind, default: 0] += t.seconds
     }
 }
@@ -175,7 +181,7 @@ let concurrent = concurrentThroughput(workers: 2, perWorker: perWorker)
 let serial = concurrentThroughput(workers: 1, perWorker: perWorker)
 
 var result: [String: Any] = [
-    "model": args.model, "resolution": model.manifest.resolution, "threads": args.threads,
+    "model": args.model, "blas_kernel": BLASKernel.current ?? "unknown", "resolution": model.manifest.resolution, "threads": args.threads,
     "sketches": canvases.count, "iterations": args.iterations,
     "load_seconds": loadSeconds,
     "rss_mb": ["before_load": rssBefore, "model_loaded": rssLoaded, "after_warmup": rssWarm, "peak": residentMB("VmHWM")],

@@ -1,0 +1,201 @@
+"""`train-gan`: stage 2 — feature mapping (five mappers) + image synthesis (generator), CE frozen.
+
+Mappers start from the stage-1 decoders' bodies. Losses: LSGAN against a multi-scale PatchGAN on
+(sketch, image) pairs, discriminator feature matching, and L1 to the photo. A share of the latents
+(`project_prob`) is replaced by its manifold projection onto the database (own sketch excluded), since at
+s = 1 the runtime feeds projected latents. Checkpoint: `gan.pt`.
+"""
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import data, geometry, models
+from .build_db import load_encoders
+from .journal import DEFAULT_RUN, Journal, autocast, load_checkpoint, pick_device, save_checkpoint, setup_threads
+from .samples import save_grid
+from .train_ce import batch_inputs
+
+
+@dataclass
+class Config:
+    """Train the feature mappers and the generator against a multi-scale PatchGAN."""
+    run: str = DEFAULT_RUN
+    steps: int = 100000
+    max_minutes: float = 0.0      # also stop (with a checkpoint) after this much training time; 0 = no limit
+    batch: int = 4
+    lr: float = 2e-4
+    l1_weight: float = 20.0       # a short CPU schedule: lean on L1 so faces form before the GAN terms matter
+    fm_weight: float = 10.0
+    degrade_prob: float = 0.2
+    project_prob: float = 0.3
+    k_project: int = 10
+    lle_regularization: float = 1e-3
+    seed: int = 2
+    resume: bool = False
+    device: str = "auto"
+    bf16: bool = False            # measured on this CPU: no gain for stage 2 (5.9 vs 5.6 s/step), so fp32
+    threads: int = 1
+    ckpt_minutes: float = 4.0
+    sample_every: int = 100
+    log_every: int = 20
+
+
+def build(mcfg, ce_state):
+    from .train_ce import build as build_ce
+    _, dec = build_ce(mcfg)
+    dec.load_state_dict(ce_state["dec"])
+    mappers = torch.nn.ModuleDict({n: models.mapper_from_decoder(dec[n], mcfg) for n in geometry.NAMES})
+    return mappers, models.generator(mcfg), models.MultiScaleDiscriminator(mcfg)
+
+
+def project_batch(z, db, exclude, k, reg):
+    """Torch version of projection.project (s = 1) for a batch, never using row `exclude[b]` for item b."""
+    d = torch.cdist(z.double(), db.double()) ** 2
+    d[torch.arange(len(z)), exclude] = float("inf")
+    nbr = d.topk(k, largest=False).indices
+    zn = db.double()[nbr]                                  # [B, K, L]
+    diff = zn - z.double()[:, None]
+    g = diff @ diff.transpose(1, 2)
+    tr = g.diagonal(dim1=1, dim2=2).sum(-1).clamp_min(1e-12)
+    g = g + reg * tr[:, None, None] * torch.eye(k, dtype=g.dtype)
+    w = torch.linalg.solve(g, torch.ones(len(z), k, 1, dtype=g.dtype))[..., 0]
+    w = w / w.sum(-1, keepdim=True)
+    return (w[:, :, None] * zn).sum(1).float()
+
+
+def lsgan(preds, target):
+    return sum(F.mse_loss(p[-1].float(), torch.full_like(p[-1].float(), target)) for p in preds) / len(preds)
+
+
+def feature_matching(fake, real):
+    total, n = 0.0, 0
+    for pf, pr in zip(fake, real):
+        for a, b in zip(pf[:-1], pr[:-1]):
+            total = total + F.l1_loss(a.float(), b.detach().float())
+            n += 1
+    return total / max(n, 1)
+
+
+def photo_input(photos, device):
+    return torch.from_numpy(np.ascontiguousarray(photos)).permute(0, 3, 1, 2).float().div(127.5).sub(1).to(device)
+
+
+def main(cfg):
+    setup_threads(cfg.threads)
+    device = pick_device(cfg.device)
+    journal = Journal(cfg.run, "train-gan")
+    enc, mcfg, ce_state = load_encoders(cfg.run, device)
+    for p in enc.parameters():
+        p.requires_grad_(False)
+    db = load_checkpoint(f"{cfg.run}/db.pt")
+    row_to_db = {int(r): i for i, r in enumerate(db["rows"])}
+    ids, sk, photos = data.load(cfg.run)
+    test = set(np.load(data.data_dir(cfg.run) / "test_ids.npy").tolist())
+    train_rows = np.array([i for i, v in enumerate(ids) if v not in test])
+    test_rows = np.array([i for i, v in enumerate(ids) if v in test])[:4]
+    resolution = mcfg.resolution
+    torch.manual_seed(cfg.seed)
+    mappers, gen, disc = build(mcfg, ce_state)
+    mappers.to(device), gen.to(device), disc.to(device)
+    opt_g = torch.optim.Adam(list(mappers.parameters()) + list(gen.parameters()), lr=cfg.lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
+    ckpt_path = journal.dir / "gan.pt"
+    start, train_seconds = 0, 0.0
+    if cfg.resume and ckpt_path.exists():
+        state = load_checkpoint(ckpt_path)
+        mappers.load_state_dict(state["mappers"]), gen.load_state_dict(state["gen"])
+        disc.load_state_dict(state["disc"])
+        opt_g.load_state_dict(state["opt_g"]), opt_d.load_state_dict(state["opt_d"])
+        start, train_seconds = state["step"], state["train_seconds"]
+        torch.set_rng_state(state["torch_rng"])
+        journal.truncate_after(start)
+        journal.log(f"train-gan: resumed at step {start} ({train_seconds / 60:.1f} min trained)")
+    flops = {f"mapper.{n}": models.count_flops(mappers[n], [mcfg.latent]) for n in geometry.NAMES}
+    flops["generator"] = models.count_flops(gen, [mcfg.feature_channels, resolution, resolution])
+    flops["discriminator"] = models.count_flops(disc, [4, resolution, resolution])
+    journal.log(f"train-gan: {len(train_rows)} train images at {resolution}², params mappers "
+                f"{models.count_params(mappers) / 1e6:.2f} M, generator {models.count_params(gen) / 1e6:.3f} M, "
+                f"discriminator {models.count_params(disc) / 1e6:.3f} M; GFLOP/image "
+                + ", ".join(f"{k} {v / 1e9:.3f}" for k, v in flops.items())
+                + f"; device {device}, bf16 {cfg.bf16}, threads {torch.get_num_threads()}")
+    db_lat = {n: db["latents"][n].to(device) for n in geometry.NAMES}
+
+    def checkpoint(step, seconds):
+        save_checkpoint(ckpt_path, {"step": step, "mappers": mappers.state_dict(), "gen": gen.state_dict(),
+                                    "disc": disc.state_dict(), "opt_g": opt_g.state_dict(),
+                                    "opt_d": opt_d.state_dict(), "torch_rng": torch.get_rng_state(),
+                                    "model": mcfg.to_dict(), "config": vars(cfg), "train_seconds": seconds,
+                                    "images_seen": step * cfg.batch, "ce_images_seen": ce_state["images_seen"]})
+        journal.plot()
+
+    def synthesize(xs, project_mask=None, rows=None):
+        feats = {}
+        for n in geometry.NAMES:
+            with torch.no_grad(), autocast(device, cfg.bf16):
+                z = enc[n](xs[n]).float()
+            if project_mask is not None and project_mask.any():
+                excl = torch.tensor([row_to_db.get(int(r), 0) for r in rows], device=device)
+                p = project_batch(z, db_lat[n], excl, cfg.k_project, cfg.lle_regularization)
+                z = torch.where(project_mask[:, None], p, z)
+            feats[n] = mappers[n](z)
+        return gen(geometry.fuse(feats, resolution))
+
+    from tqdm import tqdm
+    t_ckpt, t_start, t0 = time.time(), time.time(), time.time()
+    done = start
+    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc="train-gan", unit="step")
+    for step in bar:
+        rng = np.random.default_rng([cfg.seed, step])
+        idx = np.sort(rng.choice(train_rows, cfg.batch, replace=len(train_rows) < cfg.batch))
+        noisy, xs, _ = batch_inputs(sk, idx, rng, cfg.degrade_prob, device)
+        real = photo_input(photos[idx], device)
+        cond = geometry.to_input(noisy).to(device)
+        mask = torch.from_numpy(rng.random(cfg.batch) < cfg.project_prob).to(device)
+        with autocast(device, cfg.bf16):
+            fake = synthesize(xs, mask, idx)
+            d_real = disc(torch.cat([cond, real], 1))
+            d_fake = disc(torch.cat([cond, fake.detach()], 1))
+            loss_d = 0.5 * (lsgan(d_real, 1.0) + lsgan(d_fake, 0.0))
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        opt_d.step()
+        with autocast(device, cfg.bf16):
+            g_fake = disc(torch.cat([cond, fake], 1))
+            loss_gan = lsgan(g_fake, 1.0)
+            loss_fm = feature_matching(g_fake, d_real)
+            loss_l1 = (fake.float() - real).abs().mean()
+            loss_g = loss_gan + cfg.fm_weight * loss_fm + cfg.l1_weight * loss_l1
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+        done = step + 1
+        seconds = train_seconds + time.time() - t_start
+        out_of_time = cfg.max_minutes > 0 and seconds > cfg.max_minutes * 60
+        if done % cfg.log_every == 0 or done == cfg.steps:
+            rate = (done - start) * cfg.batch / max(time.time() - t0, 1e-6)
+            journal.record(done, d=loss_d.item(), g_gan=loss_gan.item(), fm=loss_fm.item(), l1=loss_l1.item())
+            bar.set_postfix(l1=f"{loss_l1.item():.3f}", d=f"{loss_d.item():.3f}", img_s=f"{rate:.2f}")
+            if done % (cfg.log_every * 5) == 0 or done == cfg.steps:
+                journal.log(f"train-gan: step {done} d {loss_d.item():.3f} g {loss_gan.item():.3f} "
+                            f"fm {loss_fm.item():.3f} l1 {loss_l1.item():.3f} ({rate:.2f} img/s, "
+                            f"{seconds / 60:.1f} min, {done * cfg.batch} images)")
+        if done % cfg.sample_every == 0 or done == cfg.steps or out_of_time:
+            with torch.no_grad():
+                tsk = np.asarray(sk[test_rows])
+                txs = {n: geometry.to_input(geometry.crop(tsk, n)).to(device) for n in geometry.NAMES}
+                gen.eval()
+                out = synthesize(txs).float().cpu()
+                gen.train()
+            save_grid(journal.dir / "samples" / f"gan_{done:06d}.png",
+                      [geometry.to_input(tsk), out, photo_input(photos[test_rows], "cpu")])
+        if time.time() - t_ckpt > cfg.ckpt_minutes * 60 or done == cfg.steps or out_of_time:
+            checkpoint(done, seconds)
+            t_ckpt = time.time()
+        if out_of_time:
+            break
+    bar.close()
+    journal.log(f"train-gan: stopped at step {done} ({done * cfg.batch} images seen, "
+                f"{(train_seconds + time.time() - t_start) / 60:.1f} min)")

@@ -1,0 +1,70 @@
+"""A tiny run of the whole pipeline (8 training images at R=64, a few steps per stage) and its export."""
+import json
+
+import numpy as np
+import pytest
+from safetensors.torch import load_file
+
+from sketchface_train import build_db, data, evaluate, export, geometry, manifest as mf, train_ce, train_gan
+from sketchface_train.runner import Model
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, data_dir):
+    run = tmp_path_factory.mktemp("run")
+    data.main(data.Config(data=str(data_dir), run=str(run), resolution=64, train_ids="0:8", test_ids="4500:4502",
+                          workers=1))
+    common = dict(run=str(run), device="cpu", log_every=1, sample_every=2)
+    train_ce.main(train_ce.Config(steps=2, batch=4, tiny=True, **common))
+    train_ce.main(train_ce.Config(steps=3, batch=4, tiny=True, resume=True, **common))
+    build_db.main(build_db.Config(run=str(run)))
+    train_gan.main(train_gan.Config(steps=2, batch=2, k_project=3, project_prob=1.0, **common))
+    return run
+
+
+def test_prepare_caches_sketches_and_photos_at_model_resolution(run):
+    ids, sk, photos = data.load(run)
+    assert ids.tolist() == list(range(8)) + [4500, 4501]
+    assert sk.shape == (10, 64, 64) and photos.shape == (10, 64, 64, 3)
+    assert np.load(run / "data" / "test_sketches512.npy").shape == (2, 512, 512)
+
+
+def test_resume_continues_from_the_checkpoint(run):
+    rows = [json.loads(l) for l in (run / "train-ce.losses.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2, 3]
+    assert "resumed at step 2" in (run / "train-ce.log").read_text()
+
+
+def test_jobs_leave_plots_samples_and_checkpoints(run):
+    for name in ("ce.pt", "db.pt", "gan.pt", "train-ce.losses.png", "train-gan.losses.png",
+                 "samples/ce_000002.png", "samples/gan_000002.png"):
+        assert (run / name).exists(), name
+
+
+def test_export_loads_back_through_the_runner_and_validates(run, tmp_path):
+    out = tmp_path / "model"
+    export.main(export.Config(run=str(run), out=str(out), part_entries=6, remainder_entries=5, k_project=3,
+                              k_shadow=2, golden=str(tmp_path / "golden.safetensors"), golden_ids="4500"))
+    manifest = json.loads((out / "manifest.json").read_text())
+    weights, db = load_file(out / "weights.safetensors"), load_file(out / "database.safetensors")
+    mf.validate(manifest, weights, db)
+    assert manifest["training"]["gan_steps"] == 2 and db["remainder.latents"].shape[0] == 5
+    assert all(t.dtype.is_floating_point and t.element_size() == 2 for t in weights.values())
+    model = Model.load(out)
+    canvas = np.load(run / "data" / "test_sketches512.npy")[0]
+    result = model.synthesize(canvas, 1.0)
+    assert result["image"].shape == (3, 64, 64) and result["image"].dtype == np.uint8
+    golden = load_file(tmp_path / "golden.safetensors")
+    assert np.array_equal(golden["sketch0.image"].numpy(), result["image"])
+    assert golden["sketch0.fused"].dtype.itemsize == 2
+    # the exported database latents are what the exported encoders compute for the stored crops
+    crops = db["nose.crops"].numpy()
+    again = model.run("encoder.nose", geometry.to_input(crops))
+    assert np.allclose(again.numpy(), db["nose.latents"].numpy(), atol=1e-5)
+
+    evaluate.main(evaluate.Config(model=str(out), run=str(run), n=2, severities="0,3", batch=2))
+    report = json.loads((out / "eval.json").read_text())
+    assert report["n"] == 2 and set(report["results"]) == {"severity0_s1", "severity0_s0", "severity3_s1",
+                                                           "severity3_s0"}
+    assert all(0 < r["psnr"] < 60 and -1 <= r["ssim"] <= 1 for r in report["results"].values())
+    assert (out / "samples.png").exists()

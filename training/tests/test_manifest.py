@@ -1,0 +1,105 @@
+import copy
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from sketchface_train import export, manifest as mf, models
+from sketchface_train.runner import Model, run_layers
+
+TINY = Path(__file__).resolve().parents[2] / "Tests/FaceModelTests/Fixtures/tiny"
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return (json.loads((TINY / "manifest.json").read_text()), load_file(TINY / "weights.safetensors"),
+            load_file(TINY / "database.safetensors"))
+
+
+def test_committed_tiny_model_validates(tiny):
+    mf.validate(*tiny)
+
+
+def test_tiny_model_uses_every_layer_type_of_the_shipped_architecture(tiny):
+    def kinds(layers):
+        out = set()
+        for l in layers:
+            out.add((l["type"], l.get("pad_mode")))
+            out |= kinds(l.get("layers", []))
+        return out
+
+    tiny_kinds = set().union(*(kinds(n["layers"]) for n in tiny[0]["networks"].values()))
+    cfg = models.ModelConfig()
+    specs, _, _ = export.network_specs(models.inference_networks(cfg), cfg)
+    shipped = set().union(*(kinds(n["layers"]) for n in specs.values()))
+    assert shipped <= tiny_kinds
+    assert {("conv", "zeros"), ("conv", "reflect"), ("conv_transpose", None), ("upsample", None),
+            ("instance_norm", None), ("residual", None), ("linear", None), ("reshape", None)} <= tiny_kinds
+
+
+def test_missing_tensor_is_named(tiny):
+    m, w, db = tiny
+    w = dict(w)
+    del w["generator.0.weight"]
+    with pytest.raises(mf.ManifestError, match="generator.0.weight.*missing"):
+        mf.validate(m, w, db)
+
+
+def test_wrong_tensor_shape_is_reported(tiny):
+    m, w, db = tiny
+    w = dict(w)
+    w["generator.0.weight"] = torch.zeros(1, 1, 3, 3)
+    with pytest.raises(mf.ManifestError, match="has shape"):
+        mf.validate(m, w, db)
+
+
+def test_unknown_layer_type_is_rejected(tiny):
+    m = copy.deepcopy(tiny[0])
+    m["networks"]["generator"]["layers"].insert(0, {"type": "gelu"})
+    with pytest.raises(mf.ManifestError, match="unknown layer type 'gelu'"):
+        mf.validate(m, tiny[1], tiny[2])
+
+
+def test_mapper_with_wrong_output_size_is_rejected(tiny):
+    m = copy.deepcopy(tiny[0])
+    m["networks"]["mapper.nose"] = m["networks"]["mapper.mouth"]
+    with pytest.raises(mf.ManifestError, match="mapper.nose"):
+        mf.validate(m, tiny[1], tiny[2])
+
+
+def test_database_with_too_few_rows_is_rejected(tiny):
+    m, w, db = tiny
+    db = dict(db)
+    for k in ("latents", "crops", "ids"):
+        db[f"nose.{k}"] = db[f"nose.{k}"][:2]
+    with pytest.raises(mf.ManifestError, match="fewer than K"):
+        mf.validate(m, w, db)
+
+
+def test_runner_matches_the_training_modules_it_was_exported_from():
+    torch.manual_seed(0)
+    cfg = models.ModelConfig.tiny()
+    nets = models.inference_networks(cfg)
+    for net in nets.values():
+        for p in net.parameters():
+            torch.nn.init.normal_(p, 0, 0.2)
+    specs, tensors, _ = export.network_specs(nets, cfg, {"encoder": torch.float32, "mapper": torch.float32,
+                                                         "generator": torch.float32})
+    weights = {k: v.float() for k, v in tensors.items()}
+    for name, net in nets.items():
+        x = torch.randn(2, *models.input_shape(name, cfg))
+        with torch.no_grad():
+            want = net(x)
+        got = run_layers(specs[name]["layers"], x, weights)
+        assert torch.allclose(got, want, atol=1e-5, rtol=1e-4), name
+
+
+def test_tiny_goldens_are_what_the_runner_computes_from_the_files():
+    model = Model.load(TINY)
+    golden = load_file(TINY / "golden.safetensors")
+    out = model.synthesize(golden["sketch1.canvas"].numpy(), 1.0)
+    assert torch.equal(torch.from_numpy(out["image"]), golden["sketch1.image"])
+    assert torch.equal(torch.from_numpy(out["mouth.knn"]), golden["sketch1.mouth.knn"])
+    assert torch.allclose(torch.from_numpy(out["fused"]), golden["sketch1.fused"], atol=1e-6)
