@@ -2,4 +2,5 @@
 let routeProviders: [any RouteProvider.Type] = [
     EchoRoutes.self,
     SessionService.self,
+    GuidanceRoutes.self,
 ]

@@ -38,7 +38,8 @@ class SketchServer:
         self.exe = binary(configuration)
         self.config_path = self.data_dir / "test-config.json"
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        config = {"sessions": sessions or {}, "logging": {"level": "warning"}}
+        # Sessions tests run without guidance: no model load per start, no binary shadow/face messages.
+        config = {"sessions": sessions or {}, "logging": {"level": "warning"}, "guidance": {"enabled": False}}
         self.config_path.write_text(json.dumps(config))
         self.proc = None
         self.log = None

@@ -1,20 +1,259 @@
-// Live guidance (shadows under the pen, synthesized face, sliders' effect): filled in by the Guidance issue.
-// The app calls attachGuidance once per page and forwards what Sessions does not handle itself. This module
-// must not change anything outside the elements it is given.
+// Live guidance on the session page: the shadow layer under the strokes, the synthesized face with a "computing"
+// indicator, slider read-outs, the Convert hint in on-demand mode, and downloading the face as PNG.
+// Wire format: docs/PROTOCOL.md, section "Guidance". The app calls attachGuidance once per page and forwards
+// what Sessions does not handle itself; this module only touches the elements it is given (and adds its own
+// controls inside the face panel, plus its stylesheet).
 //
-// attachGuidance({ socket, shadowCanvas, facePanel, faceImage, sliders, modeSelect, convertButton })
-// returns hooks the app calls:
-//   onWelcome(welcome)     after every (re)join; welcome is the parsed `welcome` message
-//   onOperation(op)        after each `op` message was applied (op.kind, op.seq, …)
-//   onBinary(arrayBuffer)  every binary message (byte 0 = type, see docs/PROTOCOL.md)
-//   onMessage(message)     text messages of a type Sessions does not know; return true when handled
-// `socket.send(object)` sends a JSON message; `socket.state` is 'connecting' | 'live' | 'reconnecting' | 'closed'.
+// attachGuidance({ socket, sessionId, shadowCanvas, facePanel, faceImage, sliders, modeSelect, convertButton })
+// returns { onWelcome(welcome), onOperation(op), onBinary(arrayBuffer), onMessage(message) → handled? }.
 
-export function attachGuidance(_context) {
-  return {
-    onWelcome(_welcome) {},
-    onOperation(_op) {},
-    onBinary(_buffer) {},
-    onMessage(_message) { return false; },
+const SHADOW = 0x01;
+const FRAME = 0x02;
+const HEADER = 16;
+const CANVAS = 512;
+const PREFS = 'sketchface.guidance';
+
+export function attachGuidance(context) {
+  const { shadowCanvas, facePanel, faceImage, sliders = {}, convertButton, sessionId = 'sketch' } = context;
+  const shadowContext = shadowCanvas.getContext('2d');
+  const prefs = loadPrefs();
+
+  const state = {
+    enabled: null,             // null until the server said; false with `reason` when no model is loaded
+    reason: '',
+    mode: 'live',
+    shadows: new Map(),        // component → { seq, box: [x, y, side], bitmap }
+    frame: null,               // { seq, number, isDefault, url, blob }
+    frames: 0,                 // frames shown since load (tests read it)
+    busy: false,
+    headSeq: 0,                // newest op applied on this page
+    drawnSize: [0, 0],
   };
+
+  // ---- controls inside the face panel ------------------------------------------------------------------------
+  addStylesheet('/css/guidance.css');
+  facePanel.classList.add('guided');
+  const frameBox = faceImage.parentElement;
+  const indicator = element('div', { className: 'guidance-busy', title: 'A newer face is being computed' });
+  indicator.setAttribute('role', 'status');
+  indicator.setAttribute('aria-label', 'Computing a newer face');
+  frameBox.append(indicator);
+  const notice = element('p', { className: 'guidance-notice', hidden: true });
+  frameBox.after(notice);
+
+  const controls = element('fieldset', { className: 'guidance-controls' });
+  controls.append(element('legend', { textContent: 'Guidance' }));
+  const showToggle = element('input', { type: 'checkbox', id: 'guidance-shadow', checked: prefs.show });
+  const opacity = element('input', { type: 'range', id: 'guidance-opacity', min: '0', max: '1', step: '0.05', value: String(prefs.opacity) });
+  const download = element('button', { type: 'button', id: 'guidance-download', textContent: 'Download face', disabled: true });
+  controls.append(
+    label('Shadow', showToggle),
+    label('Opacity', opacity),
+    download,
+  );
+  notice.after(controls);
+
+  for (const [name, input] of Object.entries(sliders)) {
+    const out = element('output', { className: 'guidance-value', textContent: format(input.value) });
+    out.setAttribute('for', input.id);
+    input.after(out);
+    input.addEventListener('input', () => { out.textContent = format(input.value); });
+    sliders[name] = input;
+    input.guidanceOutput = out;
+  }
+
+  showToggle.onchange = () => { prefs.show = showToggle.checked; savePrefs(prefs); applyShadowStyle(); };
+  opacity.oninput = () => { prefs.opacity = Number(opacity.value); savePrefs(prefs); applyShadowStyle(); };
+  download.onclick = () => {
+    if (!state.frame) return;
+    const a = element('a', { href: state.frame.url, download: `sketchface-${sessionId}-${state.frame.seq}.png` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+  };
+  applyShadowStyle();
+
+  // The app resizes the shadow canvas with the sketch (device pixels): redraw when its size changes.
+  new ResizeObserver(() => requestAnimationFrame(redrawIfResized)).observe(shadowCanvas);
+
+  // ---- rendering ---------------------------------------------------------------------------------------------
+  function applyShadowStyle() {
+    shadowCanvas.style.opacity = String(prefs.opacity);
+    shadowCanvas.style.visibility = prefs.show ? 'visible' : 'hidden';
+    opacity.disabled = !prefs.show;
+  }
+
+  function redrawIfResized() {
+    if (shadowCanvas.width !== state.drawnSize[0] || shadowCanvas.height !== state.drawnSize[1]) redrawShadows();
+  }
+
+  function redrawShadows() {
+    const { width, height } = shadowCanvas;
+    state.drawnSize = [width, height];
+    shadowContext.clearRect(0, 0, width, height);
+    shadowContext.imageSmoothingEnabled = true;
+    shadowContext.imageSmoothingQuality = 'high';
+    const sx = width / CANVAS, sy = height / CANVAS;
+    for (const { box: [x, y, side], bitmap } of state.shadows.values()) {
+      shadowContext.drawImage(bitmap, x * sx, y * sy, side * sx, side * sy);
+    }
+  }
+
+  let redrawQueued = false;
+  function queueRedraw() {
+    if (redrawQueued) return;
+    redrawQueued = true;
+    requestAnimationFrame(() => { redrawQueued = false; redrawShadows(); });
+  }
+
+  function showBusy() {
+    facePanel.classList.toggle('computing', state.busy && state.enabled !== false);
+    indicator.hidden = !(state.busy && state.enabled !== false);
+  }
+
+  function showStale() {
+    // On demand: hint that Convert would show something newer than the face on screen.
+    if (!convertButton) return;
+    const stale = state.mode === 'on_demand' && (!state.frame || state.headSeq > state.frame.seq);
+    convertButton.classList.toggle('stale', stale);
+  }
+
+  function showStatus() {
+    notice.hidden = state.enabled !== false;
+    notice.textContent = state.enabled === false ? `Guidance is off: ${state.reason}. Sketching works as usual.` : '';
+    facePanel.classList.toggle('guidance-off', state.enabled === false);
+    showBusy();
+  }
+
+  // ---- messages ----------------------------------------------------------------------------------------------
+  async function onShadow(view, bytes) {
+    const component = view.getUint8(1);
+    const box = [view.getUint16(2), view.getUint16(4), view.getUint16(6)];
+    const seq = Number(view.getBigUint64(8));
+    const current = state.shadows.get(component);
+    if (current && current.seq > seq) return;
+    const bitmap = await createImageBitmap(new Blob([bytes.subarray(HEADER)], { type: 'image/png' }));
+    const latest = state.shadows.get(component);
+    if (latest && latest.seq > seq) { bitmap.close(); return; }   // a newer one decoded first
+    latest?.bitmap.close?.();
+    state.shadows.set(component, { seq, box, bitmap });
+    queueRedraw();
+  }
+
+  const objectUrls = new Set();
+  function onFrame(view, bytes) {
+    const number = view.getUint32(4);
+    if (state.frame && number <= state.frame.number) return;   // frames are numbered; never go back
+    const blob = new Blob([bytes.subarray(HEADER)], { type: 'image/png' });
+    const url = URL.createObjectURL(blob);
+    objectUrls.add(url);
+    state.frame = { seq: Number(view.getBigUint64(8)), number, isDefault: (view.getUint8(1) & 1) === 1, url, blob };
+    faceImage.onload = () => {
+      // Older faces are no longer shown (or never were, when frames came faster than images load).
+      for (const old of objectUrls) if (old !== faceImage.src && old !== state.frame.url) { URL.revokeObjectURL(old); objectUrls.delete(old); }
+    };
+    faceImage.src = url;
+    faceImage.hidden = false;
+    faceImage.alt = state.frame.isDefault ? 'Default face (nothing drawn yet)' : `Synthesized face for operation ${state.frame.seq}`;
+    faceImage.dataset.seq = String(state.frame.seq);
+    faceImage.dataset.number = String(number);
+    facePanel.classList.toggle('default-face', state.frame.isDefault);
+    download.disabled = false;
+    state.frames += 1;
+    showStale();
+  }
+
+  const hooks = {
+    onWelcome(welcome) {
+      // After a (re)join the server sends status, every shadow and the current face again; its frame numbers
+      // restart after a server restart, so forget ours.
+      if (state.frame) state.frame.number = 0;
+      for (const { bitmap } of state.shadows.values()) bitmap.close?.();
+      state.shadows.clear();
+      state.mode = welcome.mode || state.mode;
+      state.headSeq = welcome.head || 0;
+      for (const [name, input] of Object.entries(sliders)) {
+        if (input.guidanceOutput) input.guidanceOutput.textContent = format(input.value);
+      }
+      queueRedraw();
+      showStale();
+    },
+    onOperation(op) {
+      state.headSeq = Math.max(state.headSeq, op.seq);
+      if (op.kind === 'mode') state.mode = op.mode;
+      if (op.kind === 'sliders') {
+        for (const [name, input] of Object.entries(sliders)) {
+          if (input.guidanceOutput && document.activeElement !== input) input.guidanceOutput.textContent = format(op.values[name]);
+        }
+      }
+      showStale();
+    },
+    onBinary(buffer) {
+      const bytes = new Uint8Array(buffer);
+      if (bytes.length < HEADER) return;
+      const view = new DataView(buffer);
+      if (bytes[0] === SHADOW) onShadow(view, bytes).catch((e) => console.warn('guidance: bad shadow', e));
+      else if (bytes[0] === FRAME) onFrame(view, bytes);
+    },
+    onMessage(message) {
+      switch (message.type) {
+        case 'guidance':
+          state.enabled = message.enabled;
+          state.reason = message.reason || '';
+          state.mode = message.mode || state.mode;
+          showStatus();
+          showStale();
+          return true;
+        case 'guidance.busy':
+          state.busy = !!message.busy;
+          showBusy();
+          return true;
+        default:
+          return false;
+      }
+    },
+  };
+
+  // For tests and debugging.
+  window.sketchfaceGuidance = {
+    get enabled() { return state.enabled; },
+    get busy() { return state.busy; },
+    get frames() { return state.frames; },
+    get frame() { return state.frame && { seq: state.frame.seq, number: state.frame.number, isDefault: state.frame.isDefault }; },
+    get shadows() { return Object.fromEntries([...state.shadows].map(([c, s]) => [c, s.seq])); },
+    faceBytes: async () => state.frame ? Array.from(new Uint8Array(await state.frame.blob.arrayBuffer())) : null,
+  };
+  return hooks;
+}
+
+function element(tag, props = {}) {
+  return Object.assign(document.createElement(tag), props);
+}
+
+function label(text, input) {
+  const l = element('label', { className: 'guidance-row' });
+  l.append(text, ' ', input);
+  return l;
+}
+
+function format(value) {
+  return Number(value).toFixed(2);
+}
+
+function addStylesheet(href) {
+  if (document.querySelector(`link[href="${href}"]`)) return;
+  document.head.append(element('link', { rel: 'stylesheet', href }));
+}
+
+function loadPrefs() {
+  try {
+    const saved = JSON.parse(localStorage.getItem(PREFS) || '{}');
+    return { show: saved.show !== false, opacity: Number.isFinite(saved.opacity) ? saved.opacity : 0.35 };
+  } catch {
+    return { show: true, opacity: 0.35 };
+  }
+}
+
+function savePrefs(prefs) {
+  try { localStorage.setItem(PREFS, JSON.stringify(prefs)); } catch { /* private mode: keep in memory */ }
 }

@@ -15,6 +15,7 @@ public struct Config: Sendable {
         ModelSection.self,
         LoggingSection.self,
         SessionsSection.self,
+        GuidanceSection.self,
     ]
 
     private var sections: [String: any ConfigSection] = [:]

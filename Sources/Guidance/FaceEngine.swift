@@ -1,0 +1,24 @@
+/// A component latent: what an encoder made of one component crop (512 floats for the shipped model).
+public typealias Latent = [Float]
+
+/// The face model as guidance uses it: encode a component, draw its shadow, synthesise a face.
+///
+/// Guidance keeps the per-session cache (one latent per component) itself, so the engine is stateless and
+/// every call is a pure function of its arguments. That is what lets one session's shadow work run while its
+/// previous synthesis is still in flight, and what lets tests count encodes with a fake. Implementations must
+/// be safe to call from several worker threads at once (different sessions in parallel).
+public protocol FaceEngine: AnyObject, Sendable {
+    /// Component geometry of the loaded model.
+    var layout: ComponentLayout { get }
+
+    /// Crops component `component` out of `canvas` as the model reads it and encodes it.
+    func encode(component: Int, canvas: CanvasSnapshot) throws -> Latent
+
+    /// The shadow of `component` for `latent`: the blend of its nearest database sketches, as a grey+alpha
+    /// PNG of the component's crop size (the client scales it onto the box).
+    func shadowPNG(component: Int, latent: Latent) throws -> [UInt8]
+
+    /// Projects each latent with its weight (`weights[i]` for component `i`), maps, fuses and runs the
+    /// generator; returns the face as an RGB PNG at the model resolution.
+    func synthesizePNG(latents: [Latent], weights: [Double]) throws -> [UInt8]
+}

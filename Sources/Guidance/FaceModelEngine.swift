@@ -1,0 +1,73 @@
+import FaceModel
+import Foundation
+
+/// ``FaceEngine`` on the Swift runtime (`FaceModel`): the stage functions of docs/MODEL_FORMAT.md, called
+/// statelessly so sessions can run in parallel on the worker threads.
+///
+/// The loaded `FaceModel` is immutable and shared; each call borrows a `Workspace` (scratch memory, not
+/// thread-safe) from a small pool, so buffers are allocated once per worker and then reused.
+public final class FaceModelEngine: FaceEngine, @unchecked Sendable {
+    /// The loaded model.
+    public let model: FaceModel
+    /// Component geometry from the manifest.
+    public let layout: ComponentLayout
+    private let lock = NSLock()
+    private var idle: [Workspace] = []
+    private let maps: FeatureMapCache
+
+    /// - Parameter featureMapBudget: bytes of recent feature maps kept to skip re-mapping unchanged components
+    ///   (0 turns the cache off).
+    public init(model: FaceModel, featureMapBudget: Int = 96 << 20) {
+        self.model = model
+        maps = FeatureMapCache(budgetBytes: featureMapBudget)
+        let manifest = model.manifest
+        layout = ComponentLayout(
+            canvas: manifest.canvas, resolution: manifest.resolution,
+            components: manifest.components.map { ComponentBox(name: $0.name, x: $0.x, y: $0.y, side: $0.side) })
+    }
+
+    /// Loads the model folder at `directory` (manifest, weights, database); throws the runtime's error naming
+    /// the file and tensor when something is missing or corrupt.
+    public convenience init(directory: String, featureMapBudget: Int = 96 << 20) throws {
+        self.init(model: try FaceModel(directory: directory), featureMapBudget: featureMapBudget)
+    }
+
+    /// Feature-map cache (hits, misses) so far.
+    public var featureMapCounts: (hits: Int, misses: Int) { maps.counts }
+
+    public func encode(component: Int, canvas: CanvasSnapshot) throws -> Latent {
+        let manifest = model.manifest
+        let small = Canvas(pixels: canvas.pixels).downsampled(factor: manifest.factor)
+        let crop = manifest.crop(small, component: component)
+        return withWorkspace { model.encode(crop, component: component, workspace: $0) }
+    }
+
+    public func shadowPNG(component: Int, latent: Latent) throws -> [UInt8] {
+        let neighbours = model.nearest([latent], component: component, k: model.manifest.kShadow)[0]
+        return try PNG.encode(model.shadow(neighbours: neighbours, component: component))
+    }
+
+    public func synthesizePNG(latents: [Latent], weights: [Double]) throws -> [UInt8] {
+        let image: RGBImage = withWorkspace { workspace in
+            let featureMaps = latents.indices.map { component -> Tensor in
+                let latent = latents[component]
+                let key = FeatureMapCache.Key(component: component, weight: weights[component], latent: latent)
+                return maps.map(for: key) {
+                    let neighbours = model.nearest([latent], component: component, k: model.manifest.kProject)[0]
+                    let lle = model.weights(latent, neighbours: neighbours, component: component)
+                    let projected = model.project(latent, neighbours: neighbours, weights: lle, component: component,
+                                                  slider: Float(weights[component]))
+                    return model.featureMap(projected, component: component, workspace: workspace)
+                }
+            }
+            return model.generate(model.fuse(featureMaps), workspace: workspace)
+        }
+        return try PNG.encode(image)
+    }
+
+    private func withWorkspace<T>(_ body: (Workspace) -> T) -> T {
+        let workspace = lock.withLock { idle.popLast() } ?? Workspace()
+        defer { lock.withLock { idle.append(workspace) } }
+        return body(workspace)
+    }
+}

@@ -1,0 +1,450 @@
+import Sessions
+
+/// The pure heart of live guidance: per-session state and which job runs next. No threads, no clock of its own.
+///
+/// Rules it enforces:
+/// - **Encode work** (shadows) runs after every stroke end and at most every ``throttle`` seconds while a stroke
+///   is being drawn; at most one encode job per session at a time, built at dequeue time from the newest canvas
+///   (so a burst of edits collapses into one job — latest wins, no backlog).
+/// - **Synthesis**: at most one in flight per session; it waits for pending encode work so it always sees the
+///   newest latents; a request that would reproduce the last frame (same latents, same weights) is dropped.
+///   While one runs, any number of newer requests collapse into one follow-up run.
+/// - **Fairness**: sessions with ready work wait in FIFO queues (one for encode, one for synthesis); a session
+///   appears at most once in each and goes to the back after being served, so sessions take turns.
+/// - **Bounded memory**: per session a fixed amount of state (newest canvas, baseline canvas, one latent and one
+///   shadow per component, the last frame); queues hold at most one entry per session; at most ``capacity``
+///   sessions are held: opening one more forgets the least recently active idle one (it is re-encoded from its
+///   canvas if it becomes active again).
+///
+/// Methods return the messages to broadcast to a session's participants as ``Delivery`` values.
+public struct GuidanceScheduler {
+    /// A message for every participant of `session`.
+    public struct Delivery: Sendable, Equatable {
+        /// Whose participants get it.
+        public var session: String
+        /// What they get.
+        public var message: GuidanceMessage
+    }
+
+    /// Which jobs a worker takes, and in which order of preference.
+    public enum Lane: Sendable {
+        /// Encode (shadow) work only. A pool of two or more keeps one worker here so shadows never wait behind
+        /// a synthesis.
+        case encode
+        /// Synthesis first, encode work when no synthesis is ready: the other workers of a pool.
+        case synthesisFirst
+        /// Both kinds, alternating preference so neither starves: a pool of one.
+        case any
+    }
+
+    /// Minimum seconds between two encode jobs of one session while a stroke is in progress.
+    public var throttle: Double
+    /// Component geometry of the model.
+    public let layout: ComponentLayout
+    /// Most sessions held at once (at least 1).
+    public let capacity: Int
+
+    private var sessions: [String: SessionState] = [:]
+    private var encodeQueue = FairQueue()
+    private var synthesisQueue = FairQueue()
+    private var deferred: Set<String> = []
+    private var generations: UInt64 = 0
+    private var preferSynthesis = false
+    /// Frame numbers come from one counter so they keep increasing for a session that was forgotten and reopened.
+    private var frameNumbers: UInt32 = 0
+    /// Logical clock for "least recently active".
+    private var ticks: UInt64 = 0
+
+    public init(layout: ComponentLayout, throttle: Double = 0.1, capacity: Int = 64) {
+        self.layout = layout
+        self.throttle = throttle
+        self.capacity = max(1, capacity)
+    }
+
+    /// Number of sessions held.
+    public var sessionCount: Int { sessions.count }
+
+    // MARK: session events
+
+    /// Starts guidance for a session: its current canvas gets encoded and a first face (the default face for an
+    /// empty canvas) synthesised, in either mode.
+    public mutating func open(
+        session: String, canvas: CanvasSnapshot, sliders: SliderValues, mode: GuidanceMode, now: Double
+    ) -> [Delivery] {
+        if sessions[session] != nil { return [] }
+        if sessions.count >= capacity { evictLeastRecentlyActive() }
+        generations += 1
+        var state = SessionState(generation: generations, components: layout.count)
+        touch(&state)
+        state.mode = mode
+        state.sliders = sliders
+        state.pendingCanvas = canvas
+        state.dirtyUnknown = true
+        state.synthesisWanted = true
+        sessions[session] = state
+        scheduleEncode(session, immediate: true, now: now)
+        return refreshSynthesis(session)
+    }
+
+    /// Forgets a session; jobs in flight for it finish but their results are dropped.
+    public mutating func close(session: String) {
+        sessions[session] = nil
+        deferred.remove(session)
+        encodeQueue.remove(session)
+        synthesisQueue.remove(session)
+    }
+
+    /// Whether guidance runs for `session`.
+    public func isOpen(_ session: String) -> Bool { sessions[session] != nil }
+
+    /// The canvas changed. `strokeInProgress` is true for point batches of a stroke still being drawn (throttled
+    /// shadows, no synthesis); false for a stroke end or any other completed operation (undo, clear, …), which
+    /// encodes right away and, in live mode, asks for a new face.
+    public mutating func canvasChanged(
+        session: String, canvas: CanvasSnapshot, dirty: PixelRect?, strokeInProgress: Bool, now: Double
+    ) -> [Delivery] {
+        guard var state = sessions[session] else { return [] }
+        touch(&state)
+        if let pending = state.pendingCanvas, pending.seq > canvas.seq { return [] } // out of order: keep newest
+        state.pendingCanvas = canvas
+        if let dirty { state.dirty = state.dirty.union(dirty) } else { state.dirtyUnknown = true }
+        if !strokeInProgress {
+            state.completedEdits += 1
+            if state.mode == .live { state.synthesisWanted = true }
+        }
+        sessions[session] = state
+        scheduleEncode(session, immediate: !strokeInProgress, now: now)
+        return refreshSynthesis(session)
+    }
+
+    /// New slider values, set by operation `seq`: re-synthesise from cached latents (no encode), in either mode.
+    /// The next frame carries `seq` (a frame's seq is the newest operation it reflects).
+    public mutating func slidersChanged(session: String, sliders: SliderValues, seq: UInt64 = 0) -> [Delivery] {
+        guard var state = sessions[session] else { return [] }
+        touch(&state)
+        state.sliderSeq = max(state.sliderSeq, seq)
+        guard state.sliders != sliders else { return [] }
+        state.sliders = sliders
+        state.synthesisWanted = true
+        sessions[session] = state
+        return refreshSynthesis(session)
+    }
+
+    /// Switches between live and on-demand synthesis; tells participants.
+    public mutating func modeChanged(session: String, mode: GuidanceMode) -> [Delivery] {
+        guard var state = sessions[session], state.mode != mode else { return [] }
+        touch(&state)
+        state.mode = mode
+        // Entering live mode catches the face up with the sketch.
+        if mode == .live { state.synthesisWanted = true }
+        sessions[session] = state
+        return [Delivery(session: session, message: status(of: state))] + refreshSynthesis(session)
+    }
+
+    /// "Convert": synthesise the current sketch now (the way faces are made in on-demand mode).
+    public mutating func convert(session: String) -> [Delivery] {
+        guard var state = sessions[session] else { return [] }
+        touch(&state)
+        state.synthesisWanted = true
+        sessions[session] = state
+        return refreshSynthesis(session)
+    }
+
+    /// What a joining participant needs: the status, every current shadow, the last face, the busy flag.
+    public func joinMessages(session: String) -> [GuidanceMessage] {
+        guard let state = sessions[session] else { return [] }
+        var messages = [status(of: state)]
+        messages += state.shadows.compactMap { $0.map(GuidanceMessage.shadow) }
+        if let frame = state.lastFrame { messages.append(.frame(frame)) }
+        messages.append(.busy(state.busyReported))
+        return messages
+    }
+
+    /// The session's mode, if open.
+    public func mode(of session: String) -> GuidanceMode? { sessions[session]?.mode }
+
+    // MARK: workers
+
+    /// The next job for a worker on `lane`, or `nil` when there is none. Throttled encode work whose time has
+    /// come (`now`) is released first.
+    public mutating func nextJob(lane: Lane, now: Double) -> GuidanceJob? {
+        releaseDeferred(now: now)
+        switch lane {
+        case .encode:
+            return nextEncode(now: now)
+        case .synthesisFirst:
+            return nextSynthesis() ?? nextEncode(now: now)
+        case .any:
+            preferSynthesis.toggle()
+            return preferSynthesis ? (nextSynthesis() ?? nextEncode(now: now)) : (nextEncode(now: now) ?? nextSynthesis())
+        }
+    }
+
+    private mutating func nextEncode(now: Double) -> GuidanceJob? {
+        while let session = encodeQueue.popFirst() {
+            guard var state = sessions[session], state.encodeQueued, let canvas = state.pendingCanvas else { continue }
+            let job = EncodeJob(
+                session: session, generation: state.generation, baseline: state.baseline, canvas: canvas,
+                dirty: state.dirtyUnknown ? nil : state.dirty, completedEdits: state.completedEdits)
+            state.encodeQueued = false
+            state.encodeInFlight = true
+            state.pendingCanvas = nil
+            state.dirty = PixelRect(x: 0, y: 0, width: 0, height: 0)
+            state.dirtyUnknown = false
+            state.lastEncodeStart = now
+            sessions[session] = state
+            return .encode(job)
+        }
+        return nil
+    }
+
+    private mutating func nextSynthesis() -> GuidanceJob? {
+        while let session = synthesisQueue.popFirst() {
+            guard var state = sessions[session], state.synthesisQueued else { continue }
+            state.synthesisQueued = false
+            guard state.synthesisReady, let latents = state.completeLatents else {
+                sessions[session] = state
+                continue
+            }
+            let key = state.nextKey(layout: layout)
+            // Running ahead of pending encode work (see refreshSynthesis): that work still wants its own face.
+            state.synthesisWanted = state.encodeBusy
+            state.framedEdits = state.encodedEdits
+            state.synthesisInFlight = true
+            frameNumbers &+= 1
+            state.lastSynthesisKey = key
+            sessions[session] = state
+            return .synthesize(SynthesisJob(
+                session: session, generation: state.generation, latents: latents, weights: key.weights,
+                seq: max(state.baseline?.seq ?? 0, state.sliderSeq), number: frameNumbers, isDefault: state.isBlank))
+        }
+        return nil
+    }
+
+    /// The earliest time throttled encode work becomes ready, if any is waiting.
+    public var nextWake: Double? {
+        deferred.compactMap { sessions[$0]?.deferredUntil }.min()
+    }
+
+    /// Whether any job is ready for `lane` right now (throttled work not counted).
+    public func hasReadyWork(lane: Lane) -> Bool {
+        !encodeQueue.isEmpty || (lane != .encode && !synthesisQueue.isEmpty)
+    }
+
+    /// The broadcast of one component's new shadow while its encode job is still running (`nil` when the session
+    /// was closed meanwhile). ``finishEncode(_:now:shadowsSent:)`` then records it without sending it again.
+    public func earlyShadow(_ update: ComponentUpdate, of job: EncodeJob) -> Delivery? {
+        guard let state = sessions[job.session], state.generation == job.generation else { return nil }
+        let shadow = ShadowUpdate(component: update.component, box: layout.components[update.component],
+                                  seq: job.canvas.seq, png: update.shadowPNG)
+        return Delivery(session: job.session, message: .shadow(shadow))
+    }
+
+    /// Applies an encode result: cache latents, keep the shadows, broadcast the changed ones (unless
+    /// `shadowsSent`: they went out one by one through ``earlyShadow(_:of:)``).
+    public mutating func finishEncode(_ result: EncodeResult, now: Double, shadowsSent: Bool = false) -> [Delivery] {
+        let session = result.job.session
+        guard var state = sessions[session], state.generation == result.job.generation else { return [] }
+        state.encodeInFlight = false
+        state.baseline = result.job.canvas
+        state.isBlank = result.isBlank
+        var deliveries = [Delivery]()
+        for update in result.updates {
+            state.latents[update.component] = update.latent
+            let shadow = ShadowUpdate(
+                component: update.component, box: layout.components[update.component],
+                seq: result.job.canvas.seq, png: update.shadowPNG)
+            state.shadows[update.component] = shadow
+            if !shadowsSent { deliveries.append(Delivery(session: session, message: .shadow(shadow))) }
+        }
+        if !result.updates.isEmpty { state.latentsVersion += 1 }
+        state.encodedEdits = result.job.completedEdits
+        sessions[session] = state
+        if state.pendingCanvas != nil { scheduleEncode(session, immediate: state.pendingImmediate, now: now) }
+        return deliveries + refreshSynthesis(session)
+    }
+
+    /// An encode job failed (the engine threw): keep the old cache; newer edits will retry.
+    public mutating func failEncode(_ job: EncodeJob, now: Double) -> [Delivery] {
+        guard var state = sessions[job.session], state.generation == job.generation else { return [] }
+        state.encodeInFlight = false
+        // The failed job's changes are still unencoded: the next job compares the whole canvas with the baseline.
+        // A failing canvas is not retried on its own (no loop); the next edit retries it.
+        state.dirtyUnknown = true
+        sessions[job.session] = state
+        if state.pendingCanvas != nil { scheduleEncode(job.session, immediate: state.pendingImmediate, now: now) }
+        return refreshSynthesis(job.session)
+    }
+
+    /// Applies a synthesis result: remember and broadcast the frame; start the follow-up run if one is wanted.
+    public mutating func finishSynthesis(_ job: SynthesisJob, frame: FaceFrame?) -> [Delivery] {
+        guard var state = sessions[job.session], state.generation == job.generation else { return [] }
+        state.synthesisInFlight = false
+        var deliveries = [Delivery]()
+        if let frame {
+            state.lastFrame = frame
+            deliveries.append(Delivery(session: job.session, message: .frame(frame)))
+        } else {
+            state.lastSynthesisKey = nil // failed: an identical request may retry
+        }
+        sessions[job.session] = state
+        return deliveries + refreshSynthesis(job.session)
+    }
+
+    // MARK: internals
+
+    /// Forgets the least recently active session with no job running, preferring one with no work pending
+    /// either (its participants have the current shadows and face, so nothing they wait for is lost).
+    private mutating func evictLeastRecentlyActive() {
+        let candidates = sessions.filter { !$0.value.encodeInFlight && !$0.value.synthesisInFlight }
+        let victim = candidates.min { a, b in
+            let (pa, pb) = (a.value.hasPendingWork, b.value.hasPendingWork)
+            return pa != pb ? !pa : a.value.lastActive < b.value.lastActive
+        }
+        if let victim { close(session: victim.key) }
+    }
+
+    private mutating func touch(_ state: inout SessionState) {
+        ticks += 1
+        state.lastActive = ticks
+    }
+
+    private mutating func scheduleEncode(_ session: String, immediate: Bool, now: Double) {
+        guard var state = sessions[session] else { return }
+        defer { sessions[session] = state }
+        if state.encodeInFlight {
+            state.pendingImmediate = state.pendingImmediate || immediate
+            return
+        }
+        if state.encodeQueued { return }
+        if immediate || now >= state.lastEncodeStart + throttle {
+            state.deferredUntil = nil
+            state.pendingImmediate = false
+            state.encodeQueued = true
+            deferred.remove(session)
+            encodeQueue.append(session)
+        } else if state.deferredUntil == nil {
+            state.deferredUntil = state.lastEncodeStart + throttle
+            deferred.insert(session)
+        }
+    }
+
+    private mutating func releaseDeferred(now: Double) {
+        for session in deferred {
+            guard let until = sessions[session]?.deferredUntil else { deferred.remove(session); continue }
+            if until <= now { scheduleEncode(session, immediate: true, now: now) }
+        }
+    }
+
+    /// Queues synthesis when it is wanted and allowed; reports busy-flag transitions.
+    ///
+    /// A wanted synthesis waits for queued or running encode work, so it shows the newest edit — unless the
+    /// cached latents already hold a completed edit (stroke end, undo, …) the last frame does not show: then it
+    /// runs now on those and a follow-up catches up. (Half-drawn strokes never count, so a lone stroke end waits
+    /// for its own encode.) Without that exception a session drawing faster than its edits encode — any session
+    /// when the server is overloaded — would never see a face, and whichever session happened to be between
+    /// encodes when a worker came free would get it: unfair.
+    private mutating func refreshSynthesis(_ session: String) -> [Delivery] {
+        guard var state = sessions[session] else { return [] }
+        if state.synthesisWanted && !state.synthesisInFlight {
+            if state.synthesisReady {
+                if state.lastSynthesisKey == state.nextKey(layout: layout) {
+                    if !state.encodeBusy { state.synthesisWanted = false } // nothing new to show
+                } else if !state.synthesisQueued {
+                    state.synthesisQueued = true
+                    synthesisQueue.append(session)
+                }
+            } else if !state.encodeBusy {
+                state.synthesisWanted = false // nothing encodable (the engine failed on this canvas)
+            }
+        }
+        var deliveries = [Delivery]()
+        let busy = state.synthesisWanted || state.synthesisInFlight
+        if busy != state.busyReported {
+            state.busyReported = busy
+            deliveries.append(Delivery(session: session, message: .busy(busy)))
+        }
+        sessions[session] = state
+        return deliveries
+    }
+
+    private func status(of state: SessionState) -> GuidanceMessage {
+        .status(enabled: true, reason: nil, mode: state.mode, layout: layout)
+    }
+}
+
+/// Identifies what a synthesis would show, to skip runs that would repeat the last frame.
+struct SynthesisKey: Equatable {
+    var latents: UInt64
+    var weights: [Double]
+}
+
+/// Guidance state of one session.
+struct SessionState {
+    var generation: UInt64
+    var mode: GuidanceMode = .live
+    var sliders = SliderValues()
+    var sliderSeq: UInt64 = 0
+
+    var pendingCanvas: CanvasSnapshot?
+    var dirty = PixelRect(x: 0, y: 0, width: 0, height: 0)
+    var dirtyUnknown = false
+    var pendingImmediate = false
+    var deferredUntil: Double?
+    var encodeQueued = false
+    var encodeInFlight = false
+    var lastEncodeStart = -Double.infinity
+    /// Completed operations seen, included in the cached latents, and shown by the newest frame started.
+    var completedEdits = 0
+    var encodedEdits = 0
+    var framedEdits = -1
+
+    var baseline: CanvasSnapshot?
+    var latents: [Latent?]
+    var latentsVersion: UInt64 = 0
+    var isBlank = true
+    var shadows: [ShadowUpdate?]
+
+    var synthesisWanted = false
+    var synthesisQueued = false
+    var synthesisInFlight = false
+    var lastSynthesisKey: SynthesisKey?
+    var lastActive: UInt64 = 0
+    var lastFrame: FaceFrame?
+    var busyReported = false
+
+    init(generation: UInt64, components: Int) {
+        self.generation = generation
+        latents = Array(repeating: nil, count: components)
+        shadows = Array(repeating: nil, count: components)
+    }
+
+    /// Something is queued or wanted for this session.
+    var hasPendingWork: Bool { encodeQueued || pendingCanvas != nil || synthesisWanted || synthesisQueued }
+
+    /// Encode work is queued or running: a synthesis now would miss the newest edit.
+    var encodeBusy: Bool { encodeQueued || encodeInFlight }
+
+    /// A synthesis may start now: wanted, none running, every latent there, and either no encode work pending
+    /// or latents holding a completed edit the last frame does not show yet.
+    var synthesisReady: Bool {
+        guard synthesisWanted, !synthesisInFlight, completeLatents != nil else { return false }
+        return !encodeBusy || encodedEdits > framedEdits
+    }
+
+    /// Every component's latent, once all have been encoded.
+    var completeLatents: [Latent]? {
+        var all = [Latent]()
+        all.reserveCapacity(latents.count)
+        for latent in latents {
+            guard let latent else { return nil }
+            all.append(latent)
+        }
+        return all
+    }
+
+    func nextKey(layout: ComponentLayout) -> SynthesisKey {
+        let weights = isBlank ? SliderValues.fullyProjected(for: layout) : sliders.weights(for: layout)
+        return SynthesisKey(latents: latentsVersion, weights: weights)
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Sessions
+@testable import Guidance
+
+/// A face engine that counts its calls. Latents are the ink sum of the component window, so they change exactly
+/// when the component's pixels do; "PNGs" are small byte strings naming what they were made from.
+final class CountingEngine: FaceEngine, @unchecked Sendable {
+    let layout: ComponentLayout
+    private let lock = NSLock()
+    private var _encodes: [Int] = []
+    private var _syntheses: [[Double]] = []
+    /// Seconds each synthesis takes (simulated work).
+    var synthesisDelay: Double
+    var encodeDelay: Double
+    var failEncodes = false
+    /// Extra seconds for encoding particular components.
+    var slowComponents: [Int: Double] = [:]
+
+    init(layout: ComponentLayout = .standard, synthesisDelay: Double = 0, encodeDelay: Double = 0) {
+        self.layout = layout
+        self.synthesisDelay = synthesisDelay
+        self.encodeDelay = encodeDelay
+    }
+
+    /// Components encoded, in call order.
+    var encodes: [Int] { lock.withLock { _encodes } }
+    /// Weights of each synthesis, in call order.
+    var syntheses: [[Double]] { lock.withLock { _syntheses } }
+
+    func encode(component: Int, canvas: CanvasSnapshot) throws -> Latent {
+        if failEncodes { throw FakeError.encodeFailed }
+        lock.withLock { _encodes.append(component) }
+        if encodeDelay > 0 { Thread.sleep(forTimeInterval: encodeDelay) }
+        if let extra = slowComponents[component] { Thread.sleep(forTimeInterval: extra) }
+        let window = layout.window(of: component)
+        var ink = 0
+        for y in window.y..<(window.y + window.height) {
+            for x in window.x..<(window.x + window.width) { ink += 255 - Int(canvas.pixels[y * canvas.side + x]) }
+        }
+        return [Float(ink), Float(component)]
+    }
+
+    func shadowPNG(component: Int, latent: Latent) throws -> [UInt8] {
+        Array("shadow \(component) \(Int(latent[0]))".utf8)
+    }
+
+    func synthesizePNG(latents: [Latent], weights: [Double]) throws -> [UInt8] {
+        lock.withLock { _syntheses.append(weights) }
+        if synthesisDelay > 0 { Thread.sleep(forTimeInterval: synthesisDelay) }
+        let ink = latents.map { Int($0[0]) }.reduce(0, +)
+        return Array("face \(ink) \(weights.map { String(format: "%.2f", $0) }.joined(separator: ","))".utf8)
+    }
+}
+
+enum FakeError: Error { case encodeFailed }
+
+/// Records every broadcast, per session, in arrival order.
+final class RecordingAudience: GuidanceAudience, @unchecked Sendable {
+    private let condition = NSCondition()
+    private var messages: [(session: String, message: WireMessage)] = []
+
+    func broadcast(_ message: WireMessage, session: String) {
+        condition.lock()
+        messages.append((session, message))
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func decoded(_ session: String) -> [GuidanceMessage] {
+        condition.lock()
+        defer { condition.unlock() }
+        return messages.filter { $0.session == session }.compactMap {
+            if case .binary(let bytes) = $0.message { return GuidanceMessage.decode(binary: bytes) }
+            return nil
+        }
+    }
+
+    func texts(_ session: String) -> [String] {
+        condition.lock()
+        defer { condition.unlock() }
+        return messages.filter { $0.session == session }.compactMap {
+            if case .text(let text) = $0.message { return text }
+            return nil
+        }
+    }
+
+    func frames(_ session: String) -> [FaceFrame] {
+        decoded(session).compactMap { if case .frame(let frame) = $0 { return frame } else { return nil } }
+    }
+
+    func shadows(_ session: String) -> [ShadowUpdate] {
+        decoded(session).compactMap { if case .shadow(let shadow) = $0 { return shadow } else { return nil } }
+    }
+
+    /// Waits until `predicate` holds (checked on every message) or `timeout` passes; returns whether it held.
+    @discardableResult
+    func wait(timeout: Double = 5, until predicate: () -> Bool) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while !predicate() {
+            condition.lock()
+            let more = condition.wait(until: min(deadline, Date(timeIntervalSinceNow: 0.02)))
+            condition.unlock()
+            if !more && Date() >= deadline { return predicate() }
+        }
+        return true
+    }
+}
+
+/// A canvas with filled ink squares, one per `(x, y, size)`.
+func canvas(seq: UInt64, inkSquares: [(Int, Int, Int)]) -> CanvasSnapshot {
+    var pixels = [UInt8](repeating: 255, count: 512 * 512)
+    for (x0, y0, size) in inkSquares {
+        for y in y0..<(y0 + size) { for x in x0..<(x0 + size) { pixels[y * 512 + x] = 0 } }
+    }
+    return CanvasSnapshot(seq: seq, pixels: pixels)
+}
+
+extension GuidanceScheduler.Delivery {
+    var shadow: ShadowUpdate? { if case .shadow(let shadow) = message { return shadow } else { return nil } }
+    var frame: FaceFrame? { if case .frame(let frame) = message { return frame } else { return nil } }
+}
+
+/// Session slider values with the given changes over the defaults (components 0.5, master 1).
+func sliders(_ changes: [String: Double]) -> SliderValues { SliderValues().merging(changes) }

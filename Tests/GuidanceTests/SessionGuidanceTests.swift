@@ -1,0 +1,204 @@
+import FaceModel
+import Foundation
+import Sessions
+import XCTest
+@testable import Guidance
+
+/// An in-memory participant: records what the server sends it.
+final class GuidedPeer: Peer, @unchecked Sendable {
+    private let lock = NSLock()
+    private var _texts: [String] = []
+    private var _binaries: [[UInt8]] = []
+
+    func send(text: String) { lock.withLock { _texts.append(text) } }
+    func send(binary: [UInt8]) { lock.withLock { _binaries.append(binary) } }
+    func close(code: UInt16, reason: String) {}
+
+    var texts: [String] { lock.withLock { _texts } }
+    var guidance: [GuidanceMessage] { lock.withLock { _binaries }.compactMap(GuidanceMessage.decode(binary:)) }
+    var frames: [FaceFrame] { guidance.compactMap { if case .frame(let f) = $0 { return f } else { return nil } } }
+    var shadows: [ShadowUpdate] { guidance.compactMap { if case .shadow(let s) = $0 { return s } else { return nil } } }
+    func texts(ofType type: String) -> [String] { texts.filter { $0.contains("\"type\":\"\(type)\"") } }
+
+    /// Polls until `predicate` holds or `timeout` passes.
+    @discardableResult
+    func wait(timeout: Double = 10, _ predicate: (GuidedPeer) -> Bool) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while !predicate(self) {
+            if Date() > deadline { return false }
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        return true
+    }
+}
+
+/// Counts encodes on the way to the real engine.
+final class CountedEngine: FaceEngine, @unchecked Sendable {
+    let inner: FaceEngine
+    private let lock = NSLock()
+    private var _encodes = 0
+    init(_ inner: FaceEngine) { self.inner = inner }
+    var layout: ComponentLayout { inner.layout }
+    var encodes: Int { lock.withLock { _encodes } }
+    func encode(component: Int, canvas: CanvasSnapshot) throws -> Latent {
+        lock.withLock { _encodes += 1 }
+        return try inner.encode(component: component, canvas: canvas)
+    }
+    func shadowPNG(component: Int, latent: Latent) throws -> [UInt8] { try inner.shadowPNG(component: component, latent: latent) }
+    func synthesizePNG(latents: [Latent], weights: [Double]) throws -> [UInt8] {
+        try inner.synthesizePNG(latents: latents, weights: weights)
+    }
+}
+
+/// The tiny test export committed by the training pipeline.
+let tinyModelDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("../FaceModelTests/Fixtures/tiny").standardized.path
+
+/// Sessions + guidance + the real runtime on the tiny model, with in-memory participants.
+final class SessionGuidanceTests: XCTestCase {
+    var hub: SessionHub!
+    var session: SessionID!
+    var engine: CountedEngine!
+    var guided: SessionGuidance!
+
+    override func setUpWithError() throws {
+        hub = SessionHub(store: MemoryOperationStore())
+        session = try hub.createSession()
+        engine = CountedEngine(try FaceModelEngine(directory: tinyModelDirectory))
+        guided = SessionGuidance(hub: hub, engine: engine)
+    }
+
+    override func tearDown() {
+        guided?.shutdown()
+    }
+
+    private func join(_ client: String) -> (SessionConnection, GuidedPeer) {
+        let peer = GuidedPeer()
+        let connection = hub.connect(to: session, peer: peer)!
+        connection.receive(text: #"{"type":"hello","version":1,"client":"\#(client)","name":"\#(client)"}"#)
+        return (connection, peer)
+    }
+
+    /// Draws one stroke through the protocol, as a browser would.
+    private func draw(_ connection: SessionConnection, id: Int, points: [(Double, Double)], width: Int = 4) {
+        connection.receive(text: #"{"type":"stroke.begin","id":\#(id),"tool":"pen","width":\#(width)}"#)
+        let json = points.map { #"{"x":\#($0.0),"y":\#($0.1)}"# }.joined(separator: ",")
+        connection.receive(text: #"{"type":"stroke.points","id":\#(id),"points":[\#(json)]}"#)
+        connection.receive(text: #"{"type":"stroke.end","id":\#(id)}"#)
+    }
+
+    func testJoiningOnAnEmptyCanvasGivesShadowsAndTheDefaultFace() throws {
+        let (_, peer) = join("alice0001")
+        XCTAssertTrue(peer.wait { $0.frames.count == 1 && $0.shadows.count == 5 })
+        let frame = try XCTUnwrap(peer.frames.first)
+        XCTAssertTrue(frame.isDefault)
+        XCTAssertEqual(frame.seq, 0)
+        let decoded = try PNG.decodeRGBA(frame.png)
+        XCTAssertEqual(decoded.width, 64, "tiny model resolution")
+        let shadow = try XCTUnwrap(peer.shadows.first { $0.component == 2 })
+        XCTAssertEqual(shadow.box.x, 182)
+        XCTAssertEqual(shadow.box.side, 160)
+        XCTAssertEqual(try PNG.decodeRGBA(shadow.png).width, 20, "nose crop side at 64² (160 / 8)")
+    }
+
+    func testStrokeInTheLeftEyeUpdatesOnlyThatShadowThenTheFace() throws {
+        let (alice, a) = join("alice0001")
+        let (_, b) = join("bobby0001")
+        XCTAssertTrue(b.wait { $0.frames.count >= 1 && $0.shadows.count >= 5 })
+        Thread.sleep(forTimeInterval: 0.05)
+        let shadowsBefore = b.shadows.count, framesBefore = b.frames.count, encodesBefore = engine.encodes
+        draw(alice, id: 1, points: [(150, 200), (170, 210), (190, 205)])
+        // begin (1), points (2), end (3): the face reflects seq 3.
+        XCTAssertTrue(b.wait { $0.frames.last?.seq == 3 })
+        XCTAssertTrue(a.wait { $0.frames.last?.seq == 3 }, "the author sees it too")
+        let newShadows = Array(b.shadows[shadowsBefore...])
+        XCTAssertEqual(Set(newShadows.map(\.component)), [0], "only the left eye's shadow changes")
+        XCTAssertEqual(engine.encodes - encodesBefore, newShadows.count, "one encode per shadow update")
+        XCTAssertFalse(b.frames.last!.isDefault)
+        XCTAssertNotEqual(b.frames.last!.png, b.frames[framesBefore - 1].png, "the face changed")
+    }
+
+    func testSliderOperationMakesANewFrameWithoutReencoding() throws {
+        let (alice, a) = join("alice0001")
+        draw(alice, id: 1, points: [(150, 200), (190, 205)])
+        XCTAssertTrue(a.wait { $0.frames.last?.seq == 3 })
+        Thread.sleep(forTimeInterval: 0.05)
+        let encodes = engine.encodes, frames = a.frames.count
+        alice.receive(text: #"{"type":"sliders","values":{"left_eye":0,"master":0.2}}"#)
+        XCTAssertTrue(a.wait { $0.frames.count == frames + 1 })
+        XCTAssertEqual(a.frames.last?.seq, 4, "tagged with the slider operation's seq")
+        XCTAssertEqual(engine.encodes, encodes, "sliders reuse the cached latents")
+    }
+
+    func testOnDemandModeWaitsForConvert() throws {
+        let (alice, a) = join("alice0001")
+        XCTAssertTrue(a.wait { $0.frames.count == 1 })
+        alice.receive(text: #"{"type":"mode","mode":"on_demand"}"#)
+        XCTAssertTrue(a.wait { $0.texts(ofType: "guidance").contains { $0.contains("on_demand") } })
+        draw(alice, id: 1, points: [(300, 200), (320, 210)])
+        // mode is seq 1; the stroke is 2…4.
+        XCTAssertTrue(a.wait { $0.shadows.contains { $0.seq >= 3 && $0.component == 1 } }, "shadows stay live")
+        Thread.sleep(forTimeInterval: 0.2)
+        XCTAssertEqual(a.frames.count, 1, "no face without convert")
+        alice.receive(text: #"{"type":"convert"}"#)
+        XCTAssertTrue(a.wait { $0.frames.count == 2 })
+        XCTAssertEqual(a.frames.last?.seq, 4)
+    }
+
+    func testLateJoinerGetsTheCurrentShadowsAndFace() throws {
+        let (alice, a) = join("alice0001")
+        draw(alice, id: 1, points: [(150, 200), (190, 205)])
+        XCTAssertTrue(a.wait { $0.frames.last?.seq == 3 })
+        let (_, late) = join("carol0001")
+        XCTAssertTrue(late.wait { $0.frames.count == 1 && $0.shadows.count == 5 })
+        XCTAssertEqual(late.frames.first?.png, a.frames.last?.png)
+        // The eye's shadow is from the stroke's points (seq 2) or its end (seq 3, when the points were throttled).
+        XCTAssertTrue([2, 3].contains(try XCTUnwrap(late.shadows.first { $0.component == 0 }).seq))
+        XCTAssertEqual(late.texts(ofType: "guidance").count, 1)
+    }
+}
+
+/// Without a model sketching works and participants are told guidance is off.
+final class SessionWithoutModelTests: XCTestCase {
+    func testParticipantsAreToldGuidanceIsOffAndDrawingStillWorks() throws {
+        let hub = SessionHub(store: MemoryOperationStore())
+        let session = try hub.createSession()
+        let guided = SessionGuidance(hub: hub, engine: nil, unavailableReason: "model folder models/default not found")
+        defer { guided.shutdown() }
+        let peer = GuidedPeer()
+        let connection = try XCTUnwrap(hub.connect(to: session, peer: peer))
+        connection.receive(text: #"{"type":"hello","version":1,"client":"alice0001","name":"A"}"#)
+        connection.receive(text: #"{"type":"stroke.begin","id":1,"tool":"pen","width":4}"#)
+        connection.receive(text: #"{"type":"stroke.points","id":1,"points":[{"x":10,"y":10}]}"#)
+        connection.receive(text: #"{"type":"stroke.end","id":1}"#)
+        XCTAssertEqual(peer.texts(ofType: "guidance"),
+                       [#"{"enabled":false,"mode":"live","reason":"model folder models\/default not found","type":"guidance"}"#])
+        XCTAssertEqual(peer.texts(ofType: "op").count, 3)
+        XCTAssertTrue(peer.guidance.isEmpty)
+        XCTAssertLessThan(hub.canvas(of: session)!.pixels.min()!, 255)
+    }
+}
+
+/// The engine adapter on the tiny model: cached feature maps give exactly the uncached face.
+final class FaceModelEngineTests: XCTestCase {
+    func testReusingUnchangedFeatureMapsGivesTheSameFaceAsComputingThemAll() throws {
+        let cached = try FaceModelEngine(directory: tinyModelDirectory)
+        let uncached = try FaceModelEngine(directory: tinyModelDirectory, featureMapBudget: 0)
+        let first = canvas(seq: 1, inkSquares: [(150, 200, 12), (300, 200, 12), (240, 330, 20), (60, 60, 30)])
+        let second = canvas(seq: 2, inkSquares: [(150, 200, 12), (300, 200, 12), (240, 330, 20), (60, 60, 30), (160, 170, 8)])
+        let weights = [0.5, 0.5, 0.5, 0.5, 0.5]
+        func latents(_ engine: FaceEngine, _ c: CanvasSnapshot) throws -> [Latent] {
+            try (0..<5).map { try engine.encode(component: $0, canvas: c) }
+        }
+        _ = try cached.synthesizePNG(latents: latents(cached, first), weights: weights)
+        XCTAssertEqual(cached.featureMapCounts.misses, 5)
+        let face = try cached.synthesizePNG(latents: latents(cached, second), weights: weights)
+        XCTAssertEqual(cached.featureMapCounts.hits, 4, "only the left eye changed: four maps reused")
+        XCTAssertEqual(face, try uncached.synthesizePNG(latents: latents(uncached, second), weights: weights))
+        let slid = try cached.synthesizePNG(latents: latents(cached, second), weights: [0.5, 0.9, 0.5, 0.5, 0.5])
+        XCTAssertEqual(cached.featureMapCounts.hits, 8, "a right-eye slider re-maps only the right eye")
+        XCTAssertEqual(slid, try uncached.synthesizePNG(latents: latents(uncached, second), weights: [0.5, 0.9, 0.5, 0.5, 0.5]))
+        XCTAssertNotEqual(slid, face)
+        XCTAssertEqual(uncached.featureMapCounts.hits, 0)
+    }
+}

@@ -1,0 +1,195 @@
+"""Live guidance in headless Chromium: a face drawn with real pointer events from a recorded stroke list gets
+shadows and a synthesized face; a further stroke changes the face; a slider move makes a new frame; a second
+page in the session sees the same face.
+
+Runs the real server with models/default when it exists, else the tiny test export. Screenshots go to
+artifacts/guidance/ (ignored by git).
+"""
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "guidance"))
+
+from guidedserver import ROOT, guided_server, model_path  # noqa: E402
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+ARTIFACTS = ROOT / "artifacts" / "guidance"
+STROKES = json.loads((ROOT / "tests" / "guidance" / "face_strokes.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    s = guided_server(tmp_path_factory.mktemp("guidance-browser")).start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                              args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()
+
+
+def open_page(browser, url):
+    page = browser.new_context(viewport={"width": 1200, "height": 800}, device_scale_factor=1).new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_function("document.getElementById('connection').dataset.state === 'live'", timeout=10000)
+    page.errors = errors
+    return page
+
+
+def canvas_to_screen(page, x, y):
+    box = page.locator("#sketch").bounding_box()
+    return box["x"] + x / 512 * box["width"], box["y"] + y / 512 * box["height"]
+
+
+def draw(page, stroke):
+    page.evaluate("(w) => { const el = document.getElementById('width'); el.value = w; el.dispatchEvent(new Event('input')); }",
+                  stroke["width"])
+    points = stroke["points"]
+    page.mouse.move(*canvas_to_screen(page, *points[0]))
+    page.mouse.down()
+    for p in points[1:]:
+        page.mouse.move(*canvas_to_screen(page, *p), steps=2)
+    page.mouse.up()
+
+
+def guidance(page):
+    return page.evaluate("""() => { const g = window.sketchfaceGuidance;
+        return { enabled: g.enabled, busy: g.busy, frames: g.frames, frame: g.frame, shadows: g.shadows }; }""")
+
+
+def wait_face_current(page, timeout=30000):
+    """Waits until every stroke is acknowledged and the face shown reflects the newest operation."""
+    page.wait_for_function("window.sketchface.state.pending.length === 0", timeout=timeout)
+    page.wait_for_function("""() => { const g = window.sketchfaceGuidance;
+        return g.frame && g.frame.seq >= window.sketchface.doc.head && !g.busy; }""", timeout=timeout)
+    return guidance(page)
+
+
+def face_bytes(page):
+    return bytes(page.evaluate("window.sketchfaceGuidance.faceBytes()"))
+
+
+def shadow_ink(page):
+    """Number of visibly shaded pixels on the shadow layer."""
+    return page.evaluate("""() => { const c = document.getElementById('shadow');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+        for (let i = 3; i < d.length; i += 4) if (d[i] > 8) n++; return n; }""")
+
+
+def test_drawn_face_gets_shadows_and_a_live_face_shared_by_the_session(server, browser):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    session = server.new_session()
+    url = f"{server.base}/s/{session}"
+    a = open_page(browser, url)
+
+    # The empty canvas already has guidance: five shadows and the default face.
+    a.wait_for_function("window.sketchfaceGuidance.frames >= 1 && Object.keys(window.sketchfaceGuidance.shadows).length === 5",
+                        timeout=20000)
+    first = guidance(a)
+    assert first["enabled"] is True
+    assert first["frame"]["isDefault"] is True
+    a.screenshot(path=str(ARTIFACTS / "1-empty-canvas-default-face.png"))
+
+    # Draw the face from the recorded strokes with real pointer events.
+    for stroke in STROKES["strokes"]:
+        draw(a, stroke)
+    drawn = wait_face_current(a)
+    head = a.evaluate("window.sketchface.doc.head")
+    assert drawn["frame"]["isDefault"] is False
+    assert drawn["frame"]["seq"] == head
+    assert all(seq > 0 for seq in drawn["shadows"].values()), f"every component's shadow was refreshed: {drawn['shadows']}"
+    a.wait_for_timeout(100)   # shadow bitmaps are drawn on the next animation frame
+    assert shadow_ink(a) > 1000, "shadow layer shows shadows"
+    face_img = a.evaluate("""() => { const i = document.getElementById('face');
+        return { hidden: i.hidden, w: i.naturalWidth, h: i.naturalHeight }; }""")
+    assert not face_img["hidden"] and face_img["w"] == face_img["h"] > 0
+    face_after_drawing = face_bytes(a)
+    a.screenshot(path=str(ARTIFACTS / "2-face-drawn.png"))
+
+    # A further stroke (the eyebrows) changes the face.
+    for stroke in STROKES["further"]:
+        draw(a, stroke)
+    further = wait_face_current(a)
+    assert further["frame"]["number"] > drawn["frame"]["number"]
+    assert further["frame"]["seq"] > drawn["frame"]["seq"]
+    assert face_bytes(a) != face_after_drawing, "the face changed after the further strokes"
+    a.screenshot(path=str(ARTIFACTS / "3-after-brows.png"))
+
+    # A slider move produces a new frame (from cached latents).
+    before_slider = face_bytes(a)
+    number = further["frame"]["number"]
+    a.evaluate("""() => { const el = document.getElementById('slider-master');
+        el.value = 0.05; el.dispatchEvent(new Event('input')); }""")
+    a.wait_for_function(f"window.sketchfaceGuidance.frame.number > {number}", timeout=20000)
+    slid = wait_face_current(a)
+    assert face_bytes(a) != before_slider, "the slider changed the face"
+    assert a.evaluate("document.querySelector('#slider-master + output').textContent") == "0.05"
+    a.screenshot(path=str(ARTIFACTS / "4-after-slider.png"))
+
+    # A second page in the same session sees the same face and all shadows.
+    b = open_page(browser, url)
+    b.wait_for_function(f"window.sketchfaceGuidance.frame && window.sketchfaceGuidance.frame.seq >= {slid['frame']['seq']}",
+                        timeout=20000)
+    b.wait_for_function("Object.keys(window.sketchfaceGuidance.shadows).length === 5")
+    assert face_bytes(b) == face_bytes(a), "both pages show the same face"
+    b.wait_for_timeout(100)
+    assert shadow_ink(b) > 1000
+    b.screenshot(path=str(ARTIFACTS / "5-second-page.png"))
+
+    # The shadow toggle hides the layer; the download button offers the face.
+    a.click("#guidance-shadow")
+    assert a.evaluate("getComputedStyle(document.getElementById('shadow')).visibility") == "hidden"
+    with a.expect_download() as download:
+        a.click("#guidance-download")
+    assert download.value.suggested_filename.endswith(".png")
+    assert Path(download.value.path()).read_bytes() == face_bytes(a)
+    assert not a.errors and not b.errors, a.errors + b.errors
+    print(f"model {model_path()}: {slid['frame']['number']} frames for {slid['frame']['seq']} operations")
+
+
+def test_on_demand_mode_shows_convert_and_waits_for_it(server, browser):
+    session = server.new_session()
+    page = open_page(browser, f"{server.base}/s/{session}")
+    page.wait_for_function("window.sketchfaceGuidance.frames >= 1", timeout=20000)
+    page.select_option("#mode", "on_demand")
+    page.wait_for_function("!document.getElementById('convert').hidden")
+    frames = guidance(page)["frames"]
+    draw(page, STROKES["strokes"][2])
+    page.wait_for_function("window.sketchface.state.pending.length === 0")
+    page.wait_for_function("window.sketchfaceGuidance.shadows[0] > 0", timeout=10000)
+    page.wait_for_timeout(300)
+    assert guidance(page)["frames"] == frames, "no face without Convert"
+    assert page.evaluate("document.getElementById('convert').classList.contains('stale')")
+    page.click("#convert")
+    current = wait_face_current(page)
+    assert current["frames"] == frames + 1
+    assert not page.evaluate("document.getElementById('convert').classList.contains('stale')")
+    assert not page.errors, page.errors
+
+
+def test_without_a_model_the_page_says_guidance_is_off_and_drawing_works(browser, tmp_path):
+    s = guided_server(tmp_path, model=tmp_path / "no-such-model").start()
+    try:
+        page = open_page(browser, f"{s.base}/s/{s.new_session()}")
+        page.wait_for_function("window.sketchfaceGuidance.enabled === false", timeout=10000)
+        notice = page.locator(".guidance-notice")
+        assert notice.is_visible()
+        assert "Guidance is off" in notice.text_content() and "no-such-model" in notice.text_content()
+        draw(page, STROKES["strokes"][0])
+        page.wait_for_function("window.sketchface.state.pending.length === 0 && window.sketchface.doc.head >= 3")
+        page.wait_for_timeout(200)
+        assert guidance(page)["frames"] == 0 and guidance(page)["shadows"] == {}
+        page.screenshot(path=str(ARTIFACTS / "6-no-model.png"))
+        assert not page.errors, page.errors
+    finally:
+        s.stop()
