@@ -129,4 +129,17 @@ final class GoldenParityTests: XCTestCase {
         try checkParity(model: try FaceModel(directory: dir), golden: try SafeTensors(bytes: writer.bytes(), file: "golden-no-fused"))
         XCTAssertNotNil(worst["image end to end"])
     }
+
+    /// The shipped model against its goldens. The files are committed by the training pipeline; a
+    /// missing file is a failure (the test must not pass without checking anything).
+    func testShippedModelMatchesItsGoldens() throws {
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let modelDir = repo + "/models/default"
+        let goldenPath = Self.fixtures("default-golden.safetensors")
+        for f in [modelDir + "/manifest.json", modelDir + "/weights.safetensors", modelDir + "/database.safetensors", goldenPath] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: f), "missing \(f)")
+        }
+        let model = try FaceModel(directory: modelDir)
+        try checkParity(model: model, golden: try SafeTensors(path: goldenPath))
+    }
 }
