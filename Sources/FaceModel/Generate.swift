@@ -80,7 +80,7 @@ public struct Generation {
             used[name] = s
         }
         let image = session.face(workspace: workspace)
-        try PNG.write(try PNG.encode(image), to: outputPath)
+        try PNG.write(try PNG.encode(image, fast: false), to: outputPath)  // a file to keep: full deflate
         var shadowPaths: [String] = []
         if let shadowDirectory {
             do { try FileManager.default.createDirectory(atPath: shadowDirectory, withIntermediateDirectories: true) } catch {
@@ -88,7 +88,7 @@ public struct Generation {
             }
             for (i, name) in names.enumerated() {
                 let path = shadowDirectory + "/\(name).png"
-                try PNG.write(try PNG.encode(session.shadow(component: i, workspace: workspace)), to: path)
+                try PNG.write(try PNG.encode(session.shadow(component: i, workspace: workspace), fast: false), to: path)
                 shadowPaths.append(path)
             }
         }

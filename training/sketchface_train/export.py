@@ -100,6 +100,7 @@ def load_trained(run):
         nets[f"mapper.{n}"] = mappers[n]
     nets["generator"] = gen
     facts = {"ce_steps": ce_state["step"], "ce_images_seen": ce_state["images_seen"],
+             "ce_retrained": ce_state.get("retrained", {}),
              "gan_steps": gan["step"], "gan_images_seen": gan["images_seen"],
              "gan_train_minutes": round(gan["train_seconds"] / 60, 1),
              "ce_config": ce_state["config"], "gan_config": gan["config"]}

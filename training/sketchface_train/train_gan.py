@@ -40,6 +40,7 @@ class Config:
     threads: int = 1
     ckpt_minutes: float = 4.0
     sample_every: int = 100
+    reset_mappers: str = ""       # comma list: on resume, restart these mappers from their (retrained) decoders
     log_every: int = 20
 
 
@@ -113,6 +114,13 @@ def main(cfg):
         torch.set_rng_state(state["torch_rng"])
         journal.truncate_after(start)
         journal.log(f"train-gan: resumed at step {start} ({train_seconds / 60:.1f} min trained)")
+        if cfg.reset_mappers:
+            fresh, _, _ = build(mcfg, ce_state)
+            for n in cfg.reset_mappers.split(","):
+                mappers[n].load_state_dict(fresh[n].state_dict())
+                for p in mappers[n].parameters():
+                    opt_g.state.pop(p, None)
+            journal.log(f"train-gan: mappers {cfg.reset_mappers} restarted from the stage-1 decoders")
     flops = {f"mapper.{n}": models.count_flops(mappers[n], [mcfg.latent]) for n in geometry.NAMES}
     flops["generator"] = models.count_flops(gen, [mcfg.feature_channels, resolution, resolution])
     flops["discriminator"] = models.count_flops(disc, [4, resolution, resolution])

@@ -19,6 +19,10 @@ def run(tmp_path_factory, data_dir):
     train_ce.main(train_ce.Config(steps=3, batch=4, tiny=True, resume=True, **common))
     build_db.main(build_db.Config(run=str(run)))
     train_gan.main(train_gan.Config(steps=2, batch=2, k_project=3, project_prob=1.0, **common))
+    # the repair path the shipped model took: retrain one autoencoder, rebuild the database, restart its mapper
+    train_ce.main(train_ce.Config(steps=2, batch=4, retrain="remainder", **common))
+    build_db.main(build_db.Config(run=str(run)))
+    train_gan.main(train_gan.Config(steps=3, batch=2, k_project=3, resume=True, reset_mappers="remainder", **common))
     return run
 
 
@@ -35,6 +39,15 @@ def test_resume_continues_from_the_checkpoint(run):
     assert "resumed at step 2" in (run / "train-ce.log").read_text()
 
 
+def test_retraining_one_component_keeps_the_others(run):
+    import torch
+    state = torch.load(run / "ce.pt", weights_only=False)
+    first = torch.load(run / "ce.retrain.pt", weights_only=False)
+    assert state["step"] == 3 + 2 and state["retrained"] == {"remainder": {"steps": 2, "images_seen": 8}}
+    assert "mappers remainder restarted" in (run / "train-gan.log").read_text()
+    assert torch.equal(state["enc"]["remainder.0.weight"], first["enc"]["remainder.0.weight"])
+
+
 def test_jobs_leave_plots_samples_and_checkpoints(run):
     for name in ("ce.pt", "db.pt", "gan.pt", "train-ce.losses.png", "train-gan.losses.png",
                  "samples/ce_000002.png", "samples/gan_000002.png"):
@@ -48,7 +61,7 @@ def test_export_loads_back_through_the_runner_and_validates(run, tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     weights, db = load_file(out / "weights.safetensors"), load_file(out / "database.safetensors")
     mf.validate(manifest, weights, db)
-    assert manifest["training"]["gan_steps"] == 2 and db["remainder.latents"].shape[0] == 5
+    assert manifest["training"]["gan_steps"] == 3 and db["remainder.latents"].shape[0] == 5
     assert all(t.dtype.is_floating_point and t.element_size() == 2 for t in weights.values())
     model = Model.load(out)
     canvas = np.load(run / "data" / "test_sketches512.npy")[0]
