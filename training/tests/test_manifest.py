@@ -103,3 +103,20 @@ def test_tiny_goldens_are_what_the_runner_computes_from_the_files():
     assert torch.equal(torch.from_numpy(out["image"]), golden["sketch1.image"])
     assert torch.equal(torch.from_numpy(out["mouth.knn"]), golden["sketch1.mouth.knn"])
     assert torch.allclose(torch.from_numpy(out["fused"]), golden["sketch1.fused"], atol=1e-6)
+
+
+SHIPPED = Path(__file__).resolve().parents[2] / "models/default"
+
+
+def test_shipped_model_validates_fits_its_budget_and_matches_its_golden():
+    manifest = json.loads((SHIPPED / "manifest.json").read_text())
+    weights, db = load_file(SHIPPED / "weights.safetensors"), load_file(SHIPPED / "database.safetensors")
+    mf.validate(manifest, weights, db)
+    assert sum(p.stat().st_size for p in SHIPPED.iterdir()) <= 30_000_000
+    golden_path = SHIPPED.parents[1] / "Tests/FaceModelTests/Fixtures/default-golden.safetensors"
+    assert golden_path.stat().st_size <= 3_000_000
+    golden = load_file(golden_path)
+    out = Model.load(SHIPPED).synthesize(golden["sketch0.canvas"].numpy(), 1.0)
+    for name in ("left_eye", "remainder"):
+        assert torch.equal(torch.from_numpy(out[f"{name}.knn"]), golden[f"sketch0.{name}.knn"])
+    assert torch.equal(torch.from_numpy(out["image"]), golden["sketch0.image"])
