@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from pages import canvas_to_screen, open_page
+
 from sketchserver import ROOT, SketchServer
 
-playwright_api = pytest.importorskip("playwright.sync_api")
 ARTIFACTS = ROOT / "artifacts" / "browser"
 
 
@@ -22,28 +23,6 @@ def server(tmp_path_factory):
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                              args=["--no-sandbox", "--disable-gpu"])
-        yield b
-        b.close()
-
-
-def open_page(browser, url):
-    page = browser.new_context(viewport={"width": 1200, "height": 800}, device_scale_factor=1).new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url)
-    page.wait_for_function("document.getElementById('connection').dataset.state === 'live'", timeout=10000)
-    page.errors = errors
-    return page
-
-
-def canvas_to_screen(page, x, y):
-    box = page.locator("#sketch").bounding_box()
-    return box["x"] + x / 512 * box["width"], box["y"] + y / 512 * box["height"]
 
 
 def ink_at(page, x, y):

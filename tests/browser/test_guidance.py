@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from pages import canvas_to_screen, open_page
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "guidance"))
 
 from guidedserver import ROOT, guided_server, model_path  # noqa: E402
 
-playwright_api = pytest.importorskip("playwright.sync_api")
 ARTIFACTS = ROOT / "artifacts" / "guidance"
 STROKES = json.loads((ROOT / "tests" / "guidance" / "face_strokes.json").read_text())
 
@@ -27,28 +28,6 @@ def server(tmp_path_factory):
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                              args=["--no-sandbox", "--disable-gpu"])
-        yield b
-        b.close()
-
-
-def open_page(browser, url):
-    page = browser.new_context(viewport={"width": 1200, "height": 800}, device_scale_factor=1).new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url)
-    page.wait_for_function("document.getElementById('connection').dataset.state === 'live'", timeout=10000)
-    page.errors = errors
-    return page
-
-
-def canvas_to_screen(page, x, y):
-    box = page.locator("#sketch").bounding_box()
-    return box["x"] + x / 512 * box["width"], box["y"] + y / 512 * box["height"]
 
 
 def draw(page, stroke):

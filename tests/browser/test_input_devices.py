@@ -1,10 +1,10 @@
 """Touch and pen input on a tablet-sized page: strokes drawn with touch and with a pressure pen reach the server,
 and pen pressure sets the line width. Screenshot in artifacts/browser/."""
 import pytest
+from playwright import sync_api as playwright_api
 
 from sketchserver import ROOT, SketchServer
 
-playwright_api = pytest.importorskip("playwright.sync_api")
 ARTIFACTS = ROOT / "artifacts" / "browser"
 
 

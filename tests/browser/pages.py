@@ -1,0 +1,19 @@
+"""Page helpers shared by the browser tests: open a sketch page and map canvas points to screen points."""
+
+
+def open_page(browser, url, viewport=(1200, 800)):
+    """A fresh page at `url`, waited on until its connection banner says live; `page.errors` collects page errors."""
+    width, height = viewport
+    page = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1).new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_function("document.getElementById('connection').dataset.state === 'live'", timeout=10000)
+    page.errors = errors
+    return page
+
+
+def canvas_to_screen(page, x, y):
+    """Screen point of canvas point (x, y) on the 512×512 sketch canvas, whatever its CSS size."""
+    box = page.locator("#sketch").bounding_box()
+    return box["x"] + x / 512 * box["width"], box["y"] + y / 512 * box["height"]
