@@ -2,11 +2,11 @@
 # Full pipeline in the background: prepare → train-ce → build-db → train-gan.
 # Safe to stop (kill the pid it prints) and to rerun: every stage resumes from its last checkpoint.
 #   training/run_all.sh                # starts under nohup, prints the pid, logs to $RUN/run_all.out
-#   RUN=/work/runs/x CE_MINUTES=20 training/run_all.sh
+#   RUN=/elsewhere/x CE_MINUTES=20 training/run_all.sh
 set -euo pipefail
 REPO=${REPO:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$REPO"
-RUN=${RUN:-/work/runs/default}
+RUN=${RUN:-$REPO/runs/default}
 PY=${PY:-.venv/bin/python}
 CE_STEPS=${CE_STEPS:-100000}
 CE_MINUTES=${CE_MINUTES:-18}

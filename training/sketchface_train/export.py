@@ -12,6 +12,7 @@ import torch
 from safetensors.torch import save_file
 
 from . import geometry, manifest as mf, models
+from .journal import DEFAULT_RUN
 
 
 def git_commit():
@@ -70,7 +71,7 @@ def write_model(folder, manifest, tensors, database):
 @dataclass
 class Config:
     """Export the trained networks and a database subset to a model folder (and optionally goldens)."""
-    run: str = "/work/runs/default"
+    run: str = DEFAULT_RUN
     out: str = "models/default"
     part_entries: int = 300       # database rows per part component (≈ 32 KB per row over the four parts)
     remainder_entries: int = 120  # remainder crops are the whole R² canvas: 66 KB per row at 256

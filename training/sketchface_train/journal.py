@@ -12,7 +12,7 @@ import torch
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = str((REPO / ".." / "shared" / "data" / "faces-5k").resolve())
-DEFAULT_RUN = "/work/runs/default"
+DEFAULT_RUN = str(REPO / "runs" / "default")   # ignored by git: caches, checkpoints, logs
 
 
 def pick_device(name="auto"):
