@@ -84,8 +84,8 @@ class Config:
     """Export the trained networks and a database subset to a model folder (and optionally goldens)."""
     run: str = DEFAULT_RUN
     out: str = "models/default"
-    part_entries: int = 300       # database rows per part component (≈ 32 KB per row over the four parts)
-    remainder_entries: int = 120  # remainder crops are the whole R² canvas: 66 KB per row at 256
+    part_entries: int = 1500      # database rows per part component (≈ 10 KB per row over the four parts at 128²)
+    remainder_entries: int = 300  # remainder crops are the whole R² canvas: 17 KB per row at 128² (66 KB at 256²)
     k_project: int = 10
     k_shadow: int = 10
     lle_regularization: float = 1e-3
@@ -132,7 +132,13 @@ def main(cfg):
     training = {**facts, "git_commit": git_commit(), "data": "faces-5k (CelebAMask-HQ subset), train ids 0-4499",
                 "flops_per_image": flops, "params": params, "total_params": sum(params.values()),
                 "model_config": mcfg.to_dict()}
-    manifest = build_manifest(mcfg, specs, cfg.k_project, cfg.k_shadow, cfg.lle_regularization, training)
+    appearance = None
+    if mcfg.version >= 2:
+        from . import data
+        stats = json.loads((data.data_dir(cfg.run) / "label_stats.json").read_text())
+        appearance = {"regions": stats["regions"], "palette": stats["palette"], "default": 0}
+        training["appearance_palette_sizes"] = stats["palette_sizes"]
+    manifest = build_manifest(mcfg, specs, cfg.k_project, cfg.k_shadow, cfg.lle_regularization, training, appearance)
     ids, sk, _ = data.load(cfg.run)
     db = load_checkpoint(f"{cfg.run}/db.pt")
     rng = np.random.default_rng(cfg.seed)

@@ -56,7 +56,7 @@ class ModelConfig:
     def tiny_v2(boxes):
         return ModelConfig(resolution=64, latent=64, feature_channels=3, enc_widths=(4, 8, 8, 8, 8),
                            flat_channels=2, dec_widths=(8, 8, 6, 4), disc_width=8, disc_scales=2, disc_layers=2,
-                           version=2, boxes={k: list(v) for k, v in boxes.items()}, appearance=5,
+                           version=2, boxes={k: list(v) for k, v in boxes.items()}, appearance=15,
                            unet_widths=(4, 6, 8), unet_res=1)
 
     def install_boxes(self):
