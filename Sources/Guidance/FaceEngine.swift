@@ -19,6 +19,8 @@ public protocol FaceEngine: AnyObject, Sendable {
     func shadowPNG(component: Int, latent: Latent) throws -> [UInt8]
 
     /// Projects each latent with its weight (`weights[i]` for component `i`), maps, fuses and runs the
-    /// generator; returns the face as an RGB PNG at the model resolution.
-    func synthesizePNG(latents: [Latent], weights: [Double]) throws -> [UInt8]
+    /// generator on the fused map and `sketch` (the canvas the latents were encoded from; a version 2 model
+    /// reads it whole), conditioned on `appearance` (nil: the model's default code); returns the face as an
+    /// RGB PNG at the model resolution.
+    func synthesizePNG(latents: [Latent], weights: [Double], sketch: CanvasSnapshot, appearance: [Float]?) throws -> [UInt8]
 }

@@ -47,7 +47,7 @@ public final class FaceModelEngine: FaceEngine, @unchecked Sendable {
         return try PNG.encode(model.shadow(neighbours: neighbours, component: component))
     }
 
-    public func synthesizePNG(latents: [Latent], weights: [Double]) throws -> [UInt8] {
+    public func synthesizePNG(latents: [Latent], weights: [Double], sketch: CanvasSnapshot, appearance: [Float]?) throws -> [UInt8] {
         let image: RGBImage = withWorkspace { workspace in
             let featureMaps = latents.indices.map { component -> Tensor in
                 let latent = latents[component]
@@ -60,7 +60,9 @@ public final class FaceModelEngine: FaceEngine, @unchecked Sendable {
                     return model.featureMap(projected, component: component, workspace: workspace)
                 }
             }
-            return model.generate(model.fuse(featureMaps), workspace: workspace)
+            let small = model.downsample(Canvas(pixels: sketch.pixels))
+            return model.generate(model.generatorInput(fused: model.fuse(featureMaps), sketch: small),
+                                  appearance: appearance ?? model.defaultAppearance, workspace: workspace)
         }
         return try PNG.encode(image)
     }

@@ -216,7 +216,8 @@ public struct GuidanceScheduler {
             sessions[session] = state
             return .synthesize(SynthesisJob(
                 session: session, generation: state.generation, latents: latents, weights: key.weights,
-                seq: max(state.baseline?.seq ?? 0, state.sliderSeq), number: frameNumbers, isDefault: state.isBlank))
+                seq: max(state.baseline?.seq ?? 0, state.sliderSeq), number: frameNumbers, isDefault: state.isBlank,
+                sketch: state.baseline ?? .blank(side: layout.canvas), appearance: nil))
         }
         return nil
     }

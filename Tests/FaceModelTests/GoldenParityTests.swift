@@ -47,6 +47,12 @@ final class GoldenParityTests: XCTestCase {
         for s in sketches {
             let canvas = Canvas(pixels: try golden.uint8s("\(s).canvas", shape: [512, 512]))
             let crops = model.crops(canvas)
+            // Version 2: the appearance code the golden image was made with (the palette default).
+            var appearance: [Float] = []
+            if let a = m.appearance {
+                appearance = try golden.floats("\(s).appearance", shape: [a.size])
+                XCTAssertLessThanOrEqual(maxAbs(appearance, a.defaultCode), 1e-6, "\(s).appearance is the palette default")
+            }
             var maps: [Tensor] = []
             for (i, c) in m.components.enumerated() {
                 let p = "\(s).\(c.name)"
@@ -80,13 +86,16 @@ final class GoldenParityTests: XCTestCase {
                     XCTAssertLessThanOrEqual(excess, 1e-3, "\(s).fused beyond f16 rounding")
                 } else {
                     XCTAssertLessThanOrEqual(maxAbs(fused, goldenFused, stage: "fused"), 1e-3, "\(s).fused")
-                    let image = model.generate(Tensor(shape: [m.featureChannels, m.resolution, m.resolution], data: goldenFused), workspace: ws)
+                    let input = model.generatorInput(fused: Tensor(shape: [m.featureChannels, m.resolution, m.resolution], data: goldenFused),
+                                                     sketch: model.downsample(canvas))
+                    let image = model.generate(input, appearance: appearance, workspace: ws)
                     assertBytesClose(image.planar, goldenImage, "\(s).image")
                 }
             }
             // End to end through the session cache.
             let session = FaceSession(model: model)
             session.update(canvas)
+            if !appearance.isEmpty { session.setAppearance(appearance) }
             assertBytesClose(session.face(workspace: ws).planar, goldenImage, "\(s).image end to end")
         }
         print("parity max abs error per stage:", worst.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))

@@ -32,7 +32,7 @@ final class ManifestTests: XCTestCase {
             XCTAssertThrowsError(try load(o), line: line) { XCTAssertTrue("\($0)".contains(fragment), "\($0) lacks \(fragment)", line: line) }
         }
         expectError({ $0["format"] = "onnx" }, contains: "$.format")
-        expectError({ $0["version"] = 2 }, contains: "version 2")
+        expectError({ $0["version"] = 3 }, contains: "version 3")
         expectError({ $0["resolution"] = 100 }, contains: "$.resolution")
         expectError({ $0.removeValue(forKey: "latent") }, contains: "$.latent")
         expectError({ $0["fusion_order"] = ["mouth", "ears"] }, contains: "$.fusion_order[1]")

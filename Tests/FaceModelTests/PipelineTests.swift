@@ -192,7 +192,7 @@ final class PipelineTests: XCTestCase {
             let w = model.weights(z, neighbours: n, component: i)
             maps.append(model.featureMap(model.project(z, neighbours: n, weights: w, component: i, slider: 1), component: i, workspace: ws))
         }
-        let image = model.generate(model.fuse(maps), workspace: ws)
+        let image = model.generate(model.generatorInput(fused: model.fuse(maps), sketch: model.downsample(canvas)), appearance: [], workspace: ws)
         XCTAssertEqual(model.synthesize(canvas, workspace: Workspace()), image)
         XCTAssertEqual(image.width, 64)
         XCTAssertGreaterThan(Set(image.pixels).count, 10)

@@ -44,7 +44,7 @@ final class CountingEngine: FaceEngine, @unchecked Sendable {
         Array("shadow \(component) \(Int(latent[0]))".utf8)
     }
 
-    func synthesizePNG(latents: [Latent], weights: [Double]) throws -> [UInt8] {
+    func synthesizePNG(latents: [Latent], weights: [Double], sketch: CanvasSnapshot, appearance: [Float]?) throws -> [UInt8] {
         lock.withLock { _syntheses.append(weights) }
         if synthesisDelay > 0 { Thread.sleep(forTimeInterval: synthesisDelay) }
         let ink = latents.map { Int($0[0]) }.reduce(0, +)

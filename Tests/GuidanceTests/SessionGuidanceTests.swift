@@ -45,8 +45,8 @@ final class CountedEngine: FaceEngine, @unchecked Sendable {
         return try inner.encode(component: component, canvas: canvas)
     }
     func shadowPNG(component: Int, latent: Latent) throws -> [UInt8] { try inner.shadowPNG(component: component, latent: latent) }
-    func synthesizePNG(latents: [Latent], weights: [Double]) throws -> [UInt8] {
-        try inner.synthesizePNG(latents: latents, weights: weights)
+    func synthesizePNG(latents: [Latent], weights: [Double], sketch: CanvasSnapshot, appearance: [Float]?) throws -> [UInt8] {
+        try inner.synthesizePNG(latents: latents, weights: weights, sketch: sketch, appearance: appearance)
     }
 }
 
@@ -190,14 +190,14 @@ final class FaceModelEngineTests: XCTestCase {
         func latents(_ engine: FaceEngine, _ c: CanvasSnapshot) throws -> [Latent] {
             try (0..<5).map { try engine.encode(component: $0, canvas: c) }
         }
-        _ = try cached.synthesizePNG(latents: latents(cached, first), weights: weights)
+        _ = try cached.synthesizePNG(latents: latents(cached, first), weights: weights, sketch: first, appearance: nil)
         XCTAssertEqual(cached.featureMapCounts.misses, 5)
-        let face = try cached.synthesizePNG(latents: latents(cached, second), weights: weights)
+        let face = try cached.synthesizePNG(latents: latents(cached, second), weights: weights, sketch: second, appearance: nil)
         XCTAssertEqual(cached.featureMapCounts.hits, 4, "only the left eye changed: four maps reused")
-        XCTAssertEqual(face, try uncached.synthesizePNG(latents: latents(uncached, second), weights: weights))
-        let slid = try cached.synthesizePNG(latents: latents(cached, second), weights: [0.5, 0.9, 0.5, 0.5, 0.5])
+        XCTAssertEqual(face, try uncached.synthesizePNG(latents: latents(uncached, second), weights: weights, sketch: second, appearance: nil))
+        let slid = try cached.synthesizePNG(latents: latents(cached, second), weights: [0.5, 0.9, 0.5, 0.5, 0.5], sketch: second, appearance: nil)
         XCTAssertEqual(cached.featureMapCounts.hits, 8, "a right-eye slider re-maps only the right eye")
-        XCTAssertEqual(slid, try uncached.synthesizePNG(latents: latents(uncached, second), weights: [0.5, 0.9, 0.5, 0.5, 0.5]))
+        XCTAssertEqual(slid, try uncached.synthesizePNG(latents: latents(uncached, second), weights: [0.5, 0.9, 0.5, 0.5, 0.5], sketch: second, appearance: nil))
         XCTAssertNotEqual(slid, face)
         XCTAssertEqual(uncached.featureMapCounts.hits, 0)
     }
