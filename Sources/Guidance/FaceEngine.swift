@@ -15,7 +15,8 @@ public protocol FaceEngine: AnyObject, Sendable {
     func encode(component: Int, canvas: CanvasSnapshot) throws -> Latent
 
     /// The shadow of `component` for `latent`: the blend of its nearest database sketches, as a grey+alpha
-    /// PNG of the component's crop size (the client scales it onto the box).
+    /// PNG of the component's crop size (the client scales it onto the box); a part's edges are feathered
+    /// (``ShadowFeather``) so the shadows blend without tiles.
     func shadowPNG(component: Int, latent: Latent) throws -> [UInt8]
 
     /// Projects each latent with its weight (`weights[i]` for component `i`), maps, fuses and runs the

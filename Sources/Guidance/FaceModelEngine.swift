@@ -44,7 +44,8 @@ public final class FaceModelEngine: FaceEngine, @unchecked Sendable {
 
     public func shadowPNG(component: Int, latent: Latent) throws -> [UInt8] {
         let neighbours = model.nearest([latent], component: component, k: model.manifest.kShadow)[0]
-        return try PNG.encode(model.shadow(neighbours: neighbours, component: component))
+        let shadow = model.shadow(neighbours: neighbours, component: component)
+        return try PNG.encode(layout.isRemainder(component) ? shadow : ShadowFeather.apply(to: shadow))
     }
 
     public func synthesizePNG(latents: [Latent], weights: [Double], sketch: CanvasSnapshot, appearance: [Float]?) throws -> [UInt8] {

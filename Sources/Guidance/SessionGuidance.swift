@@ -26,6 +26,7 @@ public final class SessionGuidance: SessionObserver, GuidanceAudience, @unchecke
         self.hub = hub
         guidance = LiveGuidance(engine: engine, unavailableReason: unavailableReason, settings: settings, audience: self)
         hub.observer = self
+        if let engine { hub.sliderNames = Set(engine.layout.components.map(\.name)) }
     }
 
     /// Stops the workers (server shutdown).

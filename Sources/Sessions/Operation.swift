@@ -92,7 +92,9 @@ public struct Operation: Equatable, Sendable {
 
     static func encode(_ sliders: SliderValues) -> String {
         var json = JSONText()
-        for name in SliderValues.names { json.add(name, sliders[name]) }
+        // The master always (a fresh session's welcome shows the shape), then every slider set, sorted.
+        json.add(SliderValues.master, sliders[SliderValues.master])
+        for name in sliders.values.keys.sorted() where name != SliderValues.master { json.add(name, sliders[name]) }
         return json.finished()
     }
 
@@ -121,7 +123,8 @@ public struct Operation: Equatable, Sendable {
         case .clear:
             body = .clear
         case .sliders:
-            body = .sliders(SliderValues().merging(try ClientMessage.sliders(fields.child("values"))))
+            // Stored values are replayed whatever model is loaded now: only their form is checked.
+            body = .sliders(SliderValues().merging(try ClientMessage.sliders(fields.child("values"), names: nil)))
         case .mode:
             guard let mode = GuidanceMode(rawValue: try fields.string("mode")) else { throw ProtocolError.invalidField("mode", "unknown mode") }
             body = .mode(mode)

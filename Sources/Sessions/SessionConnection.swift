@@ -49,7 +49,7 @@ public final class SessionConnection {
             if strikes > 0, now - lastStrike > 1 { strikes = 0 }
             var ref: Int?
             do {
-                let message = try ClientMessage.parse(text, limits: .init(pointsPerMessage: hub.config.maxPointsPerMessage))
+                let message = try ClientMessage.parse(text, limits: .init(pointsPerMessage: hub.config.maxPointsPerMessage, sliderNames: hub.sliderNames))
                 ref = message.ref
                 try handle(message, now: now)
             } catch let error as ProtocolError {
@@ -104,7 +104,9 @@ public final class SessionConnection {
         case .clear(let ref):
             try commit(.clear, by: me, ref: ref, now: now)
         case .sliders(let values, let ref):
-            try commit(.sliders(session.document.sliders.merging(values)), by: me, ref: ref, now: now)
+            let merged = session.document.sliders.merging(values)
+            guard merged.values.count <= SliderValues.maxNames else { throw ProtocolError.invalidField("values", "at most \(SliderValues.maxNames) sliders per session") }
+            try commit(.sliders(merged), by: me, ref: ref, now: now)
         case .mode(let mode, let ref):
             try commit(.mode(mode), by: me, ref: ref, now: now)
         case .convert:

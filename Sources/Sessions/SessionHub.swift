@@ -21,6 +21,9 @@ public final class SessionHub {
 
     /// Receives applied operations and joins (the Guidance seam). Set it before serving.
     public var observer: SessionObserver?
+    /// Component slider names clients may set besides `master`: the loaded model's components, set by Guidance
+    /// before serving. Nil (no model) accepts any well-formed name.
+    public var sliderNames: Set<String>?
 
     /// A hub with no sessions yet (call `restore()` to load the stored ones).
     public init(config: SessionsConfig = SessionsConfig(), store: OperationStore,

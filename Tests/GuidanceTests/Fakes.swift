@@ -16,7 +16,7 @@ final class CountingEngine: FaceEngine, @unchecked Sendable {
     /// Extra seconds for encoding particular components.
     var slowComponents: [Int: Double] = [:]
 
-    init(layout: ComponentLayout = .standard, synthesisDelay: Double = 0, encodeDelay: Double = 0) {
+    init(layout: ComponentLayout = testLayout, synthesisDelay: Double = 0, encodeDelay: Double = 0) {
         self.layout = layout
         self.synthesisDelay = synthesisDelay
         self.encodeDelay = encodeDelay
@@ -122,3 +122,12 @@ extension GuidanceScheduler.Delivery {
 
 /// Session slider values with the given changes over the defaults (components 0.5, master 1).
 func sliders(_ changes: [String: Double]) -> SliderValues { SliderValues().merging(changes) }
+
+/// The shipped model's component geometry, written out for tests (the server reads it from the manifest).
+let testLayout = ComponentLayout(canvas: 512, resolution: 256, components: [
+    ComponentBox(name: "left_eye", x: 108, y: 156, side: 128),
+    ComponentBox(name: "right_eye", x: 255, y: 156, side: 128),
+    ComponentBox(name: "nose", x: 182, y: 232, side: 160),
+    ComponentBox(name: "mouth", x: 169, y: 301, side: 192),
+    ComponentBox(name: "remainder", x: 0, y: 0, side: 512),
+])

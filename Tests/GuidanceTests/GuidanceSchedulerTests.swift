@@ -5,7 +5,7 @@ import Sessions
 /// The scheduler driven by hand: jobs are taken and run one by one, so every ordering is deterministic.
 final class GuidanceSchedulerTests: XCTestCase {
     let engine = CountingEngine()
-    var scheduler = GuidanceScheduler(layout: .standard, throttle: 0.1)
+    var scheduler = GuidanceScheduler(layout: testLayout, throttle: 0.1)
     var now = 0.0
 
     /// Takes and runs jobs until none is ready; returns the deliveries.
@@ -55,7 +55,7 @@ final class GuidanceSchedulerTests: XCTestCase {
         let shadows = deliveries.compactMap(\.shadow)
         XCTAssertEqual(shadows.map(\.component), [0])
         XCTAssertEqual(shadows.first?.seq, 1)
-        XCTAssertEqual(shadows.first?.box, ComponentLayout.standard.components[0])
+        XCTAssertEqual(shadows.first?.box, testLayout.components[0])
         XCTAssertEqual(Array(engine.encodes[before...]), [0])
         XCTAssertEqual(deliveries.compactMap(\.frame).map(\.seq), [1])
     }
@@ -241,7 +241,7 @@ final class GuidanceSchedulerTests: XCTestCase {
     }
 
     func testBeyondCapacityTheLeastRecentlyActiveSessionIsForgottenAndRebuiltOnUse() throws {
-        scheduler = GuidanceScheduler(layout: .standard, throttle: 0.1, capacity: 2)
+        scheduler = GuidanceScheduler(layout: testLayout, throttle: 0.1, capacity: 2)
         try openBlank("a")
         try openBlank("b")
         _ = stroke("a", seq: 1, squares: [(150, 200, 10)])
@@ -286,7 +286,7 @@ final class GuidanceSchedulerTests: XCTestCase {
     }
 
     func testEvictionSparesASessionWaitingForItsFace() throws {
-        scheduler = GuidanceScheduler(layout: .standard, throttle: 0.1, capacity: 2)
+        scheduler = GuidanceScheduler(layout: testLayout, throttle: 0.1, capacity: 2)
         try openBlank("a")
         try openBlank("b")
         _ = stroke("a", seq: 1, squares: [(150, 200, 10)])   // a waits for its face…
@@ -310,7 +310,7 @@ final class GuidanceSchedulerTests: XCTestCase {
         _ = stroke(seq: 1, squares: [(150, 200, 10)])
         try drain()
         let messages = scheduler.joinMessages(session: "a")
-        guard case .status(true, nil, .live, .standard?) = messages.first else { return XCTFail("status first: \(messages)") }
+        guard case .status(true, nil, .live, testLayout?) = messages.first else { return XCTFail("status first: \(messages)") }
         let shadows = messages.compactMap { if case .shadow(let s) = $0 { return s } else { return nil } }
         XCTAssertEqual(shadows.map(\.component), [0, 1, 2, 3, 4])
         XCTAssertEqual(shadows.map(\.seq), [1, 0, 0, 0, 0])

@@ -87,6 +87,16 @@ final class SessionGuidanceTests: XCTestCase {
         connection.receive(text: #"{"type":"stroke.end","id":\#(id)}"#)
     }
 
+    func testTheSessionsAcceptTheModelsComponentNamesAsSliders() throws {
+        let names = try FaceModel(directory: tinyModelDirectory).manifest.components.map(\.name)
+        XCTAssertEqual(hub.sliderNames, Set(names))
+        let (connection, peer) = join("alice0001")
+        connection.receive(text: #"{"type":"sliders","values":{"\#(names[0])":0.25}}"#)
+        connection.receive(text: #"{"type":"sliders","values":{"ears":0.25}}"#)
+        XCTAssertTrue(peer.wait { $0.texts.contains { $0.contains("\"field\":\"values.ears\"") } }, "a name the model lacks is refused")
+        XCTAssertEqual(hub.snapshot(of: session)?.sliders[names[0]], 0.25)
+    }
+
     func testJoiningOnAnEmptyCanvasGivesShadowsAndTheDefaultFace() throws {
         let (_, peer) = join("alice0001")
         XCTAssertTrue(peer.wait { $0.frames.count == 1 && $0.shadows.count == 5 })

@@ -104,11 +104,21 @@ def test_drawn_face_gets_shadows_and_a_live_face_shared_by_the_session(server, b
     assert face_bytes(a) != face_after_drawing, "the face changed after the further strokes"
     a.screenshot(path=str(ARTIFACTS / "3-after-brows.png"))
 
+    # The sliders are the model's components (from the guidance status message, in manifest order), then master;
+    # a component slider sends its manifest name.
+    manifest = json.loads((model_path() / "manifest.json").read_text())
+    names = [c["name"] for c in manifest["components"]]
+    assert a.evaluate("[...document.querySelectorAll('#sliders input[data-slider]')].map((e) => e.dataset.slider)") == names + ["master"]
+    a.evaluate(f"""() => {{ const el = document.getElementById('slider-{names[2]}');
+        el.value = 0.3; el.dispatchEvent(new Event('input', {{ bubbles: true }})); }}""")
+    a.wait_for_function(f"window.sketchface.doc.sliders['{names[2]}'] === 0.3", timeout=20000)
+    further = wait_face_current(a)
+
     # A slider move produces a new frame (from cached latents).
     before_slider = face_bytes(a)
     number = further["frame"]["number"]
     a.evaluate("""() => { const el = document.getElementById('slider-master');
-        el.value = 0.05; el.dispatchEvent(new Event('input')); }""")
+        el.value = 0.05; el.dispatchEvent(new Event('input', { bubbles: true })); }""")
     a.wait_for_function(f"window.sketchfaceGuidance.frame.number > {number}", timeout=20000)
     slid = wait_face_current(a)
     assert face_bytes(a) != before_slider, "the slider changed the face"

@@ -1,11 +1,16 @@
 // Live guidance on the session page: the shadow layer under the strokes, the synthesized face with a "computing"
-// indicator, slider read-outs, the Convert hint in on-demand mode, and downloading the face as PNG.
+// indicator, the model's component sliders (built from the status message) with read-outs, the Convert hint in
+// on-demand mode, and downloading the face as PNG.
 // Wire format: docs/PROTOCOL.md, section "Guidance". The app calls attachGuidance once per page and forwards
 // what Sessions does not handle itself; this module only touches the elements it is given (and adds its own
 // controls inside the face panel, plus its stylesheet).
 //
-// attachGuidance({ socket, sessionId, shadowCanvas, facePanel, faceImage, sliders, modeSelect, convertButton })
+// attachGuidance({ socket, sessionId, shadowCanvas, facePanel, faceImage, sliderBox, sliderValue, modeSelect,
+//                  convertButton })
 // returns { onWelcome(welcome), onOperation(op), onBinary(arrayBuffer), onMessage(message) → handled? }.
+// `sliderBox` holds the static master slider (`input[data-slider=master]`); a slider per component of the
+// loaded model is added before it when the status message names the components; `sliderValue(name)` is the
+// session's current value.
 
 const SHADOW = 0x01;
 const FRAME = 0x02;
@@ -14,7 +19,8 @@ const CANVAS = 512;
 const PREFS = 'sketchface.guidance';
 
 export function attachGuidance(context) {
-  const { shadowCanvas, facePanel, faceImage, sliders = {}, convertButton, sessionId = 'sketch' } = context;
+  const { shadowCanvas, facePanel, faceImage, sliderBox, sliderValue = () => 0.5, convertButton, sessionId = 'sketch' } = context;
+  const sliders = {};          // name → range input (master and the model's components)
   const shadowContext = shadowCanvas.getContext('2d');
   const prefs = loadPrefs();
 
@@ -53,13 +59,33 @@ export function attachGuidance(context) {
   );
   notice.after(controls);
 
-  for (const [name, input] of Object.entries(sliders)) {
+  function addReadOut(name, input) {
     const out = element('output', { className: 'guidance-value', textContent: format(input.value) });
     out.setAttribute('for', input.id);
     input.after(out);
     input.addEventListener('input', () => { out.textContent = format(input.value); });
     sliders[name] = input;
     input.guidanceOutput = out;
+  }
+  for (const input of sliderBox?.querySelectorAll('input[data-slider]') || []) addReadOut(input.dataset.slider, input);
+
+  // One slider per model component, in manifest order, before the master; rebuilt if the model changes.
+  function buildSliders(components) {
+    if (!sliderBox) return;
+    const names = components.map((c) => c.name);
+    for (const [name, input] of Object.entries(sliders)) {
+      if (name !== 'master' && !names.includes(name)) { input.closest('label').remove(); delete sliders[name]; }
+    }
+    const master = sliderBox.querySelector('input[data-slider=master]')?.closest('label') || null;
+    for (const { name, box } of components) {
+      if (sliders[name]) continue;
+      const input = element('input', { type: 'range', id: `slider-${name}`, min: '0', max: '1', step: '0.01', value: String(sliderValue(name)) });
+      input.dataset.slider = name;
+      const row = element('label', { className: 'component-slider' });
+      row.append(componentLabel(name, box), ' ', input);
+      sliderBox.insertBefore(row, master);
+      addReadOut(name, input);
+    }
   }
 
   showToggle.onchange = () => { prefs.show = showToggle.checked; savePrefs(prefs); applyShadowStyle(); };
@@ -183,7 +209,7 @@ export function attachGuidance(context) {
       if (op.kind === 'mode') state.mode = op.mode;
       if (op.kind === 'sliders') {
         for (const [name, input] of Object.entries(sliders)) {
-          if (input.guidanceOutput && document.activeElement !== input) input.guidanceOutput.textContent = format(op.values[name]);
+          if (input.guidanceOutput && document.activeElement !== input) input.guidanceOutput.textContent = format(sliderValue(name));
         }
       }
       showStale();
@@ -201,6 +227,7 @@ export function attachGuidance(context) {
           state.enabled = message.enabled;
           state.reason = message.reason || '';
           state.mode = message.mode || state.mode;
+          if (Array.isArray(message.components)) buildSliders(message.components);
           showStatus();
           showStale();
           return true;
@@ -234,6 +261,13 @@ function label(text, input) {
   const l = element('label', { className: 'guidance-row' });
   l.append(text, ' ', input);
   return l;
+}
+
+/** "left_eye" → "Left eye"; the component whose box is the whole canvas is the face and hair around the parts. */
+function componentLabel(name, box) {
+  if (box && box[0] === 0 && box[1] === 0 && box[2] >= CANVAS) return 'Face & hair';
+  const words = name.replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 function format(value) {
