@@ -93,8 +93,8 @@ public struct SynthesisJob: Sendable {
     public var isDefault: Bool
     /// The canvas the latents were encoded from (the generator's sketch input).
     public var sketch: CanvasSnapshot
-    /// The appearance code; nil for the model's default.
-    public var appearance: [Float]?
+    /// The session's appearance palette index; nil for the model's default.
+    public var appearance: Int?
 
     /// Runs the job: one synthesis, PNG included.
     public func run(engine: FaceEngine) throws -> FaceFrame {

@@ -19,6 +19,8 @@ public enum ClientMessage: Equatable {
     case sliders([String: Double], ref: Int?)
     /// Switches guidance mode (reserved for Guidance, persisted here).
     case mode(GuidanceMode, ref: Int?)
+    /// Picks the session's appearance: an index into the model's palette (shared and persisted like sliders).
+    case appearance(index: Int, ref: Int?)
     /// Asks Guidance for a face now (on-demand mode); not persisted.
     case convert
     /// Where this participant's pointer is, in canvas pixels (throttled, never persisted).
@@ -48,11 +50,18 @@ public enum ClientMessage: Equatable {
         public var pointsPerMessage: Int
         /// Slider names accepted besides `master` (the model's components); nil accepts any well-formed name.
         public var sliderNames: Set<String>?
-        public init(pointsPerMessage: Int = 512, sliderNames: Set<String>? = nil) {
+        /// Codes in the model's appearance palette (0: the model has none); nil accepts any index up to
+        /// ``ClientMessage/maxAppearanceIndex``.
+        public var paletteSize: Int?
+        public init(pointsPerMessage: Int = 512, sliderNames: Set<String>? = nil, paletteSize: Int? = nil) {
             self.pointsPerMessage = pointsPerMessage
             self.sliderNames = sliderNames
+            self.paletteSize = paletteSize
         }
     }
+
+    /// The largest appearance index the protocol carries.
+    public static let maxAppearanceIndex = 255
 
     /// Parses and validates one text message.
     public static func parse(_ text: String, limits: Limits = Limits()) throws -> ClientMessage {
@@ -104,6 +113,12 @@ public enum ClientMessage: Equatable {
                 throw ProtocolError.invalidField("mode", "must be \"live\" or \"on_demand\"")
             }
             return .mode(mode, ref: ref)
+        case "appearance":
+            let index = try fields.integer("index", in: 0...maxAppearanceIndex)
+            if let size = limits.paletteSize, index >= size {
+                throw ProtocolError.invalidField("index", size == 0 ? "the model has no appearance palette" : "must be below the palette size \(size)")
+            }
+            return .appearance(index: index, ref: ref)
         case "convert": return .convert
         case "cursor":
             let max = Double(Canvas.size)

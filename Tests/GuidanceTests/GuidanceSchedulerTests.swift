@@ -142,6 +142,37 @@ final class GuidanceSchedulerTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(engine.syntheses.last), [0.1, 0.25, 0.25, 0.25, 0.25])
     }
 
+    func testAnAppearanceChangeMakesANewFaceFromCachedLatents() throws {
+        try openBlank()
+        _ = stroke(seq: 1, squares: [(150, 200, 10)])
+        try drain()
+        let encodes = engine.encodes.count
+        XCTAssertEqual(engine.appearances.last, .some(nil), "nobody picked one: the model's default")
+        _ = scheduler.appearanceChanged(session: "a", appearance: 2, seq: 2)
+        let frames = try drain().compactMap(\.frame)
+        XCTAssertEqual(frames.map(\.seq), [2], "the frame reflects the appearance operation")
+        XCTAssertEqual(engine.encodes.count, encodes, "no re-encoding")
+        XCTAssertEqual(engine.appearances.last, 2)
+        XCTAssertTrue(scheduler.appearanceChanged(session: "a", appearance: 2, seq: 3).isEmpty)
+        XCTAssertTrue(try drain().isEmpty, "the same appearance again makes no frame")
+        // A session opened with an appearance synthesises with it from the first face.
+        _ = scheduler.open(session: "b", canvas: .blank(), sliders: SliderValues(), mode: .live, appearance: 0, now: now)
+        try drain()
+        XCTAssertEqual(engine.appearances.last, 0)
+    }
+
+    func testTheStatusMessageAnnouncesTheComponentsAndThePalette() throws {
+        scheduler = GuidanceScheduler(layout: testLayout, palette: testPalette, throttle: 0.1)
+        try openBlank()
+        guard case .text(let text)? = scheduler.joinMessages(session: "a").first?.wire else { return XCTFail("no status") }
+        let status = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+        XCTAssertEqual((status["components"] as? [[String: Any]])?.map { $0["name"] as! String }, testLayout.components.map(\.name))
+        let appearance = try XCTUnwrap(status["appearance"] as? [String: Any])
+        XCTAssertEqual(appearance["regions"] as? [String], ["skin", "hair"])
+        XCTAssertEqual(appearance["default"] as? Int, 1)
+        XCTAssertEqual((appearance["palette"] as? [[Double]])?.map { $0.map(Float.init) }, testPalette.codes)
+    }
+
     func testSameSlidersAgainMakeNoFrame() throws {
         try openBlank()
         _ = stroke(seq: 1, squares: [(150, 200, 10)])
@@ -169,7 +200,7 @@ final class GuidanceSchedulerTests: XCTestCase {
         _ = stroke(seq: 1, squares: [(150, 200, 10)])
         try drain()
         let deliveries = scheduler.modeChanged(session: "a", mode: .live)
-        XCTAssertTrue(deliveries.contains { if case .status(true, nil, .live, _) = $0.message { return true } else { return false } })
+        XCTAssertTrue(deliveries.contains { if case .status(true, nil, .live, _, _) = $0.message { return true } else { return false } })
         XCTAssertEqual(try drain().compactMap(\.frame).map(\.seq), [1])
     }
 
@@ -310,7 +341,7 @@ final class GuidanceSchedulerTests: XCTestCase {
         _ = stroke(seq: 1, squares: [(150, 200, 10)])
         try drain()
         let messages = scheduler.joinMessages(session: "a")
-        guard case .status(true, nil, .live, testLayout?) = messages.first else { return XCTFail("status first: \(messages)") }
+        guard case .status(true, nil, .live, testLayout?, nil) = messages.first else { return XCTFail("status first: \(messages)") }
         let shadows = messages.compactMap { if case .shadow(let s) = $0 { return s } else { return nil } }
         XCTAssertEqual(shadows.map(\.component), [0, 1, 2, 3, 4])
         XCTAssertEqual(shadows.map(\.seq), [1, 0, 0, 0, 0])

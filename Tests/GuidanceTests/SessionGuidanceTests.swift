@@ -45,7 +45,7 @@ final class CountedEngine: FaceEngine, @unchecked Sendable {
         return try inner.encode(component: component, canvas: canvas)
     }
     func shadowPNG(component: Int, latent: Latent) throws -> [UInt8] { try inner.shadowPNG(component: component, latent: latent) }
-    func synthesizePNG(latents: [Latent], weights: [Double], sketch: CanvasSnapshot, appearance: [Float]?) throws -> [UInt8] {
+    func synthesizePNG(latents: [Latent], weights: [Double], sketch: CanvasSnapshot, appearance: Int?) throws -> [UInt8] {
         try inner.synthesizePNG(latents: latents, weights: weights, sketch: sketch, appearance: appearance)
     }
 }
@@ -95,6 +95,30 @@ final class SessionGuidanceTests: XCTestCase {
         connection.receive(text: #"{"type":"sliders","values":{"ears":0.25}}"#)
         XCTAssertTrue(peer.wait { $0.texts.contains { $0.contains("\"field\":\"values.ears\"") } }, "a name the model lacks is refused")
         XCTAssertEqual(hub.snapshot(of: session)?.sliders[names[0]], 0.25)
+    }
+
+    func testAnAppearancePickedByOneParticipantMakesTheFaceEveryoneSees() throws {
+        let hub = SessionHub(store: MemoryOperationStore())
+        let session = try hub.createSession()
+        let engine = CountingEngine(palette: testPalette)
+        let guided = SessionGuidance(hub: hub, engine: engine)
+        defer { guided.shutdown() }
+        XCTAssertEqual(hub.paletteSize, 3)
+        func join(_ client: String) -> (SessionConnection, GuidedPeer) {
+            let peer = GuidedPeer()
+            let connection = hub.connect(to: session, peer: peer)!
+            connection.receive(text: #"{"type":"hello","version":1,"client":"\#(client)","name":"\#(client)"}"#)
+            return (connection, peer)
+        }
+        let (a, pa) = join("alice0001")
+        let (_, pb) = join("bob000001")
+        XCTAssertTrue(pa.wait { $0.frames.count == 1 })
+        XCTAssertTrue(pa.texts(ofType: "guidance").first?.contains(#""appearance":{"#) ?? false, "the status carries the palette")
+        a.receive(text: #"{"type":"appearance","index":2}"#)
+        XCTAssertTrue(pb.wait { peer in peer.frames.contains { $0.seq == 1 } }, "a new face for the appearance op reaches everyone")
+        XCTAssertEqual(engine.appearances.last, 2)
+        a.receive(text: #"{"type":"appearance","index":3}"#)
+        XCTAssertTrue(pa.wait { $0.texts.contains { $0.contains(#""field":"index""#) } }, "outside the palette: refused")
     }
 
     func testJoiningOnAnEmptyCanvasGivesShadowsAndTheDefaultFace() throws {
