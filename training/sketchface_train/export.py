@@ -31,24 +31,35 @@ def network_specs(nets, cfg, dtypes=None):
         net = net.float().eval().cpu()
         layers, t = mf.layers_of(net, name, dtypes.get(name.split(".")[0], torch.float16))
         specs[name] = {"input": models.input_shape(name, cfg), "layers": layers}
+        if name == "generator" and cfg.version >= 2:
+            specs[name]["condition"] = cfg.appearance
         tensors.update(t)
-        flops[name] = models.count_flops(net, models.input_shape(name, cfg))
+        flops[name] = models.count_flops(net, models.input_shape(name, cfg), max(cfg.appearance, 1))
     return specs, tensors, flops
 
 
-def build_manifest(cfg, specs, k_project, k_shadow, reg, training):
-    return {
-        "format": mf.FORMAT, "version": mf.VERSION,
+def build_manifest(cfg, specs, k_project, k_shadow, reg, training, appearance=None):
+    """The manifest of a model of `cfg.version`; version 2 needs `appearance` {regions, palette, default}."""
+    boxes = cfg.boxes or geometry.V1_BOXES
+    m = {
+        "format": mf.FORMAT, "version": cfg.version,
         "canvas": geometry.CANVAS, "resolution": cfg.resolution,
         "latent": cfg.latent, "feature_channels": cfg.feature_channels,
         "k_project": k_project, "k_shadow": k_shadow, "lle_regularization": reg,
-        "components": [{"name": c.name, "box": list(c.box)} for c in geometry.COMPONENTS],
+        "components": [{"name": n, "box": list(boxes[n])} for n in geometry.NAMES],
         "fusion_order": list(geometry.FUSION_ORDER),
         "input": {"pixel": "u8 grey, 255 = paper", "normalise": "x = u8 / 127.5 - 1"},
         "output": {"image": "[3, R, R] RGB in [-1, 1]", "denormalise": "u8 = clamp(floor((x + 1) * 127.5 + 0.5), 0, 255)"},
-        "networks": specs,
-        "training": training,
     }
+    if cfg.version >= 2:
+        m["input_normalisation"] = {"scale": 1 / 127.5, "offset": -1.0}
+        m["generator_input"] = ["fused", "sketch"]
+        m["appearance"] = {"size": cfg.appearance, "regions": list(appearance["regions"]),
+                           "palette": [[round(float(v), 6) for v in p] for p in appearance["palette"]],
+                           "default": int(appearance.get("default", 0))}
+    m["networks"] = specs
+    m["training"] = training
+    return m
 
 
 def _atomic_write(path, write):
