@@ -85,6 +85,9 @@ const guidance = attachGuidance({
   shadowCanvas: $('shadow'), facePanel: $('face-panel'), faceImage: $('face'),
   sliderBox: $('sliders'),
   sliderValue: (name) => sliderValue(doc.sliders, name),
+  appearanceBox: $('appearance'),
+  appearanceValue: () => doc.appearance,
+  onAppearance: (index) => outbox.submit({ type: 'appearance', index }),
   modeSelect: $('mode'), convertButton: $('convert'),
 });
 

@@ -21,6 +21,7 @@ export class SketchDocument {
     this.undoStacks = new Map();   // author → [seq]
     this.sliders = {};              // values set in the session; the others are at their default (sliderValue)
     this.mode = 'live';
+    this.appearance = null;         // palette index picked in the session; null: the model's default
   }
 
   /** Applies one `op` message (must be head + 1). Returns {dirty: [x0,y0,x1,y1] | 'full' | null}. */
@@ -76,6 +77,9 @@ export class SketchDocument {
       case 'mode':
         this.mode = op.mode;
         return { dirty: null, mode: true };
+      case 'appearance':
+        this.appearance = op.index;
+        return { dirty: null, appearance: true };
       default:
         return { dirty: null };
     }
