@@ -9,6 +9,9 @@ import XCTest
 ///   weights are widened exactly, so the same bound holds);
 /// - shadow alpha and image u8: ≤ 1 level, because `floor(v + 0.5)` of a value within f32 noise
 ///   of a .5 boundary may land either side; at most 1 % of pixels may differ at all.
+/// A version 2 golden adds `sketch{i}.appearance`, the code its `image` was made with (the palette default):
+/// the generator stage and the end-to-end session use it, and the generator's input is the golden `fused`
+/// followed by the sketch block of the golden canvas.
 final class GoldenParityTests: XCTestCase {
     static func fixtures(_ name: String) -> String {
         Bundle.module.bundleURL.appendingPathComponent("Fixtures").appendingPathComponent(name).path
