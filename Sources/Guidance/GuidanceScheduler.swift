@@ -124,24 +124,30 @@ public struct GuidanceScheduler {
     /// New slider values, set by operation `seq`: re-synthesise from cached latents (no encode), in either mode.
     /// The next frame carries `seq` (a frame's seq is the newest operation it reflects).
     public mutating func slidersChanged(session: String, sliders: SliderValues, seq: UInt64 = 0) -> [Delivery] {
-        guard var state = sessions[session] else { return [] }
-        touch(&state)
-        state.sliderSeq = max(state.sliderSeq, seq)
-        guard state.sliders != sliders else { return [] }
-        state.sliders = sliders
-        state.synthesisWanted = true
-        sessions[session] = state
-        return refreshSynthesis(session)
+        settingChanged(session, seq: seq) { state in
+            guard state.sliders != sliders else { return false }
+            state.sliders = sliders
+            return true
+        }
     }
 
     /// The session's appearance (palette index; nil for the default) was set by operation `seq`: re-synthesise
     /// from cached latents (no encode, no re-mapping), in either mode; the next frame carries `seq`.
     public mutating func appearanceChanged(session: String, appearance: Int?, seq: UInt64 = 0) -> [Delivery] {
+        settingChanged(session, seq: seq) { state in
+            guard state.appearance != appearance else { return false }
+            state.appearance = appearance
+            return true
+        }
+    }
+
+    /// A session setting (sliders, appearance) set by operation `seq`; `apply` changes it and says whether it
+    /// differs, in which case a face is wanted from the cached latents.
+    private mutating func settingChanged(_ session: String, seq: UInt64, _ apply: (inout SessionState) -> Bool) -> [Delivery] {
         guard var state = sessions[session] else { return [] }
         touch(&state)
         state.sliderSeq = max(state.sliderSeq, seq)
-        guard state.appearance != appearance else { return [] }
-        state.appearance = appearance
+        guard apply(&state) else { return [] }
         state.synthesisWanted = true
         sessions[session] = state
         return refreshSynthesis(session)

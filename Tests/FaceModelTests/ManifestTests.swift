@@ -2,13 +2,7 @@ import XCTest
 @testable import FaceModel
 
 final class ManifestTests: XCTestCase {
-    func manifestObject(_ dir: String) throws -> [String: Any] {
-        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/manifest.json"))) as! [String: Any]
-    }
-
-    func load(_ object: [String: Any]) throws -> Manifest {
-        try Manifest(json: Array(try JSONSerialization.data(withJSONObject: object)))
-    }
+    func load(_ object: [String: Any]) throws -> Manifest { try parseManifest(object) }
 
     func testTinyManifestParsesGeometryAndNetworks() throws {
         let dir = try TinyModel.makeDirectory()

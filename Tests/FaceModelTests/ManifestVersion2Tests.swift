@@ -4,13 +4,8 @@ import XCTest
 /// The "Version 2" section of docs/MODEL_FORMAT.md: the new fields, their defaults in version 1, and the
 /// JSON path of every refusal.
 final class ManifestVersion2Tests: XCTestCase {
-    func object(_ dir: String) throws -> [String: Any] {
-        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/manifest.json"))) as! [String: Any]
-    }
-
-    func load(_ object: [String: Any]) throws -> Manifest {
-        try Manifest(json: Array(try JSONSerialization.data(withJSONObject: object)))
-    }
+    func object(_ dir: String) throws -> [String: Any] { try manifestObject(dir) }
+    func load(_ object: [String: Any]) throws -> Manifest { try parseManifest(object) }
 
     func testVersion2FieldsAreRead() throws {
         let m = try Manifest(path: try TinyModel.makeDirectory(version: 2) + "/manifest.json")

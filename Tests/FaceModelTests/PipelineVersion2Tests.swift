@@ -77,33 +77,9 @@ final class PipelineVersion2Tests: XCTestCase {
     }
 
     func testVersion2StageFunctionsAgreeWithTheSession() {
-        let ws = Workspace()
         let canvas = TinyModel.sketch(seed: 14)
-        let crops = model.crops(canvas)
-        var maps: [Tensor] = []
-        for i in 0..<model.componentCount {
-            let z = model.encode(crops[i], component: i, workspace: ws)
-            let n = model.nearest([z], component: i, k: 5)[0]
-            let w = model.weights(z, neighbours: n, component: i)
-            maps.append(model.featureMap(model.project(z, neighbours: n, weights: w, component: i, slider: 1), component: i, workspace: ws))
-        }
-        let input = model.generatorInput(fused: model.fuse(maps), sketch: model.downsample(canvas))
-        let image = model.generate(input, appearance: TinyModel.palette[0], workspace: ws)
+        let image = model.stageByStage(canvas, appearance: TinyModel.palette[0], workspace: Workspace())
         XCTAssertEqual(model.synthesize(canvas, appearance: TinyModel.palette[0], workspace: Workspace()), image)
         XCTAssertGreaterThan(Set(image.pixels).count, 10)
-    }
-
-    func testWorkspaceStopsAllocatingAcrossSketchesAndAppearances() {
-        let ws = Workspace()
-        let session = FaceSession(model: model)
-        session.update(TinyModel.sketch(seed: 15))
-        _ = session.face(workspace: ws)
-        let allocations = ws.allocations
-        for seed in 16..<19 {
-            session.update(TinyModel.sketch(seed: UInt64(seed)))
-            session.setAppearance(TinyModel.palette[seed % 3])
-            _ = session.face(workspace: ws)
-        }
-        XCTAssertEqual(ws.allocations, allocations)
     }
 }

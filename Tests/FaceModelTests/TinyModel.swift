@@ -163,6 +163,32 @@ enum TinyModel {
     }
 }
 
+extension FaceModel {
+    /// The pipeline run stage function by stage function (s = 1), without the session cache: what the
+    /// session's face must equal.
+    func stageByStage(_ canvas: Canvas, appearance: [Float], workspace ws: Workspace) -> RGBImage {
+        let crops = crops(canvas)
+        var maps: [Tensor] = []
+        for i in 0..<componentCount {
+            let z = encode(crops[i], component: i, workspace: ws)
+            let n = nearest([z], component: i, k: 5)[0]
+            let w = weights(z, neighbours: n, component: i)
+            maps.append(featureMap(project(z, neighbours: n, weights: w, component: i, slider: 1), component: i, workspace: ws))
+        }
+        return generate(generatorInput(fused: fuse(maps), sketch: downsample(canvas)), appearance: appearance, workspace: ws)
+    }
+}
+
+/// Reads a model folder's manifest as a JSON object (tests edit it and parse it again with ``parseManifest(_:)``).
+func manifestObject(_ dir: String) throws -> [String: Any] {
+    try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/manifest.json"))) as! [String: Any]
+}
+
+/// Parses an edited manifest object.
+func parseManifest(_ object: [String: Any]) throws -> Manifest {
+    try Manifest(json: Array(try JSONSerialization.data(withJSONObject: object)))
+}
+
 /// A unique empty folder under the system temporary directory.
 func temporaryDirectory(_ prefix: String) -> String {
     let path = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
