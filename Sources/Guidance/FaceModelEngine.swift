@@ -11,6 +11,8 @@ public final class FaceModelEngine: FaceEngine, @unchecked Sendable {
     public let model: FaceModel
     /// Component geometry from the manifest.
     public let layout: ComponentLayout
+    /// Appearance codes from the manifest (version 2).
+    public let palette: AppearancePalette?
     private let lock = NSLock()
     private var idle: [Workspace] = []
     private let maps: FeatureMapCache
@@ -24,6 +26,7 @@ public final class FaceModelEngine: FaceEngine, @unchecked Sendable {
         layout = ComponentLayout(
             canvas: manifest.canvas, resolution: manifest.resolution,
             components: manifest.components.map { ComponentBox(name: $0.name, x: $0.x, y: $0.y, side: $0.side) })
+        palette = AppearancePalette(manifest.appearance)
     }
 
     /// Loads the model folder at `directory` (manifest, weights, database); throws the runtime's error naming
@@ -44,10 +47,12 @@ public final class FaceModelEngine: FaceEngine, @unchecked Sendable {
 
     public func shadowPNG(component: Int, latent: Latent) throws -> [UInt8] {
         let neighbours = model.nearest([latent], component: component, k: model.manifest.kShadow)[0]
-        return try PNG.encode(model.shadow(neighbours: neighbours, component: component))
+        let shadow = model.shadow(neighbours: neighbours, component: component)
+        return try PNG.encode(layout.isRemainder(component) ? shadow : ShadowFeather.apply(to: shadow))
     }
 
-    public func synthesizePNG(latents: [Latent], weights: [Double]) throws -> [UInt8] {
+    public func synthesizePNG(latents: [Latent], weights: [Double], sketch: CanvasSnapshot, appearance: Int?) throws -> [UInt8] {
+        let code = palette.map { $0.codes[$0.index(for: appearance)] } ?? []
         let image: RGBImage = withWorkspace { workspace in
             let featureMaps = latents.indices.map { component -> Tensor in
                 let latent = latents[component]
@@ -60,7 +65,9 @@ public final class FaceModelEngine: FaceEngine, @unchecked Sendable {
                     return model.featureMap(projected, component: component, workspace: workspace)
                 }
             }
-            return model.generate(model.fuse(featureMaps), workspace: workspace)
+            let small = model.downsample(Canvas(pixels: sketch.pixels))
+            return model.generate(model.generatorInput(fused: model.fuse(featureMaps), sketch: small),
+                                  appearance: code, workspace: workspace)
         }
         return try PNG.encode(image)
     }

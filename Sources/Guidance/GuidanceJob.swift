@@ -91,10 +91,14 @@ public struct SynthesisJob: Sendable {
     public var number: UInt32
     /// The canvas was empty: this is the default face.
     public var isDefault: Bool
+    /// The canvas the latents were encoded from (the generator's sketch input).
+    public var sketch: CanvasSnapshot
+    /// The session's appearance palette index; nil for the model's default.
+    public var appearance: Int?
 
     /// Runs the job: one synthesis, PNG included.
     public func run(engine: FaceEngine) throws -> FaceFrame {
-        let png = try engine.synthesizePNG(latents: latents, weights: weights)
+        let png = try engine.synthesizePNG(latents: latents, weights: weights, sketch: sketch, appearance: appearance)
         return FaceFrame(seq: seq, number: number, isDefault: isDefault, png: png)
     }
 }

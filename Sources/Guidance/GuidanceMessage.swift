@@ -51,8 +51,8 @@ public enum GuidanceMessage: Sendable, Equatable {
     case shadow(ShadowUpdate)
     /// Binary: a new face.
     case frame(FaceFrame)
-    /// Text: whether guidance runs, why not, the session's mode and the component boxes.
-    case status(enabled: Bool, reason: String?, mode: GuidanceMode, layout: ComponentLayout?)
+    /// Text: whether guidance runs, why not, the session's mode, the component boxes and the appearance palette.
+    case status(enabled: Bool, reason: String?, mode: GuidanceMode, layout: ComponentLayout?, palette: AppearancePalette? = nil)
     /// Text: a newer face is being computed (`true`) or the face shown is current (`false`).
     case busy(Bool)
 
@@ -87,12 +87,16 @@ public enum GuidanceMessage: Sendable, Equatable {
             appendBigEndian(frame.seq, to: &bytes)
             bytes += frame.png
             return .binary(bytes)
-        case .status(let enabled, let reason, let mode, let layout):
+        case .status(let enabled, let reason, let mode, let layout, let palette):
             var object: [String: Any] = ["type": "guidance", "enabled": enabled, "mode": mode.rawValue]
             if let reason { object["reason"] = reason }
             if let layout {
                 object["resolution"] = layout.resolution
                 object["components"] = layout.components.map { ["name": $0.name, "box": [$0.x, $0.y, $0.side]] }
+            }
+            if let palette {
+                object["appearance"] = ["regions": palette.regions, "palette": palette.codes.map { $0.map(Double.init) },
+                                        "default": palette.defaultIndex] as [String: Any]
             }
             return .text(Self.json(object))
         case .busy(let busy):

@@ -41,6 +41,8 @@ public struct GuidanceScheduler {
     public var throttle: Double
     /// Component geometry of the model.
     public let layout: ComponentLayout
+    /// The model's appearance codes (announced in the status message); nil without.
+    public let palette: AppearancePalette?
     /// Most sessions held at once (at least 1).
     public let capacity: Int
 
@@ -55,8 +57,9 @@ public struct GuidanceScheduler {
     /// Logical clock for "least recently active".
     private var ticks: UInt64 = 0
 
-    public init(layout: ComponentLayout, throttle: Double = 0.1, capacity: Int = 64) {
+    public init(layout: ComponentLayout, palette: AppearancePalette? = nil, throttle: Double = 0.1, capacity: Int = 64) {
         self.layout = layout
+        self.palette = palette
         self.throttle = throttle
         self.capacity = max(1, capacity)
     }
@@ -69,7 +72,7 @@ public struct GuidanceScheduler {
     /// Starts guidance for a session: its current canvas gets encoded and a first face (the default face for an
     /// empty canvas) synthesised, in either mode.
     public mutating func open(
-        session: String, canvas: CanvasSnapshot, sliders: SliderValues, mode: GuidanceMode, now: Double
+        session: String, canvas: CanvasSnapshot, sliders: SliderValues, mode: GuidanceMode, appearance: Int? = nil, now: Double
     ) -> [Delivery] {
         if sessions[session] != nil { return [] }
         if sessions.count >= capacity { evictLeastRecentlyActive() }
@@ -78,6 +81,7 @@ public struct GuidanceScheduler {
         touch(&state)
         state.mode = mode
         state.sliders = sliders
+        state.appearance = appearance
         state.pendingCanvas = canvas
         state.dirtyUnknown = true
         state.synthesisWanted = true
@@ -120,11 +124,30 @@ public struct GuidanceScheduler {
     /// New slider values, set by operation `seq`: re-synthesise from cached latents (no encode), in either mode.
     /// The next frame carries `seq` (a frame's seq is the newest operation it reflects).
     public mutating func slidersChanged(session: String, sliders: SliderValues, seq: UInt64 = 0) -> [Delivery] {
+        settingChanged(session, seq: seq) { state in
+            guard state.sliders != sliders else { return false }
+            state.sliders = sliders
+            return true
+        }
+    }
+
+    /// The session's appearance (palette index; nil for the default) was set by operation `seq`: re-synthesise
+    /// from cached latents (no encode, no re-mapping), in either mode; the next frame carries `seq`.
+    public mutating func appearanceChanged(session: String, appearance: Int?, seq: UInt64 = 0) -> [Delivery] {
+        settingChanged(session, seq: seq) { state in
+            guard state.appearance != appearance else { return false }
+            state.appearance = appearance
+            return true
+        }
+    }
+
+    /// A session setting (sliders, appearance) set by operation `seq`; `apply` changes it and says whether it
+    /// differs, in which case a face is wanted from the cached latents.
+    private mutating func settingChanged(_ session: String, seq: UInt64, _ apply: (inout SessionState) -> Bool) -> [Delivery] {
         guard var state = sessions[session] else { return [] }
         touch(&state)
         state.sliderSeq = max(state.sliderSeq, seq)
-        guard state.sliders != sliders else { return [] }
-        state.sliders = sliders
+        guard apply(&state) else { return [] }
         state.synthesisWanted = true
         sessions[session] = state
         return refreshSynthesis(session)
@@ -216,7 +239,8 @@ public struct GuidanceScheduler {
             sessions[session] = state
             return .synthesize(SynthesisJob(
                 session: session, generation: state.generation, latents: latents, weights: key.weights,
-                seq: max(state.baseline?.seq ?? 0, state.sliderSeq), number: frameNumbers, isDefault: state.isBlank))
+                seq: max(state.baseline?.seq ?? 0, state.sliderSeq), number: frameNumbers, isDefault: state.isBlank,
+                sketch: state.baseline ?? .blank(side: layout.canvas), appearance: key.appearance))
         }
         return nil
     }
@@ -369,7 +393,7 @@ public struct GuidanceScheduler {
     }
 
     private func status(of state: SessionState) -> GuidanceMessage {
-        .status(enabled: true, reason: nil, mode: state.mode, layout: layout)
+        .status(enabled: true, reason: nil, mode: state.mode, layout: layout, palette: palette)
     }
 }
 
@@ -377,6 +401,7 @@ public struct GuidanceScheduler {
 struct SynthesisKey: Equatable {
     var latents: UInt64
     var weights: [Double]
+    var appearance: Int?
 }
 
 /// Guidance state of one session.
@@ -384,6 +409,9 @@ struct SessionState {
     var generation: UInt64
     var mode: GuidanceMode = .live
     var sliders = SliderValues()
+    /// Appearance palette index; nil for the model's default.
+    var appearance: Int?
+    /// Newest settings operation (sliders, appearance): frames made for it carry its seq.
     var sliderSeq: UInt64 = 0
 
     var pendingCanvas: CanvasSnapshot?
@@ -445,6 +473,6 @@ struct SessionState {
 
     func nextKey(layout: ComponentLayout) -> SynthesisKey {
         let weights = isBlank ? SliderValues.fullyProjected(for: layout) : sliders.weights(for: layout)
-        return SynthesisKey(latents: latentsVersion, weights: weights)
+        return SynthesisKey(latents: latentsVersion, weights: weights, appearance: appearance)
     }
 }

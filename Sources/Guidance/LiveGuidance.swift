@@ -89,7 +89,7 @@ public final class LiveGuidance: @unchecked Sendable {
         self.clock = clock
         self.logger = logger
         guard let engine else { return }
-        scheduler = GuidanceScheduler(layout: engine.layout, throttle: settings.throttle, capacity: settings.maxSessions)
+        scheduler = GuidanceScheduler(layout: engine.layout, palette: engine.palette, throttle: settings.throttle, capacity: settings.maxSessions)
         for index in 0..<settings.workers {
             let lane: GuidanceScheduler.Lane = settings.workers == 1 ? .any : (index == 0 ? .encode : .synthesisFirst)
             let niceness = settings.niceness
@@ -117,9 +117,10 @@ public final class LiveGuidance: @unchecked Sendable {
 
     /// A session became active (created, restored or first joined): encode its canvas, make its first face.
     /// Does nothing for a session already open.
-    public func open(session: String, canvas: CanvasSnapshot, sliders: SliderValues = SliderValues(), mode: GuidanceMode? = nil) {
+    public func open(session: String, canvas: CanvasSnapshot, sliders: SliderValues = SliderValues(), mode: GuidanceMode? = nil,
+                     appearance: Int? = nil) {
         let mode = mode ?? settings.defaultMode
-        mutate { $0.open(session: session, canvas: canvas, sliders: sliders, mode: mode, now: $1) }
+        mutate { $0.open(session: session, canvas: canvas, sliders: sliders, mode: mode, appearance: appearance, now: $1) }
     }
 
     /// The session ended (expired, deleted or left by everyone): forget its guidance state.
@@ -137,6 +138,11 @@ public final class LiveGuidance: @unchecked Sendable {
     /// The session's slider values changed (by operation `seq`): re-synthesise from cached latents.
     public func slidersChanged(session: String, sliders: SliderValues, seq: UInt64 = 0) {
         mutate { scheduler, _ in scheduler.slidersChanged(session: session, sliders: sliders, seq: seq) }
+    }
+
+    /// The session's appearance changed (by operation `seq`): re-synthesise from cached latents.
+    public func appearanceChanged(session: String, appearance: Int?, seq: UInt64 = 0) {
+        mutate { scheduler, _ in scheduler.appearanceChanged(session: session, appearance: appearance, seq: seq) }
     }
 
     /// Switch the session between live and on-demand synthesis.

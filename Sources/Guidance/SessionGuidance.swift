@@ -26,6 +26,10 @@ public final class SessionGuidance: SessionObserver, GuidanceAudience, @unchecke
         self.hub = hub
         guidance = LiveGuidance(engine: engine, unavailableReason: unavailableReason, settings: settings, audience: self)
         hub.observer = self
+        if let engine {
+            hub.sliderNames = Set(engine.layout.components.map(\.name))
+            hub.paletteSize = engine.palette?.codes.count ?? 0
+        }
     }
 
     /// Stops the workers (server shutdown).
@@ -37,10 +41,12 @@ public final class SessionGuidance: SessionObserver, GuidanceAudience, @unchecke
         guard guidance.isEnabled else { return }
         let key = event.session.text
         let snapshot = CanvasSnapshot(seq: UInt64(max(0, event.seq)), side: Canvas.size, pixels: event.canvas.pixels)
-        openIfNeeded(key, canvas: snapshot, sliders: event.sliders, mode: event.mode)
+        openIfNeeded(key, canvas: snapshot, sliders: event.sliders, mode: event.mode, appearance: event.appearance)
         switch event.kind {
         case .sliders:
             guidance.slidersChanged(session: key, sliders: event.sliders, seq: snapshot.seq)
+        case .appearance:
+            guidance.appearanceChanged(session: key, appearance: event.appearance, seq: snapshot.seq)
         case .mode:
             guidance.modeChanged(session: key, mode: event.mode)
         case .strokeBegin:
@@ -58,7 +64,7 @@ public final class SessionGuidance: SessionObserver, GuidanceAudience, @unchecke
     public func participantDidJoin(_ event: ParticipantJoined) {
         if guidance.isEnabled {
             let snapshot = CanvasSnapshot(seq: UInt64(max(0, event.head)), side: Canvas.size, pixels: event.canvas.pixels)
-            openIfNeeded(event.session.text, canvas: snapshot, sliders: event.sliders, mode: event.mode)
+            openIfNeeded(event.session.text, canvas: snapshot, sliders: event.sliders, mode: event.mode, appearance: event.appearance)
         }
         guard let hub else { return }
         for message in guidance.joinMessages(session: event.session.text) {
@@ -90,8 +96,8 @@ public final class SessionGuidance: SessionObserver, GuidanceAudience, @unchecke
     // MARK: internals
 
     /// Opening is idempotent: a session already open keeps its state.
-    private func openIfNeeded(_ session: String, canvas: CanvasSnapshot, sliders: SliderValues, mode: GuidanceMode) {
-        guidance.open(session: session, canvas: canvas, sliders: sliders, mode: mode)
+    private func openIfNeeded(_ session: String, canvas: CanvasSnapshot, sliders: SliderValues, mode: GuidanceMode, appearance: Int?) {
+        guidance.open(session: session, canvas: canvas, sliders: sliders, mode: mode, appearance: appearance)
     }
 
     static func rect(_ dirty: DirtyRect) -> PixelRect {

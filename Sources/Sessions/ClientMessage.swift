@@ -15,10 +15,12 @@ public enum ClientMessage: Equatable {
     case undo(ref: Int?)
     case redo(ref: Int?)
     case clear(ref: Int?)
-    /// Changes some sliders (names from `SliderValues.names`, values 0...1).
+    /// Changes some sliders (`master` or a component name of the loaded model, values 0...1).
     case sliders([String: Double], ref: Int?)
     /// Switches guidance mode (reserved for Guidance, persisted here).
     case mode(GuidanceMode, ref: Int?)
+    /// Picks the session's appearance: an index into the model's palette (shared and persisted like sliders).
+    case appearance(index: Int, ref: Int?)
     /// Asks Guidance for a face now (on-demand mode); not persisted.
     case convert
     /// Where this participant's pointer is, in canvas pixels (throttled, never persisted).
@@ -46,8 +48,20 @@ public enum ClientMessage: Equatable {
     public struct Limits: Equatable {
         /// Points one `stroke.points` may carry.
         public var pointsPerMessage: Int
-        public init(pointsPerMessage: Int = 512) { self.pointsPerMessage = pointsPerMessage }
+        /// Slider names accepted besides `master` (the model's components); nil accepts any well-formed name.
+        public var sliderNames: Set<String>?
+        /// Codes in the model's appearance palette (0: the model has none); nil accepts any index up to
+        /// ``ClientMessage/maxAppearanceIndex``.
+        public var paletteSize: Int?
+        public init(pointsPerMessage: Int = 512, sliderNames: Set<String>? = nil, paletteSize: Int? = nil) {
+            self.pointsPerMessage = pointsPerMessage
+            self.sliderNames = sliderNames
+            self.paletteSize = paletteSize
+        }
     }
+
+    /// The largest appearance index the protocol carries.
+    public static let maxAppearanceIndex = 255
 
     /// Parses and validates one text message.
     public static func parse(_ text: String, limits: Limits = Limits()) throws -> ClientMessage {
@@ -91,7 +105,7 @@ public enum ClientMessage: Equatable {
         case "redo": return .redo(ref: ref)
         case "clear": return .clear(ref: ref)
         case "sliders":
-            let values = try sliders(fields.child("values"))
+            let values = try sliders(fields.child("values"), names: limits.sliderNames)
             if values.isEmpty { throw ProtocolError.invalidField("values", "must name at least one slider") }
             return .sliders(values, ref: ref)
         case "mode":
@@ -99,6 +113,12 @@ public enum ClientMessage: Equatable {
                 throw ProtocolError.invalidField("mode", "must be \"live\" or \"on_demand\"")
             }
             return .mode(mode, ref: ref)
+        case "appearance":
+            let index = try fields.integer("index", in: 0...maxAppearanceIndex)
+            if let size = limits.paletteSize, index >= size {
+                throw ProtocolError.invalidField("index", size == 0 ? "the model has no appearance palette" : "must be below the palette size \(size)")
+            }
+            return .appearance(index: index, ref: ref)
         case "convert": return .convert
         case "cursor":
             let max = Double(Canvas.size)
@@ -131,11 +151,14 @@ public enum ClientMessage: Equatable {
         return out
     }
 
-    /// Parses a slider object; unknown names are refused by name.
-    static func sliders(_ fields: JSONFields) throws -> [String: Double] {
+    /// Parses a slider object; a name that is not `master` or one of `names` (any well-formed name when nil) is
+    /// refused by name.
+    static func sliders(_ fields: JSONFields, names: Set<String>?) throws -> [String: Double] {
         var values = [String: Double]()
+        if fields.object.count > SliderValues.maxNames { throw ProtocolError.invalidField(fields.path, "at most \(SliderValues.maxNames) sliders") }
         for key in fields.object.keys.sorted() {
-            guard SliderValues.names.contains(key) else { throw ProtocolError.invalidField(fields.name(key), "unknown slider") }
+            let known = key == SliderValues.master || (names?.contains(key) ?? SliderValues.isWellFormed(key))
+            guard known else { throw ProtocolError.invalidField(fields.name(key), "unknown slider") }
             values[key] = try fields.number(key, in: 0...1)
         }
         return values

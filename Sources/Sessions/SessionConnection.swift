@@ -49,7 +49,8 @@ public final class SessionConnection {
             if strikes > 0, now - lastStrike > 1 { strikes = 0 }
             var ref: Int?
             do {
-                let message = try ClientMessage.parse(text, limits: .init(pointsPerMessage: hub.config.maxPointsPerMessage))
+                let message = try ClientMessage.parse(text, limits: .init(pointsPerMessage: hub.config.maxPointsPerMessage,
+                                                                       sliderNames: hub.sliderNames, paletteSize: hub.paletteSize))
                 ref = message.ref
                 try handle(message, now: now)
             } catch let error as ProtocolError {
@@ -104,9 +105,13 @@ public final class SessionConnection {
         case .clear(let ref):
             try commit(.clear, by: me, ref: ref, now: now)
         case .sliders(let values, let ref):
-            try commit(.sliders(session.document.sliders.merging(values)), by: me, ref: ref, now: now)
+            let merged = session.document.sliders.merging(values)
+            guard merged.values.count <= SliderValues.maxNames else { throw ProtocolError.invalidField("values", "at most \(SliderValues.maxNames) sliders per session") }
+            try commit(.sliders(merged), by: me, ref: ref, now: now)
         case .mode(let mode, let ref):
             try commit(.mode(mode), by: me, ref: ref, now: now)
+        case .appearance(let index, let ref):
+            try commit(.appearance(index), by: me, ref: ref, now: now)
         case .convert:
             hub.observer?.sessionDidRequestConvert(session.id, by: reference(me))
         case .cursor(let x, let y):
@@ -148,7 +153,8 @@ public final class SessionConnection {
                                               through: through, reset: from == 0, participants: session.participants))
         session.broadcast(text: ServerMessage.presence(session.participants))
         hub.observer?.participantDidJoin(ParticipantJoined(session: session.id, participant: reference(me),
-            canvas: document.canvas, head: document.head, sliders: document.sliders, mode: document.mode))
+            canvas: document.canvas, head: document.head, sliders: document.sliders, mode: document.mode,
+            appearance: document.appearance))
     }
 
     /// Sequences, applies, broadcasts and persists one operation; the author's ack follows durability.
@@ -203,7 +209,7 @@ extension ClientMessage {
     var ref: Int? {
         switch self {
         case .strokeBegin(_, _, _, let ref), .strokePoints(_, _, let ref), .strokeEnd(_, let ref), .undo(let ref),
-             .redo(let ref), .clear(let ref), .sliders(_, let ref), .mode(_, let ref):
+             .redo(let ref), .clear(let ref), .sliders(_, let ref), .mode(_, let ref), .appearance(_, let ref):
             return ref
         case .hello, .convert, .cursor, .ping, .snapshot:
             return nil

@@ -41,6 +41,8 @@ public struct AppliedOperation: Sendable {
     public var sliders: SliderValues
     /// Guidance mode after the operation.
     public var mode: GuidanceMode
+    /// Appearance palette index after the operation; nil while nobody picked one (the model's default).
+    public var appearance: Int?
 }
 
 /// A participant joined a session.
@@ -57,6 +59,8 @@ public struct ParticipantJoined: Sendable {
     public var sliders: SliderValues
     /// Current guidance mode.
     public var mode: GuidanceMode
+    /// Current appearance palette index; nil while nobody picked one.
+    public var appearance: Int?
 }
 
 /// Identifies one connected participant (one WebSocket connection) for `SessionHub.send(binary:to:)`.

@@ -28,7 +28,7 @@ final class GuidanceMessageTests: XCTestCase {
     func testStatusAndBusyAreJSONTextWithStableKeys() {
         let off = GuidanceMessage.status(enabled: false, reason: "no model", mode: .onDemand, layout: nil)
         XCTAssertEqual(off.wire, .text(#"{"enabled":false,"mode":"on_demand","reason":"no model","type":"guidance"}"#))
-        let on = GuidanceMessage.status(enabled: true, reason: nil, mode: .live, layout: .standard)
+        let on = GuidanceMessage.status(enabled: true, reason: nil, mode: .live, layout: testLayout)
         guard case .text(let text) = on.wire else { return XCTFail("not text") }
         XCTAssertTrue(text.contains(#""components":[{"box":[108,156,128],"name":"left_eye"}"#), text)
         XCTAssertTrue(text.contains(#""resolution":256"#), text)
@@ -37,7 +37,7 @@ final class GuidanceMessageTests: XCTestCase {
 
     func testSliderWeightsAreComponentTimesMasterClamped() {
         let values = SliderValues().merging(["left_eye": 0.2, "nose": 1, "master": 0.5])
-        XCTAssertEqual(values.weights(for: .standard), [0.1, 0.25, 0.5, 0.25, 0.25])
-        XCTAssertEqual(SliderValues.fullyProjected(for: .standard), [1, 1, 1, 1, 1])
+        XCTAssertEqual(values.weights(for: testLayout), [0.1, 0.25, 0.5, 0.25, 0.25])
+        XCTAssertEqual(SliderValues.fullyProjected(for: testLayout), [1, 1, 1, 1, 1])
     }
 }

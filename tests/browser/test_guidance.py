@@ -15,7 +15,7 @@ from pages import canvas_to_screen, open_page
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "guidance"))
 
-from guidedserver import ROOT, guided_server, model_path  # noqa: E402
+from guidedserver import ROOT, TINY_MODEL, guided_server, model_path  # noqa: E402
 
 ARTIFACTS = ROOT / "artifacts" / "guidance"
 STROKES = json.loads((ROOT / "tests" / "guidance" / "face_strokes.json").read_text())
@@ -104,11 +104,21 @@ def test_drawn_face_gets_shadows_and_a_live_face_shared_by_the_session(server, b
     assert face_bytes(a) != face_after_drawing, "the face changed after the further strokes"
     a.screenshot(path=str(ARTIFACTS / "3-after-brows.png"))
 
+    # The sliders are the model's components (from the guidance status message, in manifest order), then master;
+    # a component slider sends its manifest name.
+    manifest = json.loads((model_path() / "manifest.json").read_text())
+    names = [c["name"] for c in manifest["components"]]
+    assert a.evaluate("[...document.querySelectorAll('#sliders input[data-slider]')].map((e) => e.dataset.slider)") == names + ["master"]
+    a.evaluate(f"""() => {{ const el = document.getElementById('slider-{names[2]}');
+        el.value = 0.3; el.dispatchEvent(new Event('input', {{ bubbles: true }})); }}""")
+    a.wait_for_function(f"window.sketchface.doc.sliders['{names[2]}'] === 0.3", timeout=20000)
+    further = wait_face_current(a)
+
     # A slider move produces a new frame (from cached latents).
     before_slider = face_bytes(a)
     number = further["frame"]["number"]
     a.evaluate("""() => { const el = document.getElementById('slider-master');
-        el.value = 0.05; el.dispatchEvent(new Event('input')); }""")
+        el.value = 0.05; el.dispatchEvent(new Event('input', { bubbles: true })); }""")
     a.wait_for_function(f"window.sketchfaceGuidance.frame.number > {number}", timeout=20000)
     slid = wait_face_current(a)
     assert face_bytes(a) != before_slider, "the slider changed the face"
@@ -170,5 +180,41 @@ def test_without_a_model_the_page_says_guidance_is_off_and_drawing_works(browser
         assert guidance(page)["frames"] == 0 and guidance(page)["shadows"] == {}
         page.screenshot(path=str(ARTIFACTS / "6-no-model.png"))
         assert not page.errors, page.errors
+    finally:
+        s.stop()
+
+
+def test_appearance_picker_shows_the_palette_and_sets_the_face_for_everyone(browser, tmp_path):
+    """A version 2 model (the tiny fixture): one swatch per palette code; a pick is a shared session setting."""
+    s = guided_server(tmp_path, model=TINY_MODEL).start()
+    try:
+        palette = json.loads((TINY_MODEL / "manifest.json").read_text())["appearance"]
+        url = f"{s.base}/s/{s.new_session()}"
+        a = open_page(browser, url)
+        b = open_page(browser, url)
+        for page in (a, b):
+            page.wait_for_function("window.sketchfaceGuidance.frames >= 1 && window.sketchfaceGuidance.palette", timeout=20000)
+        assert a.locator("#appearance").is_visible()
+        assert a.locator("#appearance button[data-appearance]").count() == len(palette["palette"])
+        assert a.get_attribute(f"#appearance button[data-appearance='{palette['default']}']", "aria-pressed") == "true"
+        for stroke in STROKES["strokes"]:
+            draw(a, stroke)
+        before = wait_face_current(a)
+        face_default = face_bytes(a)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        a.screenshot(path=str(ARTIFACTS / "6-appearance-default.png"))
+        pick = (palette["default"] + 1) % len(palette["palette"])
+        a.click(f"#appearance button[data-appearance='{pick}']")
+        a.wait_for_function(f"window.sketchface.doc.appearance === {pick} && window.sketchfaceGuidance.frame.number > {before['frame']['number']}",
+                            timeout=20000)
+        wait_face_current(a)
+        assert face_bytes(a) != face_default, "another palette code gives another face"
+        assert a.get_attribute(f"#appearance button[data-appearance='{pick}']", "aria-pressed") == "true"
+        b.wait_for_function(f"window.sketchface.doc.appearance === {pick}", timeout=20000)
+        wait_face_current(b)
+        assert b.get_attribute(f"#appearance button[data-appearance='{pick}']", "aria-pressed") == "true"
+        assert face_bytes(b) == face_bytes(a), "every participant sees the picked appearance"
+        a.screenshot(path=str(ARTIFACTS / "7-appearance-picked.png"))
+        assert not a.errors and not b.errors, a.errors + b.errors
     finally:
         s.stop()

@@ -2,7 +2,10 @@
 // server's `op` messages applied in seq order (see docs/PROTOCOL.md, "Units and rendering").
 import { newCanvas, paint, quantizePoint, quantizeWidth } from './raster.js';
 
-export const SLIDERS = ['left_eye', 'right_eye', 'nose', 'mouth', 'remainder', 'master'];
+/** A slider's value: the one set in the session, else its default (docs/PROTOCOL.md, "sliders"). */
+export function sliderValue(sliders, name) {
+  return name in sliders ? sliders[name] : (name === 'master' ? 1 : 0.5);
+}
 
 export class SketchDocument {
   constructor() { this.reset(); }
@@ -16,8 +19,9 @@ export class SketchDocument {
     this.undone = new Set();
     this.clears = [];
     this.undoStacks = new Map();   // author → [seq]
-    this.sliders = Object.fromEntries(SLIDERS.map((n) => [n, n === 'master' ? 1 : 0.5]));
+    this.sliders = {};              // values set in the session; the others are at their default (sliderValue)
     this.mode = 'live';
+    this.appearance = null;         // palette index picked in the session; null: the model's default
   }
 
   /** Applies one `op` message (must be head + 1). Returns {dirty: [x0,y0,x1,y1] | 'full' | null}. */
@@ -73,6 +77,9 @@ export class SketchDocument {
       case 'mode':
         this.mode = op.mode;
         return { dirty: null, mode: true };
+      case 'appearance':
+        this.appearance = op.index;
+        return { dirty: null, appearance: true };
       default:
         return { dirty: null };
     }

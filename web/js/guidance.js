@@ -1,11 +1,18 @@
 // Live guidance on the session page: the shadow layer under the strokes, the synthesized face with a "computing"
-// indicator, slider read-outs, the Convert hint in on-demand mode, and downloading the face as PNG.
+// indicator, the model's component sliders (built from the status message) with read-outs, the Convert hint in
+// on-demand mode, and downloading the face as PNG.
 // Wire format: docs/PROTOCOL.md, section "Guidance". The app calls attachGuidance once per page and forwards
 // what Sessions does not handle itself; this module only touches the elements it is given (and adds its own
 // controls inside the face panel, plus its stylesheet).
 //
-// attachGuidance({ socket, sessionId, shadowCanvas, facePanel, faceImage, sliders, modeSelect, convertButton })
+// attachGuidance({ socket, sessionId, shadowCanvas, facePanel, faceImage, sliderBox, sliderValue, appearanceBox,
+//                  appearanceValue, onAppearance, modeSelect, convertButton })
 // returns { onWelcome(welcome), onOperation(op), onBinary(arrayBuffer), onMessage(message) → handled? }.
+// `sliderBox` holds the static master slider (`input[data-slider=master]`); a slider per component of the
+// loaded model is added before it when the status message names the components; `sliderValue(name)` is the
+// session's current value. `appearanceBox` gets one swatch per code of the model's appearance palette (status
+// message `appearance`); `appearanceValue()` is the session's pick (null: the palette default) and
+// `onAppearance(index)` sends a pick.
 
 const SHADOW = 0x01;
 const FRAME = 0x02;
@@ -14,7 +21,10 @@ const CANVAS = 512;
 const PREFS = 'sketchface.guidance';
 
 export function attachGuidance(context) {
-  const { shadowCanvas, facePanel, faceImage, sliders = {}, convertButton, sessionId = 'sketch' } = context;
+  const { shadowCanvas, facePanel, faceImage, sliderBox, sliderValue = () => 0.5, convertButton, sessionId = 'sketch',
+          appearanceBox, appearanceValue = () => null, onAppearance = () => {} } = context;
+  let palette = null;          // { regions, palette: [[…]], default } from the status message
+  const sliders = {};          // name → range input (master and the model's components)
   const shadowContext = shadowCanvas.getContext('2d');
   const prefs = loadPrefs();
 
@@ -53,13 +63,63 @@ export function attachGuidance(context) {
   );
   notice.after(controls);
 
-  for (const [name, input] of Object.entries(sliders)) {
+  function addReadOut(name, input) {
     const out = element('output', { className: 'guidance-value', textContent: format(input.value) });
     out.setAttribute('for', input.id);
     input.after(out);
     input.addEventListener('input', () => { out.textContent = format(input.value); });
     sliders[name] = input;
     input.guidanceOutput = out;
+  }
+  for (const input of sliderBox?.querySelectorAll('input[data-slider]') || []) addReadOut(input.dataset.slider, input);
+
+  // One slider per model component, in manifest order, before the master; rebuilt if the model changes.
+  function buildSliders(components) {
+    if (!sliderBox) return;
+    const names = components.map((c) => c.name);
+    for (const [name, input] of Object.entries(sliders)) {
+      if (name !== 'master' && !names.includes(name)) { input.closest('label').remove(); delete sliders[name]; }
+    }
+    const master = sliderBox.querySelector('input[data-slider=master]')?.closest('label') || null;
+    for (const { name, box } of components) {
+      if (sliders[name]) continue;
+      const input = element('input', { type: 'range', id: `slider-${name}`, min: '0', max: '1', step: '0.01', value: String(sliderValue(name)) });
+      input.dataset.slider = name;
+      const row = element('label', { className: 'component-slider' });
+      row.append(componentLabel(name, box), ' ', input);
+      sliderBox.insertBefore(row, master);
+      addReadOut(name, input);
+    }
+  }
+
+  // One swatch per palette code: a stripe per region in its mean colour (RGB in [−1, 1]).
+  function buildPalette(appearance) {
+    if (!appearanceBox) return;
+    const same = palette && JSON.stringify(palette) === JSON.stringify(appearance);
+    palette = appearance || null;
+    appearanceBox.hidden = !palette;
+    if (same) return showAppearance();
+    for (const old of appearanceBox.querySelectorAll('button[data-appearance]')) old.remove();
+    if (!palette) return;
+    palette.palette.forEach((code, index) => {
+      const colours = palette.regions.map((region, r) => ({ region, css: swatchColour(code, r) }));
+      const button = element('button', { type: 'button', className: 'swatch', title: `Appearance ${index + 1}: ${colours.map((c) => c.region).join(', ')}` });
+      button.dataset.appearance = String(index);
+      button.style.background = `linear-gradient(90deg, ${colours.map((c, i) => `${c.css} ${(100 * i) / colours.length}% ${(100 * (i + 1)) / colours.length}%`).join(', ')})`;
+      button.setAttribute('aria-label', `Appearance ${index + 1}`);
+      button.onclick = () => onAppearance(index);
+      appearanceBox.append(button);
+    });
+    showAppearance();
+  }
+
+  function showAppearance() {
+    if (!appearanceBox || !palette) return;
+    const picked = appearanceValue();
+    const current = picked !== null && picked !== undefined && picked < palette.palette.length ? picked : palette.default;
+    for (const button of appearanceBox.querySelectorAll('button[data-appearance]')) {
+      button.setAttribute('aria-pressed', String(Number(button.dataset.appearance) === current));
+    }
   }
 
   showToggle.onchange = () => { prefs.show = showToggle.checked; savePrefs(prefs); applyShadowStyle(); };
@@ -172,6 +232,7 @@ export function attachGuidance(context) {
       state.shadows.clear();
       state.mode = welcome.mode || state.mode;
       state.headSeq = welcome.head || 0;
+      showAppearance();
       for (const [name, input] of Object.entries(sliders)) {
         if (input.guidanceOutput) input.guidanceOutput.textContent = format(input.value);
       }
@@ -181,9 +242,10 @@ export function attachGuidance(context) {
     onOperation(op) {
       state.headSeq = Math.max(state.headSeq, op.seq);
       if (op.kind === 'mode') state.mode = op.mode;
+      if (op.kind === 'appearance') showAppearance();
       if (op.kind === 'sliders') {
         for (const [name, input] of Object.entries(sliders)) {
-          if (input.guidanceOutput && document.activeElement !== input) input.guidanceOutput.textContent = format(op.values[name]);
+          if (input.guidanceOutput && document.activeElement !== input) input.guidanceOutput.textContent = format(sliderValue(name));
         }
       }
       showStale();
@@ -201,6 +263,8 @@ export function attachGuidance(context) {
           state.enabled = message.enabled;
           state.reason = message.reason || '';
           state.mode = message.mode || state.mode;
+          if (Array.isArray(message.components)) buildSliders(message.components);
+          if (message.enabled) buildPalette(message.appearance);
           showStatus();
           showStale();
           return true;
@@ -221,6 +285,7 @@ export function attachGuidance(context) {
     get frames() { return state.frames; },
     get frame() { return state.frame && { seq: state.frame.seq, number: state.frame.number, isDefault: state.frame.isDefault }; },
     get shadows() { return Object.fromEntries([...state.shadows].map(([c, s]) => [c, s.seq])); },
+    get palette() { return palette; },
     faceBytes: async () => state.frame ? Array.from(new Uint8Array(await state.frame.blob.arrayBuffer())) : null,
   };
   return hooks;
@@ -234,6 +299,19 @@ function label(text, input) {
   const l = element('label', { className: 'guidance-row' });
   l.append(text, ' ', input);
   return l;
+}
+
+/** "left_eye" → "Left eye"; the component whose box is the whole canvas is the face and hair around the parts. */
+function componentLabel(name, box) {
+  if (box && box[0] === 0 && box[1] === 0 && box[2] >= CANVAS) return 'Face & hair';
+  const words = name.replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** The CSS colour of region `r` of an appearance code (R, G, B in [−1, 1] → 0…255). */
+export function swatchColour(code, r) {
+  const channel = (v) => Math.max(0, Math.min(255, Math.round((v + 1) * 127.5)));
+  return `rgb(${channel(code[3 * r])}, ${channel(code[3 * r + 1])}, ${channel(code[3 * r + 2])})`;
 }
 
 function format(value) {
