@@ -18,6 +18,7 @@ final class GuidedPeer: Peer, @unchecked Sendable {
     var guidance: [GuidanceMessage] { lock.withLock { _binaries }.compactMap(GuidanceMessage.decode(binary:)) }
     var frames: [FaceFrame] { guidance.compactMap { if case .frame(let f) = $0 { return f } else { return nil } } }
     var shadows: [ShadowUpdate] { guidance.compactMap { if case .shadow(let s) = $0 { return s } else { return nil } } }
+    var candidates: [CandidateFace] { guidance.compactMap { if case .candidate(let c) = $0 { return c } else { return nil } } }
     func texts(ofType type: String) -> [String] { texts.filter { $0.contains("\"type\":\"\(type)\"") } }
 
     /// Polls until `predicate` holds or `timeout` passes.
@@ -47,6 +48,10 @@ final class CountedEngine: FaceEngine, @unchecked Sendable {
     func shadowPNG(component: Int, latent: Latent) throws -> [UInt8] { try inner.shadowPNG(component: component, latent: latent) }
     func synthesizePNG(latents: [Latent], weights: [Double], sketch: CanvasSnapshot, appearance: Int?) throws -> [UInt8] {
         try inner.synthesizePNG(latents: latents, weights: weights, sketch: sketch, appearance: appearance)
+    }
+    var palette: AppearancePalette? { inner.palette }
+    func candidatePNGs(latents: [Latent], weights: [Double], sketch: CanvasSnapshot, appearances: [Int]) throws -> [[UInt8]] {
+        try inner.candidatePNGs(latents: latents, weights: weights, sketch: sketch, appearances: appearances)
     }
 }
 
@@ -137,6 +142,36 @@ final class SessionGuidanceTests: XCTestCase {
         XCTAssertNotEqual(try face(other), try face(nil))
         let expected = engine.model.synthesize(Canvas(pixels: sketch.pixels), appearance: palette.codes[other], workspace: Workspace())
         XCTAssertEqual(try PNG.decodeRGBA(try face(other)).rgba, try PNG.decodeRGBA(try PNG.encode(expected)).rgba)
+    }
+
+    func testCandidateFacesDifferPerCodeAndTheSessionsOwnCodeGivesTheLiveFace() throws {
+        let palette = try XCTUnwrap(engine.palette, "the tiny fixture is a version 2 model")
+        XCTAssertEqual(palette.codes.count, 3)
+        let (alice, a) = join("alice0001")
+        let (_, b) = join("bobby0001")
+        draw(alice, id: 1, points: [(150, 200), (170, 210), (190, 205), (300, 210), (260, 340)])
+        alice.receive(text: #"{"type":"appearance","index":2}"#)
+        // begin, points, end (3), appearance (4): the live face under code 2.
+        XCTAssertTrue(a.wait { $0.frames.last?.seq == 4 })
+        let encodes = engine.encodes
+        alice.receive(text: #"{"type":"candidates","ref":11}"#)
+        XCTAssertTrue(a.wait { $0.candidates.count == 3 }, "no indices: the first codes of the palette, here all three")
+        let faces = a.candidates
+        XCTAssertEqual(faces.map(\.appearance), [0, 1, 2])
+        XCTAssertEqual(faces.map(\.ref), [11, 11, 11])
+        XCTAssertEqual(faces.map(\.seq), [4, 4, 4])
+        XCTAssertEqual(Set(faces.map(\.png)).count, 3, "each code gives a different face")
+        XCTAssertEqual(faces[2].png, a.frames.last?.png, "the session's own code gives exactly the live face")
+        XCTAssertEqual(engine.encodes, encodes, "no re-encoding")
+        XCTAssertEqual(try PNG.decodeRGBA(faces[0].png).width, 64)
+        alice.receive(text: #"{"type":"candidates","indices":[1]}"#)
+        XCTAssertTrue(a.wait { $0.candidates.count == 4 })
+        XCTAssertEqual(a.candidates.last?.png, faces[1].png, "the same code again: the same face")
+        Thread.sleep(forTimeInterval: 0.05)
+        XCTAssertTrue(b.candidates.isEmpty, "candidates go to the participant who asked only")
+        alice.receive(text: #"{"type":"candidates","indices":[0,3],"ref":12}"#)
+        XCTAssertTrue(a.wait { $0.texts.contains { $0.contains(#""field":"indices[1]""#) && $0.contains(#""ref":12"#) } },
+                      "an index past the palette is refused by field")
     }
 
     func testJoiningOnAnEmptyCanvasGivesShadowsAndTheDefaultFace() throws {
