@@ -32,6 +32,10 @@ final class GuidanceMessageTests: XCTestCase {
                                               0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2A, 0x89]))
         guard case .binary(let bytes) = message.wire else { return XCTFail("not binary") }
         XCTAssertEqual(GuidanceMessage.decode(binary: bytes), message)
+        // docs/PROTOCOL.md's example: code 2 of a 4-face answer to ref 25, reflecting operation 42.
+        let example = GuidanceMessage.candidate(CandidateFace(appearance: 2, count: 4, ref: 25, seq: 42, isDefault: false, png: [0x89, 0x50, 0x4E, 0x47]))
+        XCTAssertEqual(example.wire, .binary([0x03, 0x00, 0x02, 0x04, 0x00, 0x00, 0x00, 0x19,
+                                              0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2A, 0x89, 0x50, 0x4E, 0x47]))
     }
 
     func testARefusalIsTheSessionsErrorMessageWithItsRef() {
