@@ -263,6 +263,9 @@ final class SessionWithoutModelTests: XCTestCase {
         XCTAssertEqual(peer.texts(ofType: "op").count, 3)
         XCTAssertTrue(peer.guidance.isEmpty)
         XCTAssertLessThan(hub.canvas(of: session)!.pixels.min()!, 255)
+        connection.receive(text: #"{"type":"candidates","ref":4}"#)
+        XCTAssertEqual(peer.texts(ofType: "error").last,
+                       #"{"type":"error","code":"unavailable","message":"no candidate faces: model folder models/default not found","ref":4}"#)
     }
 }
 
