@@ -276,6 +276,9 @@ def test_candidates_show_the_face_under_several_appearances_and_a_pick_is_shared
         assert b.get_attribute(f"#appearance button.swatch[data-appearance='{pick}']", "aria-pressed") == "true"
         assert a.get_attribute(f".candidate[data-appearance='{pick}']", "aria-pressed") == "true"
         b.screenshot(path=str(ARTIFACTS / "9-candidate-picked-second-participant.png"), full_page=True)
+        assert a.locator(".candidate-tiles.stale").count() == 0, "picking one does not make them out of date"
+        draw(a, STROKES["strokes"][0])
+        a.wait_for_selector(".candidate-tiles.stale", timeout=10000)
 
         phone = open_page(browser, url, viewport=(390, 844))
         phone.wait_for_function("window.sketchfaceGuidance.frames >= 1 && window.sketchfaceGuidance.palette", timeout=20000)

@@ -161,6 +161,8 @@ export function attachGuidance(context) {
                          timer: setTimeout(() => finishCandidates(), CANDIDATES_TIMEOUT_MS) };
     tiles.replaceChildren(...indices.map(candidateTile));
     tiles.hidden = false;
+    tiles.classList.remove('stale');
+    tiles.title = '';
     candidatesButton.disabled = true;
     candidatesButton.setAttribute('aria-busy', 'true');
     showAppearance();
@@ -320,6 +322,7 @@ export function attachGuidance(context) {
       state.shadows.clear();
       state.mode = welcome.mode || state.mode;
       state.headSeq = welcome.head || 0;
+      if (state.candidates?.timer) finishCandidates();   // asked on the old connection: that answer is gone
       showAppearance();
       for (const [name, input] of Object.entries(sliders)) {
         if (input.guidanceOutput) input.guidanceOutput.textContent = format(input.value);
@@ -331,6 +334,11 @@ export function attachGuidance(context) {
       state.headSeq = Math.max(state.headSeq, op.seq);
       if (op.kind === 'mode') state.mode = op.mode;
       if (op.kind === 'appearance') showAppearance();
+      // Candidates show the sketch and sliders of their seq; a later edit makes them out of date (not a new pick).
+      if (state.candidates?.seq !== null && state.candidates?.seq < op.seq && op.kind !== 'appearance' && op.kind !== 'mode') {
+        tiles.classList.add('stale');
+        tiles.title = 'The sketch changed since: press Candidates again for current faces';
+      }
       if (op.kind === 'sliders') {
         for (const [name, input] of Object.entries(sliders)) {
           if (input.guidanceOutput && document.activeElement !== input) input.guidanceOutput.textContent = format(sliderValue(name));
