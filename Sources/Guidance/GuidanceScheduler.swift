@@ -250,7 +250,8 @@ public struct GuidanceScheduler {
         while let session = synthesisQueue.popFirst() {
             guard var state = sessions[session], state.synthesisQueued else { continue }
             state.synthesisQueued = false
-            let faceDue = state.synthesisReady && state.lastSynthesisKey != state.nextKey(layout: layout)
+            let faceDue = state.faceQueued && state.synthesisReady
+            state.faceQueued = false
             if state.candidatesDue && (!faceDue || !state.lastGeneratorJobWasCandidates) {
                 return .candidates(startCandidates(session, &state))
             }
@@ -429,9 +430,12 @@ public struct GuidanceScheduler {
             if state.synthesisReady {
                 if state.lastSynthesisKey == state.nextKey(layout: layout) {
                     if !state.encodeBusy { state.synthesisWanted = false } // nothing new to show
-                } else if !state.synthesisQueued {
-                    state.synthesisQueued = true
-                    synthesisQueue.append(session)
+                } else {
+                    state.faceQueued = true
+                    if !state.synthesisQueued {
+                        state.synthesisQueued = true
+                        synthesisQueue.append(session)
+                    }
                 }
             } else if !state.encodeBusy {
                 state.synthesisWanted = false // nothing encodable (the engine failed on this canvas)
@@ -500,7 +504,10 @@ struct SessionState {
     var shadows: [ShadowUpdate?]
 
     var synthesisWanted = false
+    /// In the synthesis queue (for a face, candidates or both).
     var synthesisQueued = false
+    /// A face was due when the session was queued.
+    var faceQueued = false
     var synthesisInFlight = false
     var lastSynthesisKey: SynthesisKey?
     var lastActive: UInt64 = 0
