@@ -291,4 +291,15 @@ final class FaceModelEngineTests: XCTestCase {
         XCTAssertNotEqual(slid, face)
         XCTAssertEqual(uncached.featureMapCounts.hits, 0)
     }
+
+    func testCandidatesMapOnceAndEqualAWholeSynthesisPerCode() throws {
+        let engine = try FaceModelEngine(directory: tinyModelDirectory, featureMapBudget: 0)
+        let sketch = canvas(seq: 1, inkSquares: [(150, 200, 12), (300, 200, 12), (240, 330, 20)])
+        let latents = try (0..<engine.layout.count).map { try engine.encode(component: $0, canvas: sketch) }
+        let weights = [0.5, 0.5, 0.5, 0.5, 0.5]
+        let candidates = try engine.candidatePNGs(latents: latents, weights: weights, sketch: sketch, appearances: [2, 0, 1])
+        XCTAssertEqual(engine.featureMapCounts.misses, latents.count, "each component mapped once for all three codes")
+        let whole = try [2, 0, 1].map { try engine.synthesizePNG(latents: latents, weights: weights, sketch: sketch, appearance: $0) }
+        XCTAssertEqual(candidates, whole, "the same faces as one whole synthesis per code")
+    }
 }
