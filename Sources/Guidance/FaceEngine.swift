@@ -27,9 +27,18 @@ public protocol FaceEngine: AnyObject, Sendable {
     /// reads it whole), conditioned on the palette code `appearance` (nil or out of range: the palette default;
     /// ignored without a palette); returns the face as an RGB PNG at the model resolution.
     func synthesizePNG(latents: [Latent], weights: [Double], sketch: CanvasSnapshot, appearance: Int?) throws -> [UInt8]
+
+    /// The faces ``synthesizePNG(latents:weights:sketch:appearance:)`` makes for each of `appearances` (palette
+    /// indices), in that order; an engine maps and fuses once and runs only the generator per code.
+    func candidatePNGs(latents: [Latent], weights: [Double], sketch: CanvasSnapshot, appearances: [Int]) throws -> [[UInt8]]
 }
 
 extension FaceEngine {
     /// Engines of models without appearance codes need not say so.
     public var palette: AppearancePalette? { nil }
+
+    /// One whole synthesis per code: right, not fast (engines override it).
+    public func candidatePNGs(latents: [Latent], weights: [Double], sketch: CanvasSnapshot, appearances: [Int]) throws -> [[UInt8]] {
+        try appearances.map { try synthesizePNG(latents: latents, weights: weights, sketch: sketch, appearance: $0) }
+    }
 }

@@ -11,6 +11,8 @@ public protocol GuidanceAudience: AnyObject, Sendable {
     /// Sends `message` to every participant of `session`. Must not block; may be called from any thread, but
     /// never concurrently and always in the order guidance produced the messages.
     func broadcast(_ message: WireMessage, session: String)
+    /// Sends `message` to one participant only (an answer to its own request), under the same rules.
+    func send(_ message: WireMessage, to participant: ParticipantRef)
 }
 
 /// Live guidance for all sessions of a server: the thin, threaded shell around ``GuidanceScheduler``.
@@ -53,6 +55,8 @@ public final class LiveGuidance: @unchecked Sendable {
         public var componentEncodes = 0
         /// Faces synthesised.
         public var syntheses = 0
+        /// Candidates requests answered (each with up to four faces).
+        public var candidateJobs = 0
         /// Jobs the engine failed.
         public var failures = 0
     }
@@ -155,6 +159,14 @@ public final class LiveGuidance: @unchecked Sendable {
         mutate { scheduler, _ in scheduler.convert(session: session) }
     }
 
+    /// `participant` asks for candidate faces (palette `indices`, nil for the default choice), answered to it
+    /// alone; see ``GuidanceScheduler/requestCandidates(session:by:indices:ref:)``. Throws the refusal to send it,
+    /// also when no model is loaded.
+    public func requestCandidates(session: String, by participant: ParticipantRef, indices: [Int]?, ref: Int?) throws {
+        guard engine != nil else { throw ProtocolError.candidatesUnavailable(unavailableReason) }
+        try mutate { scheduler, _ in try scheduler.requestCandidates(session: session, by: participant, indices: indices, ref: ref) }
+    }
+
     /// The messages a participant joining `session` gets before live updates: guidance status, current shadows,
     /// last face, busy flag. Without an engine: one status message saying guidance is off and why.
     public func joinMessages(session: String) -> [WireMessage] {
@@ -201,13 +213,18 @@ public final class LiveGuidance: @unchecked Sendable {
         #endif
     }
 
-    private func mutate(_ change: (inout GuidanceScheduler, Double) -> [GuidanceScheduler.Delivery]) {
+    private func mutate(_ change: (inout GuidanceScheduler, Double) throws -> [GuidanceScheduler.Delivery]) rethrows {
         condition.lock()
         guard running, scheduler != nil else {
             condition.unlock()
             return
         }
-        outbox += change(&scheduler!, clock())
+        do {
+            outbox += try change(&scheduler!, clock())
+        } catch {
+            condition.unlock()
+            throw error
+        }
         condition.broadcast()
         condition.unlock()
         flush()
@@ -226,7 +243,13 @@ public final class LiveGuidance: @unchecked Sendable {
             let batch = outbox
             outbox.removeAll(keepingCapacity: true)
             condition.unlock()
-            for delivery in batch { audience.broadcast(delivery.message.wire, session: delivery.session) }
+            for delivery in batch {
+                if let participant = delivery.recipient {
+                    audience.send(delivery.message.wire, to: participant)
+                } else {
+                    audience.broadcast(delivery.message.wire, session: delivery.session)
+                }
+            }
             condition.lock()
         }
         delivering = false
@@ -297,6 +320,20 @@ public final class LiveGuidance: @unchecked Sendable {
                 return { [self] scheduler, _ in
                     tally.failures += 1
                     return scheduler.finishSynthesis(synthesis, frame: nil)
+                }
+            }
+        case .candidates(let candidates):
+            do {
+                let faces = try candidates.run(engine: engine)
+                return { [self] scheduler, _ in
+                    tally.candidateJobs += 1
+                    return scheduler.finishCandidates(candidates, faces: faces)
+                }
+            } catch {
+                logger.warning("guidance: candidates failed", metadata: ["session": "\(candidates.session)", "error": "\(error)"])
+                return { [self] scheduler, _ in
+                    tally.failures += 1
+                    return scheduler.finishCandidates(candidates, faces: nil)
                 }
             }
         }

@@ -8,6 +8,7 @@ import Sessions
 /// - `stroke.points` (stroke in progress, pixels changed) → throttled shadow refresh;
 /// - `stroke.end`, `undo`, `redo`, `clear` → shadows now and, in live mode, a face;
 /// - `sliders` → a face from cached latents; `mode` → mode switch; `convert` → a face now;
+/// - `candidates` → candidate faces for the participant who asked, or the refusal it is told;
 /// - a joining participant gets the status, current shadows and last face; without a model it is told
 ///   guidance is off (sketching is unaffected).
 /// A session is opened for guidance the first time anything happens in it (restored sessions cost nothing
@@ -79,6 +80,15 @@ public final class SessionGuidance: SessionObserver, GuidanceAudience, @unchecke
         guidance.convert(session: session.text)
     }
 
+    public func sessionDidRequestCandidates(_ request: CandidatesRequest) throws {
+        let key = request.participant.session.text
+        if guidance.isEnabled {
+            let snapshot = CanvasSnapshot(seq: UInt64(max(0, request.head)), side: Canvas.size, pixels: request.canvas.pixels)
+            openIfNeeded(key, canvas: snapshot, sliders: request.sliders, mode: request.mode, appearance: request.appearance)
+        }
+        try guidance.requestCandidates(session: key, by: request.participant, indices: request.indices, ref: request.ref)
+    }
+
     public func sessionDidEnd(_ session: SessionID) {
         guidance.close(session: session.text)
     }
@@ -90,6 +100,14 @@ public final class SessionGuidance: SessionObserver, GuidanceAudience, @unchecke
         switch message {
         case .text(let text): hub.broadcast(text: text, in: id)
         case .binary(let bytes): hub.broadcast(binary: bytes, in: id)
+        }
+    }
+
+    public func send(_ message: WireMessage, to participant: ParticipantRef) {
+        guard let hub else { return }
+        switch message {
+        case .text(let text): hub.send(text: text, to: participant)
+        case .binary(let bytes): hub.send(binary: bytes, to: participant)
         }
     }
 

@@ -23,6 +23,10 @@ public enum ClientMessage: Equatable {
     case appearance(index: Int, ref: Int?)
     /// Asks Guidance for a face now (on-demand mode); not persisted.
     case convert
+    /// Asks Guidance for candidate faces, one per palette index (nil: the default choice), for this connection
+    /// only; not persisted. The indices are checked against the model's palette by Guidance
+    /// (``ClientMessage/candidateIndices(_:paletteSize:)``).
+    case candidates(indices: [Int]?, ref: Int?)
     /// Where this participant's pointer is, in canvas pixels (throttled, never persisted).
     case cursor(x: Double, y: Double)
     /// Liveness probe; answered with `pong`.
@@ -62,6 +66,9 @@ public enum ClientMessage: Equatable {
 
     /// The largest appearance index the protocol carries.
     public static let maxAppearanceIndex = 255
+
+    /// Most candidate faces one `candidates` request may ask for.
+    public static let maxCandidates = 4
 
     /// Parses and validates one text message.
     public static func parse(_ text: String, limits: Limits = Limits()) throws -> ClientMessage {
@@ -115,11 +122,17 @@ public enum ClientMessage: Equatable {
             return .mode(mode, ref: ref)
         case "appearance":
             let index = try fields.integer("index", in: 0...maxAppearanceIndex)
-            if let size = limits.paletteSize, index >= size {
-                throw ProtocolError.invalidField("index", size == 0 ? "the model has no appearance palette" : "must be below the palette size \(size)")
-            }
+            if let size = limits.paletteSize { try checkPaletteIndex(index, field: "index", paletteSize: size) }
             return .appearance(index: index, ref: ref)
         case "convert": return .convert
+        case "candidates":
+            guard fields.has("indices") else { return .candidates(indices: nil, ref: ref) }
+            let raw = try fields.array("indices")
+            if raw.count > maxCandidates { throw ProtocolError.tooManyCandidates(maxCandidates) }
+            let indices = try raw.indices.map { i in
+                try JSONFields(["indices[\(i)]": raw[i]]).integer("indices[\(i)]", in: 0...maxAppearanceIndex)
+            }
+            return .candidates(indices: indices, ref: ref)
         case "cursor":
             let max = Double(Canvas.size)
             return .cursor(x: try fields.number("x", in: 0...max), y: try fields.number("y", in: 0...max))
@@ -128,6 +141,28 @@ public enum ClientMessage: Equatable {
         default:
             throw ProtocolError.unknownType(type)
         }
+    }
+
+    /// The palette indices a `candidates` request stands for, checked against a palette of `paletteSize` codes:
+    /// the requested ones, or without a list the first ``maxCandidates`` codes. Refused: more than
+    /// ``maxCandidates`` (`limit`), an empty list, an index past the palette, an index twice (`invalid`, naming
+    /// `indices[i]`), and any request when the model has no palette (`unavailable`).
+    public static func candidateIndices(_ requested: [Int]?, paletteSize: Int) throws -> [Int] {
+        guard paletteSize > 0 else { throw ProtocolError.candidatesUnavailable("the model has no appearance palette") }
+        guard let requested else { return Array(0..<min(maxCandidates, paletteSize)) }
+        if requested.count > maxCandidates { throw ProtocolError.tooManyCandidates(maxCandidates) }
+        if requested.isEmpty { throw ProtocolError.invalidField("indices", "must hold 1–\(maxCandidates) palette indices") }
+        for (i, index) in requested.enumerated() {
+            try checkPaletteIndex(index, field: "indices[\(i)]", paletteSize: paletteSize)
+            if requested[..<i].contains(index) { throw ProtocolError.invalidField("indices[\(i)]", "repeats index \(index)") }
+        }
+        return requested
+    }
+
+    /// Refuses an appearance index at or past the palette size (`field` names it in the error).
+    static func checkPaletteIndex(_ index: Int, field: String, paletteSize: Int) throws {
+        guard index < 0 || index >= paletteSize else { return }
+        throw ProtocolError.invalidField(field, paletteSize == 0 ? "the model has no appearance palette" : "must be below the palette size \(paletteSize)")
     }
 
     /// Parses `points` (`[{x, y, p}]`, `p` optional, default 1) into quantised stroke points.

@@ -114,6 +114,12 @@ public final class SessionConnection {
             try commit(.appearance(index), by: me, ref: ref, now: now)
         case .convert:
             hub.observer?.sessionDidRequestConvert(session.id, by: reference(me))
+        case .candidates(let indices, let ref):
+            guard let observer = hub.observer else { throw ProtocolError.candidatesUnavailable("no face model loaded") }
+            let document = session.document
+            try observer.sessionDidRequestCandidates(CandidatesRequest(
+                participant: reference(me), indices: indices, ref: ref, canvas: document.canvas, head: document.head,
+                sliders: document.sliders, mode: document.mode, appearance: document.appearance))
         case .cursor(let x, let y):
             guard now - lastCursor >= config.cursorInterval else { return }
             lastCursor = now
@@ -172,7 +178,7 @@ public final class SessionConnection {
 
     private func report(_ error: ProtocolError, ref: Int?) {
         let outcome = error.outcome
-        peer.send(text: ServerMessage.error(outcome, ref: ref))
+        peer.send(text: error.errorMessage(ref: ref))
         if let close = outcome.close { end(code: close, reason: outcome.message) }
     }
 
@@ -209,7 +215,8 @@ extension ClientMessage {
     var ref: Int? {
         switch self {
         case .strokeBegin(_, _, _, let ref), .strokePoints(_, _, let ref), .strokeEnd(_, let ref), .undo(let ref),
-             .redo(let ref), .clear(let ref), .sliders(_, let ref), .mode(_, let ref), .appearance(_, let ref):
+             .redo(let ref), .clear(let ref), .sliders(_, let ref), .mode(_, let ref), .appearance(_, let ref),
+             .candidates(_, let ref):
             return ref
         case .hello, .convert, .cursor, .ping, .snapshot:
             return nil

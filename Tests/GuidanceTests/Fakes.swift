@@ -11,6 +11,7 @@ final class CountingEngine: FaceEngine, @unchecked Sendable {
     private var _encodes: [Int] = []
     private var _syntheses: [[Double]] = []
     private var _appearances: [Int?] = []
+    private var _candidates: [[Int]] = []
     /// Seconds each synthesis takes (simulated work).
     var synthesisDelay: Double
     var encodeDelay: Double
@@ -31,6 +32,8 @@ final class CountingEngine: FaceEngine, @unchecked Sendable {
     var syntheses: [[Double]] { lock.withLock { _syntheses } }
     /// Appearance index of each synthesis, in call order.
     var appearances: [Int?] { lock.withLock { _appearances } }
+    /// Palette indices of each candidates call, in call order.
+    var candidates: [[Int]] { lock.withLock { _candidates } }
 
     func encode(component: Int, canvas: CanvasSnapshot) throws -> Latent {
         if failEncodes { throw FakeError.encodeFailed }
@@ -55,6 +58,13 @@ final class CountingEngine: FaceEngine, @unchecked Sendable {
         let ink = latents.map { Int($0[0]) }.reduce(0, +)
         return Array("face \(ink) \(weights.map { String(format: "%.2f", $0) }.joined(separator: ","))".utf8)
     }
+
+    func candidatePNGs(latents: [Latent], weights: [Double], sketch: CanvasSnapshot, appearances: [Int]) throws -> [[UInt8]] {
+        lock.withLock { _candidates.append(appearances) }
+        if synthesisDelay > 0 { Thread.sleep(forTimeInterval: synthesisDelay) }
+        let ink = latents.map { Int($0[0]) }.reduce(0, +)
+        return appearances.map { Array("candidate \(ink) appearance \($0)".utf8) }
+    }
 }
 
 enum FakeError: Error { case encodeFailed }
@@ -63,12 +73,27 @@ enum FakeError: Error { case encodeFailed }
 final class RecordingAudience: GuidanceAudience, @unchecked Sendable {
     private let condition = NSCondition()
     private var messages: [(session: String, message: WireMessage)] = []
+    private var sent: [(participant: ParticipantRef, message: WireMessage)] = []
 
     func broadcast(_ message: WireMessage, session: String) {
         condition.lock()
         messages.append((session, message))
         condition.broadcast()
         condition.unlock()
+    }
+
+    func send(_ message: WireMessage, to participant: ParticipantRef) {
+        condition.lock()
+        sent.append((participant, message))
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// What was sent to `participant` alone, in arrival order.
+    func sent(to participant: ParticipantRef) -> [WireMessage] {
+        condition.lock()
+        defer { condition.unlock() }
+        return sent.filter { $0.participant == participant }.map(\.message)
     }
 
     func decoded(_ session: String) -> [GuidanceMessage] {
@@ -123,6 +148,13 @@ func canvas(seq: UInt64, inkSquares: [(Int, Int, Int)]) -> CanvasSnapshot {
 extension GuidanceScheduler.Delivery {
     var shadow: ShadowUpdate? { if case .shadow(let shadow) = message { return shadow } else { return nil } }
     var frame: FaceFrame? { if case .frame(let frame) = message { return frame } else { return nil } }
+    var candidate: CandidateFace? { if case .candidate(let face) = message { return face } else { return nil } }
+}
+
+/// A participant on connection `connection` (the scheduler keys sessions by its own names; only the connection
+/// tells participants apart here).
+func participant(_ connection: UInt64) -> ParticipantRef {
+    ParticipantRef(session: SessionID(String(repeating: "A", count: 22))!, connection: connection, client: "client-\(connection)")
 }
 
 /// Session slider values with the given changes over the defaults (components 0.5, master 1).

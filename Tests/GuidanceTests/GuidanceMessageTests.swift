@@ -22,7 +22,25 @@ final class GuidanceMessageTests: XCTestCase {
         guard case .binary(let bytes) = GuidanceMessage.frame(frame).wire else { return XCTFail("not binary") }
         XCTAssertEqual(GuidanceMessage.decode(binary: bytes), .frame(frame))
         XCTAssertNil(GuidanceMessage.decode(binary: Array(bytes.prefix(15))), "shorter than the header")
-        XCTAssertNil(GuidanceMessage.decode(binary: [0x03] + Array(bytes.dropFirst())), "unknown kind")
+        XCTAssertNil(GuidanceMessage.decode(binary: [0x04] + Array(bytes.dropFirst())), "unknown kind")
+    }
+
+    func testCandidateHeaderIsKindFlagsIndexCountRefAndSeqBigEndian() {
+        let face = CandidateFace(appearance: 2, count: 4, ref: 0x0102_0304, seq: 42, isDefault: true, png: [0x89])
+        let message = GuidanceMessage.candidate(face)
+        XCTAssertEqual(message.wire, .binary([0x03, 0x01, 0x02, 0x04, 0x01, 0x02, 0x03, 0x04,
+                                              0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2A, 0x89]))
+        guard case .binary(let bytes) = message.wire else { return XCTFail("not binary") }
+        XCTAssertEqual(GuidanceMessage.decode(binary: bytes), message)
+        // docs/PROTOCOL.md's example: code 2 of a 4-face answer to ref 25, reflecting operation 42.
+        let example = GuidanceMessage.candidate(CandidateFace(appearance: 2, count: 4, ref: 25, seq: 42, isDefault: false, png: [0x89, 0x50, 0x4E, 0x47]))
+        XCTAssertEqual(example.wire, .binary([0x03, 0x00, 0x02, 0x04, 0x00, 0x00, 0x00, 0x19,
+                                              0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2A, 0x89, 0x50, 0x4E, 0x47]))
+    }
+
+    func testARefusalIsTheSessionsErrorMessageWithItsRef() {
+        let refusal = GuidanceMessage.refusal(.candidatesUnavailable("the model failed on this sketch"), ref: 5)
+        XCTAssertEqual(refusal.wire, .text(#"{"type":"error","code":"unavailable","message":"no candidate faces: the model failed on this sketch","ref":5}"#))
     }
 
     func testStatusAndBusyAreJSONTextWithStableKeys() {

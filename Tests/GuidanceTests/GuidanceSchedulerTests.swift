@@ -10,7 +10,7 @@ final class GuidanceSchedulerTests: XCTestCase {
 
     /// Takes and runs jobs until none is ready; returns the deliveries.
     @discardableResult
-    private func drain(lane: GuidanceScheduler.Lane = .any) throws -> [GuidanceScheduler.Delivery] {
+    func drain(lane: GuidanceScheduler.Lane = .any) throws -> [GuidanceScheduler.Delivery] {
         var deliveries = [GuidanceScheduler.Delivery]()
         while let job = scheduler.nextJob(lane: lane, now: now) {
             deliveries += try finish(job)
@@ -18,19 +18,20 @@ final class GuidanceSchedulerTests: XCTestCase {
         return deliveries
     }
 
-    private func finish(_ job: GuidanceJob) throws -> [GuidanceScheduler.Delivery] {
+    func finish(_ job: GuidanceJob) throws -> [GuidanceScheduler.Delivery] {
         switch job {
         case .encode(let encode): return scheduler.finishEncode(try encode.run(engine: engine), now: now)
         case .synthesize(let synthesis): return scheduler.finishSynthesis(synthesis, frame: try synthesis.run(engine: engine))
+        case .candidates(let candidates): return scheduler.finishCandidates(candidates, faces: try candidates.run(engine: engine))
         }
     }
 
-    private func openBlank(_ session: String = "a", mode: GuidanceMode = .live) throws {
+    func openBlank(_ session: String = "a", mode: GuidanceMode = .live) throws {
         _ = scheduler.open(session: session, canvas: .blank(), sliders: SliderValues(), mode: mode, now: now)
         try drain()
     }
 
-    private func stroke(_ session: String = "a", seq: UInt64, squares: [(Int, Int, Int)], inProgress: Bool = false) -> [GuidanceScheduler.Delivery] {
+    func stroke(_ session: String = "a", seq: UInt64, squares: [(Int, Int, Int)], inProgress: Bool = false) -> [GuidanceScheduler.Delivery] {
         scheduler.canvasChanged(session: session, canvas: canvas(seq: seq, inkSquares: squares), dirty: nil,
                                 strokeInProgress: inProgress, now: now)
     }

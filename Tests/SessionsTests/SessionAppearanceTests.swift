@@ -73,4 +73,25 @@ final class SessionAppearanceTests: XCTestCase {
         _ = f.join("client-bbbb")
         XCTAssertEqual(recorder.joined.last?.appearance, 2)
     }
+
+    func testCandidatesAreCheckedForShapeHereAndWithoutAModelRefusedAsUnavailable() {
+        func error(_ text: String) -> [String: Any]? {
+            let f = Fixture()
+            let (a, pa) = f.join("client-aaaa")
+            a.receive(text: text)
+            XCTAssertEqual(f.store.count(f.id), 0, "a candidates request is never an operation")
+            return pa.errors.last
+        }
+        XCTAssertEqual(error(#"{"type":"candidates","indices":[0,1,2,3,4]}"#)?["code"] as? String, "limit")
+        XCTAssertEqual(error(#"{"type":"candidates","indices":[0,1,2,3,4]}"#)?["field"] as? String, "indices")
+        XCTAssertEqual(error(#"{"type":"candidates","indices":[0,1.5]}"#)?["field"] as? String, "indices[1]")
+        XCTAssertEqual(error(#"{"type":"candidates","indices":[0,"1"]}"#)?["field"] as? String, "indices[1]")
+        XCTAssertEqual(error(#"{"type":"candidates","indices":[256]}"#)?["field"] as? String, "indices[0]")
+        XCTAssertEqual(error(#"{"type":"candidates","indices":2}"#)?["field"] as? String, "indices")
+        let unavailable = error(#"{"type":"candidates","indices":[0],"ref":7}"#)
+        XCTAssertEqual(unavailable?["code"] as? String, "unavailable", "no guidance attached: no model")
+        XCTAssertEqual(unavailable?["message"] as? String, "no candidate faces: no face model loaded")
+        XCTAssertEqual(unavailable?["ref"] as? Int, 7)
+        XCTAssertEqual(try ClientMessage.parse(#"{"type":"candidates"}"#), .candidates(indices: nil, ref: nil))
+    }
 }

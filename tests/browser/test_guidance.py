@@ -218,3 +218,80 @@ def test_appearance_picker_shows_the_palette_and_sets_the_face_for_everyone(brow
         assert not a.errors and not b.errors, a.errors + b.errors
     finally:
         s.stop()
+
+
+def candidates_received(page, count, timeout=20000):
+    page.wait_for_function(f"""() => {{ const c = window.sketchfaceGuidance.candidates;
+        return c && !c.pending && c.received.length === {count}; }}""", timeout=timeout)
+    return page.evaluate("window.sketchfaceGuidance.candidates")
+
+
+def candidate_bytes(page, index):
+    return bytes(page.evaluate(f"window.sketchfaceGuidance.candidateBytes({index})"))
+
+
+def test_candidates_show_the_face_under_several_appearances_and_a_pick_is_shared(browser, tmp_path):
+    """Candidates (tiny v2 fixture, three codes): one tile per code, side by side, answered to the asking page only;
+    the tile of the session's code is the live face; clicking another sets the appearance for every participant."""
+    s = guided_server(tmp_path, model=TINY_MODEL).start()
+    try:
+        palette = json.loads((TINY_MODEL / "manifest.json").read_text())["appearance"]
+        codes = len(palette["palette"])
+        url = f"{s.base}/s/{s.new_session()}"
+        a = open_page(browser, url)
+        b = open_page(browser, url)
+        for page in (a, b):
+            page.wait_for_function("window.sketchfaceGuidance.frames >= 1 && window.sketchfaceGuidance.palette", timeout=20000)
+        assert a.locator("#candidates").is_visible()
+        assert not a.locator(".candidate-tiles").is_visible(), "no tiles before asking"
+        for stroke in STROKES["strokes"]:
+            draw(a, stroke)
+        wait_face_current(a)
+        live = face_bytes(a)
+
+        a.click("#candidates")
+        shown = candidates_received(a, codes)
+        assert shown["indices"] == list(range(codes)), "the first codes of the palette (at most four)"
+        assert shown["seq"] == a.evaluate("window.sketchface.doc.head")
+        tiles = a.locator(".candidate-tiles .candidate")
+        assert tiles.count() == codes
+        a.wait_for_function("[...document.querySelectorAll('.candidate img')].every((i) => i.complete && i.naturalWidth > 0)")
+        boxes = [tiles.nth(i).bounding_box() for i in range(codes)]
+        assert len({round(box["y"]) for box in boxes}) == 1, "side by side in one row"
+        assert all(boxes[i]["x"] + boxes[i]["width"] <= boxes[i + 1]["x"] for i in range(codes - 1))
+        faces = [candidate_bytes(a, i) for i in range(codes)]
+        assert len(set(faces)) == codes, "each appearance gives another face"
+        assert faces[palette["default"]] == live, "the session's own appearance is the live face"
+        assert a.get_attribute(f".candidate[data-appearance='{palette['default']}']", "aria-pressed") == "true"
+        assert b.evaluate("window.sketchfaceGuidance.candidates") is None, "only the asking page gets candidates"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        a.screenshot(path=str(ARTIFACTS / "8-candidates.png"), full_page=True)
+
+        pick = (palette["default"] + 1) % codes
+        a.click(f".candidate[data-appearance='{pick}']")
+        for page in (a, b):
+            page.wait_for_function(f"window.sketchface.doc.appearance === {pick}", timeout=20000)
+            wait_face_current(page)
+            assert face_bytes(page) == faces[pick], "the picked candidate becomes the face everyone sees"
+        assert b.get_attribute(f"#appearance button.swatch[data-appearance='{pick}']", "aria-pressed") == "true"
+        assert a.get_attribute(f".candidate[data-appearance='{pick}']", "aria-pressed") == "true"
+        b.screenshot(path=str(ARTIFACTS / "9-candidate-picked-second-participant.png"), full_page=True)
+        assert a.locator(".candidate-tiles.stale").count() == 0, "picking one does not make them out of date"
+        draw(a, STROKES["strokes"][0])
+        a.wait_for_selector(".candidate-tiles.stale", timeout=10000)
+
+        phone = open_page(browser, url, viewport=(390, 844))
+        phone.wait_for_function("window.sketchfaceGuidance.frames >= 1 && window.sketchfaceGuidance.palette", timeout=20000)
+        phone.locator("#candidates").scroll_into_view_if_needed()
+        phone.click("#candidates")
+        candidates_received(phone, codes)
+        phone.wait_for_function("[...document.querySelectorAll('.candidate img')].every((i) => i.complete && i.naturalWidth > 0)")
+        phone.locator(".candidate-tiles").scroll_into_view_if_needed()
+        assert phone.evaluate("document.scrollingElement.scrollWidth") <= 390, "no sideways scrolling on a phone"
+        phone_tiles = phone.locator(".candidate-tiles .candidate")
+        widths = [phone_tiles.nth(i).bounding_box()["width"] for i in range(codes)]
+        assert min(widths) >= 64, widths
+        phone.screenshot(path=str(ARTIFACTS / "10-candidates-phone.png"), full_page=True)
+        assert not a.errors and not b.errors and not phone.errors, a.errors + b.errors + phone.errors
+    finally:
+        s.stop()

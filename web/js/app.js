@@ -88,6 +88,10 @@ const guidance = attachGuidance({
   appearanceBox: $('appearance'),
   appearanceValue: () => doc.appearance,
   onAppearance: (index) => outbox.submit({ type: 'appearance', index }),
+  onCandidates: (indices) => {
+    const ref = outbox.reserveRef();
+    return socket.send({ type: 'candidates', indices, ref }) ? ref : null;
+  },
   modeSelect: $('mode'), convertButton: $('convert'),
 });
 
@@ -117,7 +121,7 @@ function handleMessage(m) {
     case 'presence': setParticipants(m.participants); break;
     case 'cursor': showCursor(m); break;
     case 'error':
-      if (m.ref !== undefined) { outbox.refused(m.ref); dropPending(m.ref); }
+      if (m.ref !== undefined) { outbox.refused(m.ref); dropPending(m.ref); guidance.onRefused(m.ref); }
       if (m.code !== 'nothing_to_undo' && m.code !== 'nothing_to_redo') toast(m.message);
       break;
     case 'pong': break;

@@ -6,23 +6,30 @@
 // controls inside the face panel, plus its stylesheet).
 //
 // attachGuidance({ socket, sessionId, shadowCanvas, facePanel, faceImage, sliderBox, sliderValue, appearanceBox,
-//                  appearanceValue, onAppearance, modeSelect, convertButton })
-// returns { onWelcome(welcome), onOperation(op), onBinary(arrayBuffer), onMessage(message) → handled? }.
+//                  appearanceValue, onAppearance, onCandidates, modeSelect, convertButton })
+// returns { onWelcome(welcome), onOperation(op), onBinary(arrayBuffer), onMessage(message) → handled?,
+//           onRefused(ref) }.
 // `sliderBox` holds the static master slider (`input[data-slider=master]`); a slider per component of the
 // loaded model is added before it when the status message names the components; `sliderValue(name)` is the
 // session's current value. `appearanceBox` gets one swatch per code of the model's appearance palette (status
 // message `appearance`); `appearanceValue()` is the session's pick (null: the palette default) and
-// `onAppearance(index)` sends a pick.
+// `onAppearance(index)` sends a pick. With a palette, a "Candidates" button asks for the face under up to four codes
+// (`onCandidates(indices)` sends the request and returns its ref): the answer (binary 0x03, for this page only) is
+// shown as tiles side by side, each labelled with its swatch; clicking one picks that appearance for everyone.
+// `onRefused(ref)` is an `error` naming a ref: a refused candidates request frees the button.
 
 const SHADOW = 0x01;
 const FRAME = 0x02;
+const CANDIDATE = 0x03;
+const MAX_CANDIDATES = 4;
+const CANDIDATES_TIMEOUT_MS = 20000;
 const HEADER = 16;
 const CANVAS = 512;
 const PREFS = 'sketchface.guidance';
 
 export function attachGuidance(context) {
   const { shadowCanvas, facePanel, faceImage, sliderBox, sliderValue = () => 0.5, convertButton, sessionId = 'sketch',
-          appearanceBox, appearanceValue = () => null, onAppearance = () => {} } = context;
+          appearanceBox, appearanceValue = () => null, onAppearance = () => {}, onCandidates = null } = context;
   let palette = null;          // { regions, palette: [[…]], default } from the status message
   const sliders = {};          // name → range input (master and the model's components)
   const shadowContext = shadowCanvas.getContext('2d');
@@ -37,6 +44,8 @@ export function attachGuidance(context) {
     frames: 0,                 // frames shown since load (tests read it)
     busy: false,
     headSeq: 0,                // newest op applied on this page
+    candidates: null,          // { ref, indices, seq, faces: Map index → { url, blob }, timer } of the newest request
+    candidateStart: 0,         // first palette index of the next request (pages through palettes of more than 4)
     drawnSize: [0, 0],
   };
 
@@ -99,16 +108,21 @@ export function attachGuidance(context) {
     palette = appearance || null;
     appearanceBox.hidden = !palette;
     if (same) return showAppearance();
-    for (const old of appearanceBox.querySelectorAll('button[data-appearance]')) old.remove();
+    for (const old of appearanceBox.querySelectorAll('button.swatch[data-appearance]')) old.remove();
+    tiles.replaceChildren();
+    tiles.hidden = true;
+    if (state.candidates) finishCandidates();
+    dropCandidates();
+    state.candidateStart = 0;
     if (!palette) return;
     palette.palette.forEach((code, index) => {
       const colours = palette.regions.map((region, r) => ({ region, css: swatchColour(code, r) }));
       const button = element('button', { type: 'button', className: 'swatch', title: `Appearance ${index + 1}: ${colours.map((c) => c.region).join(', ')}` });
       button.dataset.appearance = String(index);
-      button.style.background = `linear-gradient(90deg, ${colours.map((c, i) => `${c.css} ${(100 * i) / colours.length}% ${(100 * (i + 1)) / colours.length}%`).join(', ')})`;
+      button.style.background = swatchGradient(code, palette.regions.length);
       button.setAttribute('aria-label', `Appearance ${index + 1}`);
       button.onclick = () => onAppearance(index);
-      appearanceBox.append(button);
+      appearanceBox.insertBefore(button, candidatesButton.parentElement === appearanceBox ? candidatesButton : null);
     });
     showAppearance();
   }
@@ -120,6 +134,82 @@ export function attachGuidance(context) {
     for (const button of appearanceBox.querySelectorAll('button[data-appearance]')) {
       button.setAttribute('aria-pressed', String(Number(button.dataset.appearance) === current));
     }
+  }
+
+  // ---- candidate faces: the face under several palette codes, side by side; a click picks one for everyone ----
+  const candidatesButton = element('button', { type: 'button', id: 'candidates', className: 'candidates-button', textContent: 'Candidates',
+                                               title: 'Show this face under several appearances side by side' });
+  const tiles = element('div', { className: 'candidate-tiles', hidden: true });
+  tiles.setAttribute('role', 'group');
+  tiles.setAttribute('aria-label', 'Candidate faces');
+  if (appearanceBox && onCandidates) {
+    appearanceBox.append(candidatesButton, tiles);
+    candidatesButton.onclick = requestCandidates;
+  }
+
+  function requestCandidates() {
+    if (!palette || state.candidates?.timer) return;
+    const size = palette.palette.length;
+    const count = Math.min(MAX_CANDIDATES, size);
+    const start = state.candidateStart % size;
+    const indices = Array.from({ length: count }, (_, i) => (start + i) % size);
+    state.candidateStart = size > MAX_CANDIDATES ? start + count : 0;
+    const ref = onCandidates(indices);
+    if (ref === null) return;   // offline: nothing was sent
+    dropCandidates();
+    state.candidates = { ref, indices, seq: null, faces: new Map(),
+                         timer: setTimeout(() => finishCandidates(), CANDIDATES_TIMEOUT_MS) };
+    tiles.replaceChildren(...indices.map(candidateTile));
+    tiles.hidden = false;
+    tiles.classList.remove('stale');
+    tiles.title = '';
+    candidatesButton.disabled = true;
+    candidatesButton.setAttribute('aria-busy', 'true');
+    showAppearance();
+  }
+
+  function candidateTile(index) {
+    const tile = element('button', { type: 'button', className: 'candidate loading', title: `Use appearance ${index + 1} for everyone` });
+    tile.dataset.appearance = String(index);
+    const image = element('img', { alt: `Candidate face, appearance ${index + 1}` });
+    const caption = element('span', { className: 'candidate-label' });
+    const stripe = element('span', { className: 'swatch-stripe' });
+    stripe.style.background = swatchGradient(palette.palette[index], palette.regions.length);
+    caption.append(stripe, String(index + 1));
+    tile.append(image, caption);
+    tile.onclick = () => onAppearance(index);
+    return tile;
+  }
+
+  function onCandidate(view, bytes) {
+    const current = state.candidates;
+    if (!current || view.getUint32(4) !== current.ref) return;   // an answer to an older request
+    const index = view.getUint8(2), count = view.getUint8(3);
+    const blob = new Blob([bytes.subarray(HEADER)], { type: 'image/png' });
+    const url = URL.createObjectURL(blob);
+    if (current.faces.has(index)) URL.revokeObjectURL(current.faces.get(index).url);
+    current.faces.set(index, { url, blob });
+    current.seq = Number(view.getBigUint64(8));
+    const tile = tiles.querySelector(`button[data-appearance="${index}"]`);
+    if (tile) {
+      tile.querySelector('img').src = url;
+      tile.classList.remove('loading');
+    }
+    if (current.faces.size >= count) finishCandidates();
+  }
+
+  function finishCandidates() {
+    if (!state.candidates) return;
+    clearTimeout(state.candidates.timer);
+    state.candidates.timer = null;
+    for (const tile of tiles.querySelectorAll('.candidate.loading')) tile.classList.replace('loading', 'missing');
+    candidatesButton.disabled = false;
+    candidatesButton.removeAttribute('aria-busy');
+  }
+
+  function dropCandidates() {
+    for (const { url } of state.candidates?.faces.values() || []) URL.revokeObjectURL(url);
+    state.candidates = null;
   }
 
   showToggle.onchange = () => { prefs.show = showToggle.checked; savePrefs(prefs); applyShadowStyle(); };
@@ -232,6 +322,7 @@ export function attachGuidance(context) {
       state.shadows.clear();
       state.mode = welcome.mode || state.mode;
       state.headSeq = welcome.head || 0;
+      if (state.candidates?.timer) finishCandidates();   // asked on the old connection: that answer is gone
       showAppearance();
       for (const [name, input] of Object.entries(sliders)) {
         if (input.guidanceOutput) input.guidanceOutput.textContent = format(input.value);
@@ -243,6 +334,11 @@ export function attachGuidance(context) {
       state.headSeq = Math.max(state.headSeq, op.seq);
       if (op.kind === 'mode') state.mode = op.mode;
       if (op.kind === 'appearance') showAppearance();
+      // Candidates show the sketch and sliders of their seq; a later edit makes them out of date (not a new pick).
+      if (state.candidates?.seq !== null && state.candidates?.seq < op.seq && op.kind !== 'appearance' && op.kind !== 'mode') {
+        tiles.classList.add('stale');
+        tiles.title = 'The sketch changed since: press Candidates again for current faces';
+      }
       if (op.kind === 'sliders') {
         for (const [name, input] of Object.entries(sliders)) {
           if (input.guidanceOutput && document.activeElement !== input) input.guidanceOutput.textContent = format(sliderValue(name));
@@ -256,6 +352,10 @@ export function attachGuidance(context) {
       const view = new DataView(buffer);
       if (bytes[0] === SHADOW) onShadow(view, bytes).catch((e) => console.warn('guidance: bad shadow', e));
       else if (bytes[0] === FRAME) onFrame(view, bytes);
+      else if (bytes[0] === CANDIDATE) onCandidate(view, bytes);
+    },
+    onRefused(ref) {
+      if (state.candidates && state.candidates.ref === ref) finishCandidates();
     },
     onMessage(message) {
       switch (message.type) {
@@ -286,6 +386,14 @@ export function attachGuidance(context) {
     get frame() { return state.frame && { seq: state.frame.seq, number: state.frame.number, isDefault: state.frame.isDefault }; },
     get shadows() { return Object.fromEntries([...state.shadows].map(([c, s]) => [c, s.seq])); },
     get palette() { return palette; },
+    get candidates() {
+      const c = state.candidates;
+      return c && { ref: c.ref, indices: c.indices, seq: c.seq, received: [...c.faces.keys()], pending: !!c.timer };
+    },
+    candidateBytes: async (index) => {
+      const face = state.candidates?.faces.get(index);
+      return face ? Array.from(new Uint8Array(await face.blob.arrayBuffer())) : null;
+    },
     faceBytes: async () => state.frame ? Array.from(new Uint8Array(await state.frame.blob.arrayBuffer())) : null,
   };
   return hooks;
@@ -306,6 +414,12 @@ function componentLabel(name, box) {
   if (box && box[0] === 0 && box[1] === 0 && box[2] >= CANVAS) return 'Face & hair';
   const words = name.replace(/_/g, ' ');
   return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** A left-to-right stripe per region of an appearance code, in its colour. */
+function swatchGradient(code, regions) {
+  const stops = Array.from({ length: regions }, (_, r) => `${swatchColour(code, r)} ${(100 * r) / regions}% ${(100 * (r + 1)) / regions}%`);
+  return `linear-gradient(90deg, ${stops.join(', ')})`;
 }
 
 /** The CSS colour of region `r` of an appearance code (R, G, B in [−1, 1] → 0…255). */
