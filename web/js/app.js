@@ -6,6 +6,7 @@ import { SessionSocket } from './connection.js';
 import { newCanvas, paint, quantizePoint, quantizeWidth, SIZE, checksum } from './raster.js';
 import { attachGuidance } from './guidance.js';
 import { Outbox } from './outbox.js';
+import { connectionBanner } from './banner.js';
 
 const $ = (id) => document.getElementById(id);
 const sessionId = location.pathname.split('/').filter(Boolean)[1];
@@ -73,7 +74,7 @@ const wsURL = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.hos
 const socket = new SessionSocket(wsURL, () => ({
   type: 'hello', version: 1, client: clientId, name: myName, lastSeq: doc.head || undefined,
 }), {
-  onState: showConnection,
+  onState: () => showConnection(),
   onText: handleMessage,
   onBinary: (buffer) => guidance.onBinary(buffer),
 });
@@ -341,12 +342,7 @@ function syncMode() {
 $('convert').onclick = () => socket.send({ type: 'convert' });
 
 // ---- banner ---------------------------------------------------------------------------------------------------
-function showConnection(s, detail) {
-  const banner = $('connection');
-  banner.dataset.state = s;
-  banner.textContent = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', closed: detail || 'Disconnected' }[s];
-  document.body.classList.toggle('offline', s !== 'live');
-}
+const showConnection = connectionBanner($('connection'), socket);
 
 let toastTimer = null;
 function toast(text) {

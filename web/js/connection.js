@@ -1,5 +1,8 @@
-// The session WebSocket: hello/resume, automatic reconnect with exponential backoff and jitter, and the
-// connection state the banner shows ('connecting' → 'live' → 'reconnecting' → 'live' …, or 'closed').
+// The session WebSocket: hello/resume, automatic reconnect with capped backoff and jitter, and the connection
+// state the banner shows ('connecting' → 'live' → 'reconnecting' → 'live' …, or 'closed').
+// While the page is visible a retry waits at most RETRY_CAP_MS (a restarted server is back within a few seconds,
+// so a growing delay only keeps people waiting); a hidden page backs off further. The browser coming back
+// `online` or the page becoming visible retries at once.
 
 const FATAL = new Map([
   [4400, 'The server refused this client (protocol version).'],
@@ -8,11 +11,22 @@ const FATAL = new Map([
   [4410, 'This session expired.'],
 ]);
 
+const RETRY_FIRST_MS = 250;
+const RETRY_CAP_MS = 2000;
+const RETRY_CAP_HIDDEN_MS = 10000;
+
+/** Delay before retry number `attempt` (0, 1, …): doubling from RETRY_FIRST_MS up to the cap, jittered to 50–100 %. */
+export function retryDelay(attempt, visible, random = Math.random) {
+  const cap = visible ? RETRY_CAP_MS : RETRY_CAP_HIDDEN_MS;
+  return Math.min(cap, RETRY_FIRST_MS * 2 ** attempt) * (0.5 + random() * 0.5);
+}
+
 export class SessionSocket {
   /**
    * @param {string} url       ws(s)://host/ws/<id>
    * @param {() => object} hello  builds the hello message (called on every (re)connect, so lastSeq is fresh)
-   * @param {object} handlers  { onState(state, detail), onText(message), onBinary(buffer) }
+   * @param {object} handlers  { onState(state, detail), onText(message), onBinary(buffer) }; while reconnecting,
+   *                           `retryAt` is the Date.now() of the next try (null while a try is under way)
    */
   constructor(url, hello, handlers) {
     this.url = url;
@@ -22,6 +36,22 @@ export class SessionSocket {
     this.attempt = 0;
     this.ws = null;
     this.timer = null;
+    this.retryAt = null;
+    this.detail = '';
+    this.retries = [];   // { delay, reason } of every retry so far: the tests read the backoff from here
+    const now = (reason) => { if (this.state === 'reconnecting' && this.timer) this.retry(reason); };
+    window.addEventListener('online', () => now('online'));
+    document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') now('visible'); });
+    this.open();
+  }
+
+  /** Tries again now (cancelling the scheduled try). */
+  retry(reason) {
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.retryAt = null;
+    this.retries.push({ delay: 0, reason });
+    this.setState('reconnecting', this.detail);
     this.open();
   }
 
@@ -42,15 +72,19 @@ export class SessionSocket {
       this.ws = null;
       if (FATAL.has(event.code)) { this.setState('closed', FATAL.get(event.code)); return; }
       if (this.state === 'closed') return;
-      this.setState('reconnecting', event.reason || '');
-      const delay = Math.min(10000, 500 * 2 ** this.attempt) * (0.75 + Math.random() * 0.5);
+      const delay = retryDelay(this.attempt, document.visibilityState !== 'hidden');
       this.attempt += 1;
-      this.timer = setTimeout(() => this.open(), delay);
+      this.retries.push({ delay, reason: 'timer' });
+      this.retryAt = Date.now() + delay;
+      this.detail = event.reason || '';
+      this.timer = setTimeout(() => { this.timer = null; this.retryAt = null; this.setState('reconnecting', this.detail); this.open(); }, delay);
+      this.setState('reconnecting', this.detail);
     };
   }
 
   setState(state, detail = '') {
     this.state = state;
+    this.detail = detail;
     this.handlers.onState(state, detail);
   }
 
