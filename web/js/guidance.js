@@ -67,7 +67,7 @@ export function attachGuidance(context) {
   const download = element('button', { type: 'button', id: 'guidance-download', textContent: 'Download face', disabled: true });
   controls.append(
     label('Shadow', showToggle),
-    label('Opacity', opacity),
+    label('Opacity', opacity, 'grow'),
     download,
   );
   notice.after(controls);
@@ -403,8 +403,8 @@ function element(tag, props = {}) {
   return Object.assign(document.createElement(tag), props);
 }
 
-function label(text, input) {
-  const l = element('label', { className: 'guidance-row' });
+function label(text, input, extra = '') {
+  const l = element('label', { className: `guidance-row ${extra}`.trim() });
   l.append(text, ' ', input);
   return l;
 }
