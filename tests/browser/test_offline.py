@@ -49,7 +49,7 @@ def test_offline_page_keeps_drawing_marks_face_and_presence_stale_and_reconnects
         b = open_page(browser, url)
         a.wait_for_function("document.querySelectorAll('#participants li').length === 2")
         assert a.locator("#face-stale").is_hidden()
-        assert a.evaluate("getComputedStyle(document.querySelector('#participants li')).opacity") == "1"
+        assert a.evaluate("getComputedStyle(document.querySelector('#participants li')).color") == "rgb(29, 29, 31)"
 
         s.kill9()
         for page in (a, b):
@@ -61,8 +61,8 @@ def test_offline_page_keeps_drawing_marks_face_and_presence_stale_and_reconnects
         assert a.locator("#face-stale").is_visible()
         assert a.locator("#face-stale").inner_text() == "Out of date while offline"
         greyed = a.evaluate("""[...document.querySelectorAll('#participants li')].map((li) => {
-            const s = getComputedStyle(li); return [Number(s.opacity), s.filter]; })""")
-        assert all(opacity < 0.6 and "grayscale" in filt for opacity, filt in greyed), greyed
+            const dot = getComputedStyle(li, '::before'); return [getComputedStyle(li).color, dot.filter, Number(dot.opacity)]; })""")
+        assert all(colour == "rgb(110, 110, 115)" and "grayscale" in filt and opacity <= 0.5 for colour, filt, opacity in greyed), greyed
         # The countdown to the next try is shown.
         a.wait_for_function(f"/^{OFFLINE} · retrying in [12] s$/.test(document.getElementById('connection').textContent)",
                             timeout=5000)

@@ -179,14 +179,21 @@ function canvasPoint(e) {
   return { x: Math.round(x * 16) / 16, y: Math.round(y * 16) / 16, p: Math.round(p * 255) / 255 };
 }
 
+function canDraw() { return state.joined && socket.state !== 'closed' && state.active.size < 4; }
+
+/** Starts a stroke for `key` (a pointer id, or 'keyboard') at canvas point `point`. */
+function beginStroke(key, point) {
+  const stroke = { id: outbox.strokeId(), tool: state.tool, width: quantizeWidth(state.width), queue: [], last: null };
+  state.active.set(key, stroke);
+  outbox.submit({ type: 'stroke.begin', id: stroke.id, tool: stroke.tool, width: state.width });
+  stroke.queue.push(point);
+}
+
 view.addEventListener('pointerdown', (e) => {
-  if (!state.joined || socket.state === 'closed' || state.active.size >= 4 || (e.pointerType === 'mouse' && e.button !== 0)) return;
+  if (!canDraw() || (e.pointerType === 'mouse' && e.button !== 0)) return;
   e.preventDefault();
   view.setPointerCapture(e.pointerId);
-  const stroke = { id: outbox.strokeId(), tool: state.tool, width: quantizeWidth(state.width), queue: [], last: null };
-  state.active.set(e.pointerId, stroke);
-  outbox.submit({ type: 'stroke.begin', id: stroke.id, tool: stroke.tool, width: state.width });
-  stroke.queue.push(canvasPoint(e));
+  beginStroke(e.pointerId, canvasPoint(e));
 });
 
 view.addEventListener('pointermove', (e) => {
@@ -197,15 +204,46 @@ view.addEventListener('pointermove', (e) => {
   for (const ev of (events.length ? events : [e])) stroke.queue.push(canvasPoint(ev));
 });
 
-function endStroke(e) {
-  const stroke = state.active.get(e.pointerId);
+function endStroke(key) {
+  const stroke = state.active.get(key);
   if (!stroke) return;
   flushStroke(stroke);
   outbox.submit({ type: 'stroke.end', id: stroke.id });
-  state.active.delete(e.pointerId);
+  state.active.delete(key);
 }
-view.addEventListener('pointerup', endStroke);
-view.addEventListener('pointercancel', endStroke);
+view.addEventListener('pointerup', (e) => endStroke(e.pointerId));
+view.addEventListener('pointercancel', (e) => endStroke(e.pointerId));
+
+// The keyboard pen: for people who cannot use a pointer. Arrows move it (Shift: bigger steps), Space or Enter
+// puts it down and lifts it, Escape or leaving the canvas lifts it.
+const keyPen = { x: SIZE / 2, y: SIZE / 2 };
+const keyMarker = $('keyboard-pen');
+function showKeyPen() {
+  keyMarker.style.left = `${(keyPen.x / SIZE) * 100}%`;
+  keyMarker.style.top = `${(keyPen.y / SIZE) * 100}%`;
+  keyMarker.classList.toggle('down', state.active.has('keyboard'));
+}
+const ARROWS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+view.addEventListener('keydown', (e) => {
+  if (e.ctrlKey || e.metaKey || e.altKey) return;
+  if (ARROWS[e.key]) {
+    const step = e.shiftKey ? 32 : 4;
+    keyPen.x = Math.min(SIZE, Math.max(0, keyPen.x + ARROWS[e.key][0] * step));
+    keyPen.y = Math.min(SIZE, Math.max(0, keyPen.y + ARROWS[e.key][1] * step));
+    state.active.get('keyboard')?.queue.push({ x: keyPen.x, y: keyPen.y, p: 1 });
+  } else if (e.key === ' ' || e.key === 'Enter') {
+    if (state.active.has('keyboard')) endStroke('keyboard');
+    else if (canDraw()) beginStroke('keyboard', { x: keyPen.x, y: keyPen.y, p: 1 });
+  } else if (e.key === 'Escape') {
+    endStroke('keyboard');
+  } else {
+    return;
+  }
+  e.preventDefault();
+  showKeyPen();
+});
+view.addEventListener('focus', () => { keyMarker.hidden = false; showKeyPen(); });
+view.addEventListener('blur', () => { endStroke('keyboard'); keyMarker.hidden = true; });
 
 function flushPoints() { for (const stroke of state.active.values()) flushStroke(stroke); }
 
