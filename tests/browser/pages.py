@@ -2,12 +2,13 @@
 
 
 def open_page(browser, url, viewport=(1200, 800)):
-    """A fresh page at `url`, waited on until its connection banner says live; `page.errors` collects page errors."""
+    """A fresh page at `url` loaded for tests (`?test`: the page exposes `window.sketchface`), waited on until its
+    connection banner says live; `page.errors` collects page errors."""
     width, height = viewport
     page = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1).new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url)
+    page.goto(for_tests(url))
     page.wait_for_function("document.getElementById('connection').dataset.state === 'live'", timeout=10000)
     page.errors = errors
     return page
@@ -17,3 +18,8 @@ def canvas_to_screen(page, x, y):
     """Screen point of canvas point (x, y) on the 512×512 sketch canvas, whatever its CSS size."""
     box = page.locator("#sketch").bounding_box()
     return box["x"] + x / 512 * box["width"], box["y"] + y / 512 * box["height"]
+
+
+def for_tests(url):
+    """`url` with the query flag that makes the studio page expose its test hooks."""
+    return url + ("&" if "?" in url else "?") + "test"

@@ -123,3 +123,7 @@ def test_favicon_is_served_and_no_page_request_fails(server, browser):
         page.wait_for_load_state("networkidle")
         assert page.evaluate("document.querySelector('link[rel=icon]').href") == server.base + "/favicon.ico"
     assert failed == []
+    page.wait_for_function("document.getElementById('connection').dataset.state === 'live'", timeout=10000)
+    assert page.evaluate("[typeof window.sketchface, typeof window.sketchfaceGuidance]") == ["undefined", "undefined"], \
+        "test hooks only on pages loaded for tests"
+

@@ -3,6 +3,8 @@ and pen pressure sets the line width. Screenshot in artifacts/browser/."""
 import pytest
 from playwright import sync_api as playwright_api
 
+from pages import for_tests
+
 from sketchserver import ROOT, SketchServer
 
 ARTIFACTS = ROOT / "artifacts" / "browser"
@@ -27,7 +29,7 @@ def test_touch_and_pen_pressure_draw_on_a_tablet(server):
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox", "--disable-gpu"])
         context = browser.new_context(viewport={"width": 820, "height": 1180}, device_scale_factor=2, has_touch=True)
         page = context.new_page()
-        page.goto(f"{server.base}/s/{session}")
+        page.goto(for_tests(f"{server.base}/s/{session}"))
         page.wait_for_function("document.getElementById('connection').dataset.state === 'live'", timeout=10000)
         box = page.locator("#sketch").bounding_box()
         at = lambda x, y: (box["x"] + x / 512 * box["width"], box["y"] + y / 512 * box["height"])

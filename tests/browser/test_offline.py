@@ -1,11 +1,14 @@
 """The studio page while the server is away: it says the truth (drawing goes on and will sync, the face is out of
 date, nobody's presence is known) and comes back quickly once the server does. Screenshots in artifacts/browser/."""
-import re
+import sys
 import time
+from pathlib import Path
 
 from pages import canvas_to_screen, open_page
 
-from sketchserver import ROOT, SketchServer
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "guidance"))
+
+from guidedserver import ROOT, TINY_MODEL, guided_server  # noqa: E402
 
 ARTIFACTS = ROOT / "artifacts" / "browser"
 OFFLINE = "offline — your strokes are kept and will sync"
@@ -17,10 +20,6 @@ def draw(page, points):
     for p in points[1:]:
         page.mouse.move(*canvas_to_screen(page, *p), steps=4)
     page.mouse.up()
-
-
-def state(page):
-    return page.evaluate("document.getElementById('connection').dataset.state")
 
 
 def test_retry_delay_is_capped_at_two_seconds_while_visible(browser):
@@ -42,12 +41,13 @@ def test_retry_delay_is_capped_at_two_seconds_while_visible(browser):
 
 def test_offline_page_keeps_drawing_marks_face_and_presence_stale_and_reconnects_within_3_s(browser, tmp_path):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    s = SketchServer(tmp_path).start()
+    s = guided_server(tmp_path, model=TINY_MODEL).start()
     try:
         url = f"{s.base}/s/{s.new_session()}"
         a = open_page(browser, url)
         b = open_page(browser, url)
         a.wait_for_function("document.querySelectorAll('#participants li').length === 2")
+        a.wait_for_function("window.sketchfaceGuidance.frames >= 1", timeout=20000)
         assert a.locator("#face-stale").is_hidden()
         assert a.evaluate("getComputedStyle(document.querySelector('#participants li')).color") == "rgb(29, 29, 31)"
 

@@ -1,398 +1,169 @@
-// The SketchFace session page: drawing with Pointer Events, the shared replica, presence, cursors, and the
-// connection banner. The canvas shown is the replica built from server operations (plus this client's own
-// not-yet-echoed points, drawn with the same rasteriser so nothing jumps when the server's copy arrives).
+// The SketchFace studio page: the shared replica kept in step with the session (welcome, operations in seq order,
+// paged snapshots, resume after a reconnect) and wired to the panels that show and edit it. `startStudio` is the
+// page's one entry (web/js/main.js calls it); each panel is its own module and owns its elements in sketch.html.
 import { SketchDocument, sliderValue } from './document.js';
 import { SessionSocket } from './connection.js';
-import { newCanvas, paint, quantizePoint, quantizeWidth, SIZE, checksum } from './raster.js';
+import { checksum } from './raster.js';
 import { attachGuidance } from './guidance.js';
 import { Outbox } from './outbox.js';
 import { connectionBanner } from './banner.js';
+import { sketchpad } from './sketchpad.js';
+import { presencePanel } from './presence.js';
+import { toolPanel } from './tools.js';
+import { toaster } from './toast.js';
+import { shadowLayer } from './shadow-layer.js';
+import { facePanel } from './face-panel.js';
+import { modePanel } from './mode.js';
+import { sliderPanel } from './sliders.js';
+import { appearancePanel } from './appearance.js';
 
-const $ = (id) => document.getElementById(id);
-const sessionId = location.pathname.split('/').filter(Boolean)[1];
+const CURSOR_EVERY_MS = 50;
 
 function randomId() {
   const bytes = crypto.getRandomValues(new Uint8Array(12));
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
-const clientId = sessionStorage.getItem('sketchface.client') || randomId();
-sessionStorage.setItem('sketchface.client', clientId);
-let myName = localStorage.getItem('sketchface.name') || `Guest ${Math.floor(100 + Math.random() * 900)}`;
-localStorage.setItem('sketchface.name', myName);
 
-const doc = new SketchDocument();
-const view = $('sketch');
-const viewContext = view.getContext('2d');
-const image = new ImageData(SIZE, SIZE);
-const state = {
-  tool: 'pen', width: Number($('width').value), me: null, participants: [], dirty: true,
-  pending: [], active: new Map(), acked: 0, snapshotPages: 0, joined: false,
-};
+/**
+ * Starts the studio for the session named by the page's path.
+ * @param {object} options  { testHooks: expose `window.sketchface` and `window.sketchfaceGuidance` (browser tests) }
+ */
+export function startStudio({ testHooks = false } = {}) {
+  const $ = (id) => document.getElementById(id);
+  const sessionId = location.pathname.split('/').filter(Boolean)[1];
 
-// ---- rendering -----------------------------------------------------------------------------------------
-function displayedPixels() {
-  if (state.pending.length === 0) return doc.canvas;
-  const preview = doc.canvas.slice();
-  for (const batch of state.pending) paint(preview, batch.points, batch.previous, batch.width, batch.tool);
-  return preview;
-}
-
-function draw() {
-  if (state.dirty) {
-    state.dirty = false;
-    const px = displayedPixels();
-    const data = image.data;
-    for (let k = 0, o = 0; k < px.length; k++, o += 4) {
-      data[o] = 0; data[o + 1] = 0; data[o + 2] = 0; data[o + 3] = 255 - px[k];
-    }
-    scratchContext.putImageData(image, 0, 0);
-    viewContext.clearRect(0, 0, view.width, view.height);
-    viewContext.imageSmoothingEnabled = true;
-    viewContext.imageSmoothingQuality = 'high';
-    viewContext.drawImage(scratch, 0, 0, view.width, view.height);
-  }
-  flushPoints();
-  requestAnimationFrame(draw);
-}
-const scratch = document.createElement('canvas');
-scratch.width = SIZE; scratch.height = SIZE;
-const scratchContext = scratch.getContext('2d');
-
-function resize() {
-  const rect = view.getBoundingClientRect();
-  const dpr = window.devicePixelRatio || 1;
-  for (const c of [view, $('shadow')]) {
-    c.width = Math.round(rect.width * dpr);
-    c.height = Math.round(rect.height * dpr);
-  }
-  state.dirty = true;
-}
-new ResizeObserver(resize).observe(view);
-
-// ---- socket ----------------------------------------------------------------------------------------------
-const wsURL = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/${sessionId}`;
-const socket = new SessionSocket(wsURL, () => ({
-  type: 'hello', version: 1, client: clientId, name: myName, lastSeq: doc.head || undefined,
-}), {
-  onState: () => showConnection(),
-  onText: handleMessage,
-  onBinary: (buffer) => guidance.onBinary(buffer),
-});
-
-const outbox = new Outbox((message) => socket.send(message));
-
-const guidance = attachGuidance({
-  socket, sessionId,
-  shadowCanvas: $('shadow'), facePanel: $('face-panel'), faceImage: $('face'),
-  sliderBox: $('sliders'),
-  sliderValue: (name) => sliderValue(doc.sliders, name),
-  appearanceBox: $('appearance'),
-  appearanceValue: () => doc.appearance,
-  onAppearance: (index) => outbox.submit({ type: 'appearance', index }),
-  onCandidates: (indices) => {
-    const ref = outbox.reserveRef();
-    return socket.send({ type: 'candidates', indices, ref }) ? ref : null;
-  },
-  modeSelect: $('mode'), convertButton: $('convert'),
-});
-
-function handleMessage(m) {
-  switch (m.type) {
-    case 'welcome':
-      if (m.reset) doc.reset();
-      early.clear();
-      state.me = m.you;
-      state.joined = true;
-      for (const op of m.ops) applyOp(op);
-      resumeDrawing(m.lastRef || 0);
-      if (m.more) socket.send({ type: 'snapshot', after: doc.head });
-      setParticipants(m.participants);
-      syncSliders(); syncMode();
-      state.dirty = true;
-      guidance.onWelcome(m);
-      break;
-    case 'op': applyOp(m); break;
-    case 'snapshot':   // a further page of a long history, asked for one at a time
-      state.snapshotPages += 1;
-      for (const op of m.ops) applyOp(op);
-      if (m.more) socket.send({ type: 'snapshot', after: doc.head });
-      state.dirty = true;
-      break;
-    case 'ack': state.acked = Math.max(state.acked, m.seq); break;
-    case 'presence': setParticipants(m.participants); break;
-    case 'cursor': showCursor(m); break;
-    case 'error':
-      if (m.ref !== undefined) { outbox.refused(m.ref); dropPending(m.ref); guidance.onRefused(m.ref); }
-      if (m.code !== 'nothing_to_undo' && m.code !== 'nothing_to_redo') toast(m.message);
-      break;
-    case 'pong': break;
-    default: guidance.onMessage(m);
-  }
-}
-
-const early = new Map();   // ops that arrived ahead of a gap, applied once it fills
-function applyOp(op) {
-  if (op.seq <= doc.head) return;              // already applied (resume overlap)
-  if (op.seq > doc.head + 1) { early.set(op.seq, op); return; }
-  applyInOrder(op);
-  while (early.has(doc.head + 1)) {
-    const next = early.get(doc.head + 1);
-    early.delete(next.seq);
-    applyInOrder(next);
-  }
-}
-
-function applyInOrder(op) {
-  early.delete(op.seq);
-  doc.apply(op);
-  if (op.author === clientId && op.ref !== undefined) { outbox.applied(op.ref); dropPending(op.ref); }
-  if (op.kind === 'sliders') syncSliders();
-  if (op.kind === 'mode') syncMode();
-  if (op.kind !== 'stroke.begin' && op.kind !== 'stroke.end') state.dirty = true;
-  guidance.onOperation(op);
-}
-
-// After a (re)join: what the session already holds is confirmed, the rest is resent; strokes still being drawn
-// continue under the ids the outbox gives them.
-function resumeDrawing(lastRef) {
-  const remap = outbox.resume(lastRef, [...state.active.values()].map((s) => s.id));
-  for (const stroke of state.active.values()) {
-    if (remap.has(stroke.id)) stroke.id = remap.get(stroke.id);
-  }
-  const held = new Set(outbox.entries.map((e) => e.ref));
-  state.pending = state.pending.filter((b) => held.has(b.ref));
-  state.dirty = true;
-}
-
-function dropPending(ref) {
-  const before = state.pending.length;
-  state.pending = state.pending.filter((b) => b.ref !== ref);
-  if (state.pending.length !== before) state.dirty = true;
-}
-
-// ---- drawing -----------------------------------------------------------------------------------------------
-function canvasPoint(e) {
-  const rect = view.getBoundingClientRect();
-  const x = Math.min(SIZE, Math.max(0, ((e.clientX - rect.left) / rect.width) * SIZE));
-  const y = Math.min(SIZE, Math.max(0, ((e.clientY - rect.top) / rect.height) * SIZE));
-  const p = e.pointerType === 'pen' ? (e.pressure > 0 ? e.pressure : 0.5) : 1;
-  return { x: Math.round(x * 16) / 16, y: Math.round(y * 16) / 16, p: Math.round(p * 255) / 255 };
-}
-
-function canDraw() { return state.joined && socket.state !== 'closed' && state.active.size < 4; }
-
-/** Starts a stroke for `key` (a pointer id, or 'keyboard') at canvas point `point`. */
-function beginStroke(key, point) {
-  const stroke = { id: outbox.strokeId(), tool: state.tool, width: quantizeWidth(state.width), queue: [], last: null };
-  state.active.set(key, stroke);
-  outbox.submit({ type: 'stroke.begin', id: stroke.id, tool: stroke.tool, width: state.width });
-  stroke.queue.push(point);
-}
-
-view.addEventListener('pointerdown', (e) => {
-  if (!canDraw() || (e.pointerType === 'mouse' && e.button !== 0)) return;
-  e.preventDefault();
-  view.setPointerCapture(e.pointerId);
-  beginStroke(e.pointerId, canvasPoint(e));
-});
-
-view.addEventListener('pointermove', (e) => {
-  sendCursor(e);
-  const stroke = state.active.get(e.pointerId);
-  if (!stroke) return;
-  const events = e.getCoalescedEvents ? e.getCoalescedEvents() : [e];
-  for (const ev of (events.length ? events : [e])) stroke.queue.push(canvasPoint(ev));
-});
-
-function endStroke(key) {
-  const stroke = state.active.get(key);
-  if (!stroke) return;
-  flushStroke(stroke);
-  outbox.submit({ type: 'stroke.end', id: stroke.id });
-  state.active.delete(key);
-}
-view.addEventListener('pointerup', (e) => endStroke(e.pointerId));
-view.addEventListener('pointercancel', (e) => endStroke(e.pointerId));
-
-// The keyboard pen: for people who cannot use a pointer. Arrows move it (Shift: bigger steps), Space or Enter
-// puts it down and lifts it, Escape or leaving the canvas lifts it.
-const keyPen = { x: SIZE / 2, y: SIZE / 2 };
-const keyMarker = $('keyboard-pen');
-function showKeyPen() {
-  keyMarker.style.left = `${(keyPen.x / SIZE) * 100}%`;
-  keyMarker.style.top = `${(keyPen.y / SIZE) * 100}%`;
-  keyMarker.classList.toggle('down', state.active.has('keyboard'));
-}
-const ARROWS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
-view.addEventListener('keydown', (e) => {
-  if (e.ctrlKey || e.metaKey || e.altKey) return;
-  if (ARROWS[e.key]) {
-    const step = e.shiftKey ? 32 : 4;
-    keyPen.x = Math.min(SIZE, Math.max(0, keyPen.x + ARROWS[e.key][0] * step));
-    keyPen.y = Math.min(SIZE, Math.max(0, keyPen.y + ARROWS[e.key][1] * step));
-    state.active.get('keyboard')?.queue.push({ x: keyPen.x, y: keyPen.y, p: 1 });
-  } else if (e.key === ' ' || e.key === 'Enter') {
-    if (state.active.has('keyboard')) endStroke('keyboard');
-    else if (canDraw()) beginStroke('keyboard', { x: keyPen.x, y: keyPen.y, p: 1 });
-  } else if (e.key === 'Escape') {
-    endStroke('keyboard');
-  } else {
-    return;
-  }
-  e.preventDefault();
-  showKeyPen();
-});
-view.addEventListener('focus', () => { keyMarker.hidden = false; showKeyPen(); });
-view.addEventListener('blur', () => { endStroke('keyboard'); keyMarker.hidden = true; });
-
-function flushPoints() { for (const stroke of state.active.values()) flushStroke(stroke); }
-
-function flushStroke(stroke) {
-  while (stroke.queue.length > 0) {
-    const points = stroke.queue.splice(0, 256);
-    const join = outbox.takeJoin(stroke.id);
-    if (join) points.unshift(join);
-    const ref = outbox.submit({ type: 'stroke.points', id: stroke.id, points });
-    const quantized = points.map((q) => quantizePoint(q.x, q.y, q.p));
-    state.pending.push({ ref, points: quantized, previous: stroke.last, width: stroke.width, tool: stroke.tool });
-    stroke.last = quantized[quantized.length - 1];
-    state.dirty = true;
-  }
-}
-
-// ---- cursors & presence --------------------------------------------------------------------------------------
-let lastCursor = 0;
-function sendCursor(e) {
-  const now = performance.now();
-  if (now - lastCursor < 50) return;
-  lastCursor = now;
-  const q = canvasPoint(e);
-  socket.send({ type: 'cursor', x: q.x, y: q.y });
-}
-
-const cursors = new Map();
-function showCursor(m) {
-  const who = state.participants.find((p) => p.id === m.id);
-  let el = cursors.get(m.id);
-  if (!el) {
-    el = document.createElement('div');
-    el.className = 'cursor';
-    el.innerHTML = '<span class="dot"></span><span class="label"></span>';
-    $('cursors').appendChild(el);
-    cursors.set(m.id, el);
-  }
-  el.style.setProperty('--color', who ? who.color : '#888');
-  el.querySelector('.label').textContent = who ? who.name : '';
-  el.style.left = `${(m.x / SIZE) * 100}%`;
-  el.style.top = `${(m.y / SIZE) * 100}%`;
-  el.classList.add('visible');
-  clearTimeout(el.hideTimer);
-  el.hideTimer = setTimeout(() => el.classList.remove('visible'), 3000);
-}
-
-function setParticipants(list) {
-  state.participants = list;
-  const ul = $('participants');
-  ul.replaceChildren(...list.map((p) => {
-    const li = document.createElement('li');
-    li.style.setProperty('--color', p.color);
-    li.textContent = p.id === clientId ? `${p.name} (you)` : p.name;
-    return li;
-  }));
-  for (const [id, el] of cursors) {
-    if (!list.some((p) => p.id === id)) { el.remove(); cursors.delete(id); }
-  }
-}
-
-// ---- controls ---------------------------------------------------------------------------------------------------
-function setTool(tool) {
-  state.tool = tool;
-  $('pen').setAttribute('aria-pressed', tool === 'pen');
-  $('eraser').setAttribute('aria-pressed', tool === 'eraser');
-}
-$('pen').onclick = () => setTool('pen');
-$('eraser').onclick = () => setTool('eraser');
-$('width').oninput = () => { state.width = Number($('width').value); $('width-value').textContent = state.width; };
-const undo = () => outbox.submit({ type: 'undo' });
-const redo = () => outbox.submit({ type: 'redo' });
-$('undo').onclick = undo;
-$('redo').onclick = redo;
-$('clear').onclick = () => {
-  if (confirm('Clear the canvas for everyone? You can undo it.')) outbox.submit({ type: 'clear' });
-};
-document.addEventListener('keydown', (e) => {
-  if (e.target instanceof HTMLInputElement && e.target.type === 'text') return;
-  const mod = e.ctrlKey || e.metaKey;
-  if (mod && e.key.toLowerCase() === 'z') { e.preventDefault(); (e.shiftKey ? redo : undo)(); }
-  else if (mod && e.key.toLowerCase() === 'y') { e.preventDefault(); redo(); }
-  else if (!mod && e.key === 'e') setTool('eraser');
-  else if (!mod && e.key === 'p') setTool('pen');
-});
-$('invite').onclick = async () => {
-  try { await navigator.clipboard.writeText(location.href); toast('Invite link copied'); }
-  catch { prompt('Copy this link:', location.href); }
-};
-$('export').onclick = () => {
-  const out = document.createElement('canvas');
-  out.width = SIZE; out.height = SIZE;
-  const ctx = out.getContext('2d');
-  const data = ctx.createImageData(SIZE, SIZE);
-  for (let k = 0, o = 0; k < doc.canvas.length; k++, o += 4) {
-    const v = doc.canvas[k];
-    data.data[o] = v; data.data[o + 1] = v; data.data[o + 2] = v; data.data[o + 3] = 255;
-  }
-  ctx.putImageData(data, 0, 0);
-  const a = document.createElement('a');
-  a.download = `sketch-${sessionId}.png`;
-  a.href = out.toDataURL('image/png');
-  a.click();
-};
-$('name').value = myName;
-$('name').onchange = () => {
-  myName = $('name').value.trim().slice(0, 40) || myName;
+  const clientId = sessionStorage.getItem('sketchface.client') || randomId();
+  sessionStorage.setItem('sketchface.client', clientId);
+  let myName = localStorage.getItem('sketchface.name') || `Guest ${Math.floor(100 + Math.random() * 900)}`;
   localStorage.setItem('sketchface.name', myName);
-  socket.drop();   // rejoin with the new name (resumes from the last seq, nothing is lost)
-};
 
-let sliderTimer = null;
-const sliderChanges = {};
-// The component sliders are built by guidance from the model's components: listen on their fieldset.
-$('sliders').addEventListener('input', (e) => {
-  const name = e.target.dataset.slider;
-  if (!name) return;
-  sliderChanges[name] = Number(e.target.value);
-  if (!sliderTimer) sliderTimer = setTimeout(() => {
-    sliderTimer = null;
-    outbox.submit({ type: 'sliders', values: { ...sliderChanges } });
-    for (const k of Object.keys(sliderChanges)) delete sliderChanges[k];
-  }, 100);
-});
-function syncSliders() {
-  for (const el of $('sliders').querySelectorAll('input[data-slider]')) {
-    if (document.activeElement !== el) el.value = sliderValue(doc.sliders, el.dataset.slider);
+  const doc = new SketchDocument();
+  const session = { me: null, acked: 0, snapshotPages: 0, joined: false };
+
+  // ---- socket ------------------------------------------------------------------------------------------------
+  const wsURL = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/${sessionId}`;
+  const socket = new SessionSocket(wsURL, () => ({
+    type: 'hello', version: 1, client: clientId, name: myName, lastSeq: doc.head || undefined,
+  }), {
+    onState: () => showConnection(),
+    onText: handleMessage,
+    onBinary: (buffer) => guidance.onBinary(buffer),
+  });
+  const outbox = new Outbox((message) => socket.send(message));
+  const showConnection = connectionBanner($('connection'), socket);
+  const toast = toaster($('toast'));
+
+  // ---- panels ------------------------------------------------------------------------------------------------
+  let lastCursor = 0;
+  const pad = sketchpad({
+    view: $('sketch'), layers: [$('shadow')], marker: $('keyboard-pen'), doc, outbox,
+    canDraw: () => session.joined && socket.state !== 'closed',
+    onPointerMove: (point) => {
+      const now = performance.now();
+      if (now - lastCursor < CURSOR_EVERY_MS) return;
+      lastCursor = now;
+      socket.send({ type: 'cursor', x: point.x, y: point.y });
+    },
+  });
+  const presence = presencePanel({ list: $('participants'), layer: $('cursors'), selfId: clientId });
+  toolPanel({
+    $, pad, submit: (message) => outbox.submit(message), toast, sessionId, name: myName,
+    onName: (name) => {
+      myName = name;
+      localStorage.setItem('sketchface.name', myName);
+      socket.drop();   // rejoin with the new name (resumes from the last seq, nothing is lost)
+    },
+  });
+  const sliders = sliderPanel({
+    box: $('sliders'), value: (name) => sliderValue(doc.sliders, name),
+    submit: (values) => outbox.submit({ type: 'sliders', values }),
+  });
+  const mode = modePanel({
+    select: $('mode'), convert: $('convert'),
+    pick: (value) => outbox.submit({ type: 'mode', mode: value }),
+    convertNow: () => socket.send({ type: 'convert' }),
+  });
+  const guidance = attachGuidance({
+    shadows: shadowLayer({ canvas: $('shadow'), toggle: $('guidance-shadow'), opacity: $('guidance-opacity') }),
+    face: facePanel({ panel: $('face-panel'), image: $('face'), busy: $('face-busy'), notice: $('guidance-notice'),
+                      download: $('guidance-download'), sessionId }),
+    sliders,
+    appearance: appearancePanel({
+      box: $('appearance'), button: $('candidates'), tiles: $('candidate-tiles'),
+      value: () => doc.appearance,
+      pick: (index) => outbox.submit({ type: 'appearance', index }),
+      ask: (indices) => {
+        const ref = outbox.reserveRef();
+        return socket.send({ type: 'candidates', indices, ref }) ? ref : null;
+      },
+    }),
+    mode,
+  });
+
+  // ---- the replica ---------------------------------------------------------------------------------------------
+  function handleMessage(m) {
+    switch (m.type) {
+      case 'welcome':
+        if (m.reset) doc.reset();
+        early.clear();
+        session.me = m.you;
+        session.joined = true;
+        for (const op of m.ops) applyOp(op);
+        pad.resume(m.lastRef || 0);
+        if (m.more) socket.send({ type: 'snapshot', after: doc.head });
+        presence.show(m.participants);
+        sliders.sync(); mode.show(doc.mode);
+        pad.invalidate();
+        guidance.onWelcome(m);
+        break;
+      case 'op': applyOp(m); break;
+      case 'snapshot':   // a further page of a long history, asked for one at a time
+        session.snapshotPages += 1;
+        for (const op of m.ops) applyOp(op);
+        if (m.more) socket.send({ type: 'snapshot', after: doc.head });
+        pad.invalidate();
+        break;
+      case 'ack': session.acked = Math.max(session.acked, m.seq); break;
+      case 'presence': presence.show(m.participants); break;
+      case 'cursor': presence.showCursor(m); break;
+      case 'error':
+        if (m.ref !== undefined) { outbox.refused(m.ref); pad.settle(m.ref); guidance.onRefused(m.ref); }
+        if (m.code !== 'nothing_to_undo' && m.code !== 'nothing_to_redo') toast(m.message);
+        break;
+      case 'pong': break;
+      default: guidance.onMessage(m);
+    }
+  }
+
+  const early = new Map();   // ops that arrived ahead of a gap, applied once it fills
+  function applyOp(op) {
+    if (op.seq <= doc.head) return;              // already applied (resume overlap)
+    if (op.seq > doc.head + 1) { early.set(op.seq, op); return; }
+    applyInOrder(op);
+    while (early.has(doc.head + 1)) {
+      const next = early.get(doc.head + 1);
+      early.delete(next.seq);
+      applyInOrder(next);
+    }
+  }
+
+  function applyInOrder(op) {
+    early.delete(op.seq);
+    doc.apply(op);
+    if (op.author === clientId && op.ref !== undefined) { outbox.applied(op.ref); pad.settle(op.ref); }
+    if (op.kind === 'sliders') sliders.sync();
+    if (op.kind === 'mode') mode.show(doc.mode);
+    if (op.kind !== 'stroke.begin' && op.kind !== 'stroke.end') pad.invalidate();
+    guidance.onOperation(op);
+  }
+
+  if (testHooks) {
+    window.sketchface = {
+      doc, socket, outbox,
+      state: { get pending() { return pad.pending; }, get acked() { return session.acked; },
+               get snapshotPages() { return session.snapshotPages; } },
+      checksum: () => checksum(doc.canvas), pixels: () => Array.from(doc.canvas),
+    };
+    window.sketchfaceGuidance = guidance.testHooks;
   }
 }
-$('mode').onchange = () => outbox.submit({ type: 'mode', mode: $('mode').value });
-function syncMode() {
-  $('mode').value = doc.mode;
-  $('convert').hidden = doc.mode !== 'on_demand';
-}
-$('convert').onclick = () => socket.send({ type: 'convert' });
-
-// ---- banner ---------------------------------------------------------------------------------------------------
-const showConnection = connectionBanner($('connection'), socket);
-
-let toastTimer = null;
-function toast(text) {
-  const el = $('toast');
-  el.textContent = text;
-  el.classList.add('visible');
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => el.classList.remove('visible'), 2500);
-}
-
-// For tests and debugging: the replica and its checksum.
-window.sketchface = { doc, state, socket, outbox, checksum: () => checksum(doc.canvas), pixels: () => Array.from(doc.canvas) };
-
-resize();
-requestAnimationFrame(draw);
