@@ -8,7 +8,8 @@ import Sessions
 /// idle-expiry sweep.
 ///
 /// Routes: `GET|POST /new` → 303 to `/s/<id>` (503 when full); `GET /s/<id>` → the client page (404 page for an
-/// unknown id); `GET /s/<id>/sketch.pgm` → the server raster; WebSocket `/ws/<id>` (404 when unknown).
+/// unknown id); `GET /s/<id>/sketch.pgm` → the server raster; `GET /s/<id>/replay` → the replay page;
+/// `GET /s/<id>/history?after=N` → a page of the op log (JSON); WebSocket `/ws/<id>` (404 when unknown).
 /// `/` is web/index.html, served by the static files. No route touches the disk: the page is read at start-up
 /// and writes go through the store's writer thread.
 public final class SessionService: RouteProvider {
@@ -17,6 +18,7 @@ public final class SessionService: RouteProvider {
     /// The durable store.
     public let store: SQLiteOperationStore
     private let sketchPage: [UInt8]?
+    private let replayPage: [UInt8]?
     private let logger: Logger
     private var sweep: DispatchSourceTimer?
 
@@ -46,6 +48,8 @@ public final class SessionService: RouteProvider {
             "ms": "\(Int(Date().timeIntervalSince(started) * 1000))", "database": "\(store.path)"])
         sketchPage = FileManager.default.contents(atPath: (webRoot as NSString).appendingPathComponent("sketch.html")).map { Array($0) }
         if sketchPage == nil { logger.error("web root has no sketch.html: /s/<id> will answer 500", metadata: ["web_root": "\(webRoot)"]) }
+        replayPage = FileManager.default.contents(atPath: (webRoot as NSString).appendingPathComponent("replay.html")).map { Array($0) }
+        if replayPage == nil { logger.error("web root has no replay.html: /s/<id>/replay will answer 500", metadata: ["web_root": "\(webRoot)"]) }
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "sessions-expiry"))
         let interval = Double(section.expirySweepSeconds)
         timer.schedule(deadline: .now() + interval, repeating: interval)
@@ -71,15 +75,28 @@ public final class SessionService: RouteProvider {
                     title: "Too many sketches", text: "This server holds as many sketches as it may. Try again later.")
             }
         }
-        router.add(.prefix("/s/")) { [hub, sketchPage] request, context in
+        router.add(.prefix("/s/")) { [hub, sketchPage, replayPage] request, context in
             let parts = context.remainder.split(separator: "/", omittingEmptySubsequences: false)
             guard let first = parts.first, let id = SessionID(String(first)), hub.contains(id), parts.count <= 2 else {
                 return SessionService.notFound
             }
             if parts.count == 2 {
-                guard parts[1] == "sketch.pgm", let canvas = hub.canvas(of: id) else { return SessionService.notFound }
-                return HTTPResponse(status: .ok, headers: ["Content-Type": "image/x-portable-graymap", "Cache-Control": "no-store"],
-                                    body: canvas.pgm())
+                switch parts[1] {
+                case "sketch.pgm":
+                    guard let canvas = hub.canvas(of: id) else { return SessionService.notFound }
+                    return HTTPResponse(status: .ok, headers: ["Content-Type": "image/x-portable-graymap", "Cache-Control": "no-store"],
+                                        body: canvas.pgm())
+                case "replay":
+                    guard let replayPage else { return .text(HTTPStatus(code: 500), "500 replay page missing\n") }
+                    return HTTPResponse(status: .ok, headers: ["Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"],
+                                        body: replayPage)
+                case "history":
+                    guard let page = hub.historyPage(of: id, after: SessionService.after(in: request.query)) else { return SessionService.notFound }
+                    return HTTPResponse(status: .ok, headers: ["Content-Type": "application/json", "Cache-Control": "no-store"],
+                                        body: Array(page.utf8))
+                default:
+                    return SessionService.notFound
+                }
             }
             guard let sketchPage else { return .text(HTTPStatus(code: 500), "500 client page missing\n") }
             return HTTPResponse(status: .ok, headers: ["Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"],
@@ -96,6 +113,14 @@ public final class SessionService: RouteProvider {
         sweep?.cancel()
         hub.closeAll()
         store.close()
+    }
+
+    /// The `after` of a history query (`after=N`, a seq); 0 when absent or not a number.
+    static func after(in query: Substring?) -> Int {
+        for pair in (query ?? "").split(separator: "&") where pair.hasPrefix("after=") {
+            return Int(pair.dropFirst(6)) ?? 0
+        }
+        return 0
     }
 
     static let notFound = page(.notFound, title: "Sketch not found",

@@ -111,6 +111,18 @@ public final class SessionHub {
         return live.lock.locked { live.document.canvas }
     }
 
+    /// One page of a session's history for the replay view (`GET /s/<id>/history?after=N`): the operations after
+    /// `after` (clamped to 0…head) as a `snapshot` message, the page size and format of the WebSocket's.
+    public func historyPage(of id: SessionID, after: Int) -> String? {
+        guard let live = live(id) else { return nil }
+        return live.lock.locked {
+            let document = live.document
+            let start = min(max(0, after), document.head)
+            let through = ServerMessage.pageEnd(document: document, after: start, budget: config.snapshotPageBytes)
+            return ServerMessage.snapshot(document: document, after: start, through: through)
+        }
+    }
+
     /// Raster, head seq, sliders, mode and appearance of a session, read atomically.
     public func snapshot(of id: SessionID) -> (canvas: Canvas, head: Int, sliders: SliderValues, mode: GuidanceMode, appearance: Int?)? {
         guard let live = live(id) else { return nil }

@@ -1,4 +1,11 @@
-"""Page helpers shared by the browser tests: open a sketch page and map canvas points to screen points."""
+"""Page helpers shared by the browser tests: open a sketch page, map canvas points to screen points, run axe-core."""
+from pathlib import Path
+
+import axe_playwright_python
+
+# axe-core as shipped inside PyPI's axe-playwright-python: the accessibility check runs offline.
+AXE = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
+AXE_RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 
 
 def open_page(browser, url, viewport=(1200, 800)):
@@ -23,3 +30,12 @@ def canvas_to_screen(page, x, y):
 def for_tests(url):
     """`url` with the query flag that makes the studio page expose its test hooks."""
     return url + ("&" if "?" in url else "?") + "test"
+
+
+def axe_violations(page):
+    """axe-core's violations on the page as it is: rule id → the selectors of the offending elements."""
+    page.add_script_tag(content=AXE)
+    found = page.evaluate("""async (tags) => {
+        const result = await axe.run(document, { runOnly: { type: 'tag', values: tags } });
+        return result.violations.map((v) => [v.id, v.nodes.map((n) => n.target.join(' '))]); }""", AXE_RULES)
+    return dict(found)

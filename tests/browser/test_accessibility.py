@@ -7,19 +7,16 @@ import sys
 import urllib.request
 from pathlib import Path
 
-import axe_playwright_python
 import pytest
 from PIL import Image
 
-from pages import canvas_to_screen, open_page
+from pages import axe_violations as violations, open_page
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "guidance"))
 
 from guidedserver import ROOT, TINY_MODEL, guided_server  # noqa: E402
 
 ARTIFACTS = ROOT / "artifacts" / "browser"
-AXE = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
-RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 
 
 @pytest.fixture(scope="module")
@@ -27,15 +24,6 @@ def server(tmp_path_factory):
     s = guided_server(tmp_path_factory.mktemp("a11y"), model=TINY_MODEL).start()
     yield s
     s.stop()
-
-
-def violations(page):
-    """axe-core's violations on the page as it is: rule id → the selectors of the offending elements."""
-    page.add_script_tag(content=AXE)
-    found = page.evaluate("""async (tags) => {
-        const result = await axe.run(document, { runOnly: { type: 'tag', values: tags } });
-        return result.violations.map((v) => [v.id, v.nodes.map((n) => n.target.join(' '))]); }""", RULES)
-    return dict(found)
 
 
 @pytest.mark.parametrize("size", [(1200, 800), (390, 844)], ids=["desktop", "phone"])
@@ -95,7 +83,7 @@ def outline(page):
 
 def test_selected_tool_shows_a_visible_focus_ring(server, browser):
     page = open_page(browser, f"{server.base}/s/{server.new_session()}")
-    page.focus("#invite")
+    page.focus("#replay-link")   # the last control of the header; Tab goes on to the tools
     page.keyboard.press("Tab")
     ring = outline(page)
     assert ring["id"] == "pen" and page.get_attribute("#pen", "aria-pressed") == "true"

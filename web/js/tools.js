@@ -1,5 +1,5 @@
 // The tool bar and header controls: Pen/Eraser, width, Undo/Redo/Clear, Export PNG, their keyboard shortcuts,
-// the invite link and the participant's name.
+// the invite link, the Replay link and the participant's name.
 
 /**
  * @param {object} parts  { $ (id → element), pad (sketchpad), submit(message), toast(text), sessionId,
@@ -39,6 +39,7 @@ export function toolPanel({ $, pad, submit, toast, sessionId, name, onName }) {
     try { await navigator.clipboard.writeText(location.origin + location.pathname); toast('Invite link copied'); }
     catch { prompt('Copy this link:', location.origin + location.pathname); }
   };
+  $('replay-link').href = `/s/${sessionId}/replay`;
   $('export').onclick = () => {
     const a = document.createElement('a');
     a.download = `sketch-${sessionId}.png`;

@@ -1,0 +1,112 @@
+"""The replay view (/s/<id>/replay): read-only, plays the session's strokes in order in each author's colour,
+scrubs to any operation, changes speed, exports a WebM video. Screenshots in artifacts/browser/."""
+import json
+import urllib.request
+
+import pytest
+
+from pages import axe_violations, canvas_to_screen, for_tests, open_page
+
+from sketchserver import ROOT, SketchServer
+
+ARTIFACTS = ROOT / "artifacts" / "browser"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    s = SketchServer(tmp_path_factory.mktemp("replay"), sessions={"snapshot_page_bytes": 1024}).start()
+    yield s
+    s.stop()
+
+
+def draw(page, points):
+    page.mouse.move(*canvas_to_screen(page, *points[0]))
+    page.mouse.down()
+    for p in points[1:]:
+        page.mouse.move(*canvas_to_screen(page, *p), steps=6)
+    page.mouse.up()
+
+
+def open_replay(browser, url):
+    page = browser.new_context(viewport={"width": 1000, "height": 900}, accept_downloads=True).new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.sockets = []
+    page.on("websocket", lambda ws: page.sockets.append(ws.url))
+    page.goto(for_tests(url))
+    page.wait_for_function("window.sketchfaceReplay && window.sketchfaceReplay.length > 0 && !document.getElementById('play').disabled")
+    return page
+
+
+def seek(page, position):
+    page.evaluate("""(n) => { const s = document.getElementById('scrubber'); s.value = n;
+        s.dispatchEvent(new Event('input', { bubbles: true })); }""", position)
+
+
+def ink(pixel):
+    return pixel[3] > 128
+
+
+def test_history_route_pages_the_op_log(server):
+    session = server.new_session()
+    with urllib.request.urlopen(f"{server.base}/s/{session}/history?after=0") as r:
+        assert r.headers["Content-Type"] == "application/json"
+        assert json.loads(r.read()) == {"type": "snapshot", "after": 0, "more": False, "ops": []}
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{server.base}/s/AAAAAAAAAAAAAAAAAAAAAA/history")
+    assert refused.value.code == 404
+
+
+def test_replay_plays_scrubs_and_exports_with_author_colours(server, browser):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    session = server.new_session()
+    url = f"{server.base}/s/{session}"
+    a = open_page(browser, url)
+    b = open_page(browser, url)
+    draw(a, [(60, 150), (250, 140), (450, 160)])
+    a.wait_for_function("window.sketchface.outbox.entries.length === 0")
+    first = a.evaluate("window.sketchface.doc.head")
+    draw(b, [(60, 350), (250, 360), (450, 340)])
+    b.wait_for_function("window.sketchface.outbox.entries.length === 0")
+    head = b.evaluate("window.sketchface.doc.head")
+    assert a.get_attribute("#replay-link", "href") == f"/s/{session}/replay"
+
+    page = open_replay(browser, url + "/replay")
+    replay = "window.sketchfaceReplay"
+    assert page.evaluate(f"{replay}.length") == head, "the whole history, over several pages"
+    assert page.evaluate(f"{replay}.position") == 0
+    assert page.sockets == [], "the replay is read-only: it never joins the session"
+    authors = page.evaluate(f"{replay}.authors()")
+    assert len(authors) == 2 and len({tuple(c) for c in authors.values()}) == 2, authors
+    assert page.locator("#authors li").count() == 2
+    assert axe_violations(page) == {}
+
+    # Play at 8× to the end: both strokes, each in its author's colour.
+    page.select_option("#speed", "8")
+    assert page.evaluate(f"{replay}.speed") == 8
+    page.click("#play")
+    page.wait_for_function(f"{replay}.position === {head} && !{replay}.playing", timeout=10000)
+    top, bottom = page.evaluate(f"[{replay}.pixel(250, 140), {replay}.pixel(250, 360)]")
+    assert ink(top) and ink(bottom)
+    a_colour, b_colour = (authors[a.evaluate(f"window.sketchface.doc.ops[0].author")],
+                          authors[b.evaluate(f"window.sketchface.doc.ops[{first}].author")])
+    assert top[:3] == a_colour and bottom[:3] == b_colour, (top, bottom, authors)
+    assert page.locator("#position").inner_text() == f"operation {head} of {head}"
+    page.screenshot(path=str(ARTIFACTS / "replay-end.png"))
+
+    # Scrub to just after the first stroke: only it is there.
+    seek(page, first)
+    assert page.evaluate(f"{replay}.position") == first
+    top, bottom = page.evaluate(f"[{replay}.pixel(250, 140), {replay}.pixel(250, 360)]")
+    assert ink(top) and not ink(bottom)
+    seek(page, 0)
+    assert not ink(page.evaluate(f"{replay}.pixel(250, 140)"))
+    page.screenshot(path=str(ARTIFACTS / "replay-scrubbed.png"))
+
+    # Export: the replay from the start as a WebM video.
+    with page.expect_download(timeout=20000) as download:
+        page.click("#export")
+    data = open(download.value.path(), "rb").read()
+    assert download.value.suggested_filename == f"sketchface-replay-{session}.webm"
+    assert data[:4] == b"\x1a\x45\xdf\xa3" and len(data) > 1000, "a WebM (EBML) file"
+    assert not page.errors and not a.errors and not b.errors, page.errors + a.errors + b.errors
