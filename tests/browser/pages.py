@@ -27,6 +27,15 @@ def canvas_to_screen(page, x, y):
     return box["x"] + x / 512 * box["width"], box["y"] + y / 512 * box["height"]
 
 
+def draw(page, points, steps=4):
+    """Drags the mouse through canvas points `points` (a stroke with real pointer events)."""
+    page.mouse.move(*canvas_to_screen(page, *points[0]))
+    page.mouse.down()
+    for p in points[1:]:
+        page.mouse.move(*canvas_to_screen(page, *p), steps=steps)
+    page.mouse.up()
+
+
 def for_tests(url):
     """`url` with the query flag that makes the studio page expose its test hooks."""
     return url + ("&" if "?" in url else "?") + "test"

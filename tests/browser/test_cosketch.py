@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pages import canvas_to_screen, open_page
+from pages import canvas_to_screen, draw, open_page
 
 from sketchserver import ROOT, SketchServer
 
@@ -58,13 +58,6 @@ def fnv(data):
         h = ((h ^ b) * 16777619) & 0xFFFFFFFF
     return h
 
-
-def draw(page, points, steps=4):
-    page.mouse.move(*canvas_to_screen(page, *points[0]))
-    page.mouse.down()
-    for p in points[1:]:
-        page.mouse.move(*canvas_to_screen(page, *p), steps=steps)
-    page.mouse.up()
 
 
 def test_two_pages_cosketch_live(server, browser):

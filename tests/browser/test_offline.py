@@ -4,7 +4,7 @@ import sys
 import time
 from pathlib import Path
 
-from pages import canvas_to_screen, open_page
+from pages import draw, open_page
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "guidance"))
 
@@ -13,13 +13,6 @@ from guidedserver import ROOT, TINY_MODEL, guided_server  # noqa: E402
 ARTIFACTS = ROOT / "artifacts" / "browser"
 OFFLINE = "offline — your strokes are kept and will sync"
 
-
-def draw(page, points):
-    page.mouse.move(*canvas_to_screen(page, *points[0]))
-    page.mouse.down()
-    for p in points[1:]:
-        page.mouse.move(*canvas_to_screen(page, *p), steps=4)
-    page.mouse.up()
 
 
 def test_retry_delay_is_capped_at_two_seconds_while_visible(browser):

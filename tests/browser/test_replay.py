@@ -5,7 +5,7 @@ import urllib.request
 
 import pytest
 
-from pages import axe_violations, canvas_to_screen, for_tests, open_page
+from pages import axe_violations, draw, for_tests, open_page
 
 from sketchserver import ROOT, SketchServer
 
@@ -18,13 +18,6 @@ def server(tmp_path_factory):
     yield s
     s.stop()
 
-
-def draw(page, points):
-    page.mouse.move(*canvas_to_screen(page, *points[0]))
-    page.mouse.down()
-    for p in points[1:]:
-        page.mouse.move(*canvas_to_screen(page, *p), steps=6)
-    page.mouse.up()
 
 
 def open_replay(browser, url):
