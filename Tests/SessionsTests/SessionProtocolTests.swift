@@ -226,4 +226,21 @@ final class SessionProtocolTests: XCTestCase {
         b.receive(text: #"{"type":"snapshot","after":999}"#)
         XCTAssertEqual(pb.errors.last?["field"] as? String, "after")
     }
+
+    func testHistoryPageIsTheSnapshotPageAndClampsAfter() throws {
+        var config = SessionsConfig()
+        config.snapshotPageBytes = 2048
+        let f = Fixture(config: config)
+        let (a, _) = f.join("client-aaaa")
+        for i in 0..<20 { a.draw(id: i, [(Double(10 + i * 10), 20), (Double(10 + i * 10), 400)]) }
+        let (b, pb) = f.join("client-bbbb")
+        b.receive(text: #"{"type":"snapshot","after":5}"#)
+        XCTAssertEqual(f.hub.historyPage(of: f.id, after: 5), pb.texts.last, "the replay reads the WebSocket's pages")
+        XCTAssertEqual(f.hub.historyPage(of: f.id, after: -3), f.hub.historyPage(of: f.id, after: 0))
+        let end = try JSONSerialization.jsonObject(with: Data(f.hub.historyPage(of: f.id, after: 9999)!.utf8)) as! [String: Any]
+        XCTAssertEqual(end["after"] as? Int, 60)
+        XCTAssertEqual(end["more"] as? Bool, false)
+        XCTAssertEqual((end["ops"] as? [Any])?.count, 0)
+        XCTAssertNil(f.hub.historyPage(of: SessionID.random(), after: 0))
+    }
 }

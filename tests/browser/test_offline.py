@@ -74,6 +74,11 @@ def test_offline_page_keeps_drawing_marks_face_and_presence_stale_and_reconnects
             window.dispatchEvent(new Event('online'));
             return { added: socket.retries.slice(before), timer: socket.timer }; }""")
         assert retried == {"added": [{"delay": 0, "reason": "online"}], "timer": None}, retried
+        a.wait_for_function("window.sketchface.socket.timer !== null")
+        retried = a.evaluate("""() => { const socket = window.sketchface.socket; const before = socket.retries.length;
+            document.dispatchEvent(new Event('visibilitychange'));
+            return { added: socket.retries.slice(before), timer: socket.timer }; }""")
+        assert retried == {"added": [{"delay": 0, "reason": "visible"}], "timer": None}, retried
 
         s.restart()
         back = time.perf_counter()
