@@ -14,7 +14,12 @@ export function connectionBanner(element, socket, page = document.body) {
     page.dataset.connection = state;
     if (state === 'reconnecting') {
       const wait = socket.retryAt === null ? 0 : Math.ceil((socket.retryAt - Date.now()) / 1000);
-      element.textContent = `${OFFLINE_TEXT} · ${wait > 0 ? `retrying in ${wait} s` : 'reconnecting…'}`;
+      const countdown = ` · ${wait > 0 ? `retrying in ${wait} s` : 'reconnecting…'}`;
+      // The countdown ticks every second: shown, but not read out each time by screen readers.
+      if (element.firstChild?.nodeValue !== OFFLINE_TEXT) {
+        element.replaceChildren(OFFLINE_TEXT, Object.assign(document.createElement('span'), { ariaHidden: 'true' }));
+      }
+      if (element.lastChild.textContent !== countdown) element.lastChild.textContent = countdown;
     } else if (state === 'closed') {
       element.textContent = socket.detail || 'Disconnected';
     } else {

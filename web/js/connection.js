@@ -38,7 +38,7 @@ export class SessionSocket {
     this.timer = null;
     this.retryAt = null;
     this.detail = '';
-    this.retries = [];   // { delay, reason } of every retry so far: the tests read the backoff from here
+    this.retries = [];   // { delay, reason } of the latest retries: the tests read the backoff from here
     const now = (reason) => { if (this.state === 'reconnecting' && this.timer) this.retry(reason); };
     window.addEventListener('online', () => now('online'));
     document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') now('visible'); });
@@ -50,7 +50,7 @@ export class SessionSocket {
     clearTimeout(this.timer);
     this.timer = null;
     this.retryAt = null;
-    this.retries.push({ delay: 0, reason });
+    this.log({ delay: 0, reason });
     this.setState('reconnecting', this.detail);
     this.open();
   }
@@ -73,13 +73,18 @@ export class SessionSocket {
       if (FATAL.has(event.code)) { this.setState('closed', FATAL.get(event.code)); return; }
       if (this.state === 'closed') return;
       const delay = retryDelay(this.attempt, document.visibilityState !== 'hidden');
+      const detail = event.reason || '';
       this.attempt += 1;
-      this.retries.push({ delay, reason: 'timer' });
+      this.log({ delay, reason: 'timer' });
       this.retryAt = Date.now() + delay;
-      this.detail = event.reason || '';
-      this.timer = setTimeout(() => { this.timer = null; this.retryAt = null; this.setState('reconnecting', this.detail); this.open(); }, delay);
-      this.setState('reconnecting', this.detail);
+      this.timer = setTimeout(() => { this.timer = null; this.retryAt = null; this.setState('reconnecting', detail); this.open(); }, delay);
+      this.setState('reconnecting', detail);
     };
+  }
+
+  log(retry) {
+    this.retries.push(retry);
+    if (this.retries.length > 50) this.retries.shift();
   }
 
   setState(state, detail = '') {
