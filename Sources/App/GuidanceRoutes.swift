@@ -1,11 +1,15 @@
 import FaceModel
 import Foundation
 import Guidance
+import HTTP
 import Logging
+import Raster
 import Server
+import Sessions
 
 /// The guidance part of the app: loads the face model (`model.path`) and attaches live guidance to the running
-/// sessions (`SessionService.current.hub`). It adds no routes: shadows and faces travel on the session WebSocket.
+/// sessions (`SessionService.current.hub`). Shadows and faces travel on the session WebSocket; the one route is
+/// the replay view's faces of past states, `GET /replay-face/<id>?seq=N` (404 without a model or for an unknown id).
 ///
 /// A missing or broken model does not stop the server: the reason is logged, sketching works, and every client
 /// is told guidance is off (and why) when it joins.
@@ -13,6 +17,8 @@ public final class GuidanceRoutes: RouteProvider {
     /// The guidance attached to the sessions, `nil` when there are no sessions to attach to.
     public let guidance: SessionGuidance?
     private let logger: Logger
+    private let replayFaces: ReplayFaces?
+    private let hub: SessionHub?
 
     public init(context: AppContext) throws {
         logger = context.logger
@@ -21,6 +27,8 @@ public final class GuidanceRoutes: RouteProvider {
         guard let sessions = SessionService.current else {
             context.logger.warning("guidance: no sessions to attach to; guidance is off")
             guidance = nil
+            replayFaces = nil
+            hub = nil
             return
         }
         var engine: FaceEngine?
@@ -43,9 +51,29 @@ public final class GuidanceRoutes: RouteProvider {
             workers: section.workers, throttle: Double(section.throttleMilliseconds) / 1000,
             maxSessions: section.maxActiveSessions, niceness: section.niceness)
         guidance = SessionGuidance(hub: sessions.hub, engine: engine, unavailableReason: reason, settings: settings)
+        replayFaces = engine.map { ReplayFaces(engine: $0) }
+        hub = sessions.hub
     }
 
-    public func register(on router: Router) {}
+    public func register(on router: Router) {
+        router.addDeferred(.prefix("/replay-face/")) { [hub, replayFaces, logger] request, context, respond in
+            guard let hub, let replayFaces, let id = SessionID(String(context.remainder)),
+                  let state = hub.state(of: id, at: SessionService.seq("seq", in: request.query)) else {
+                return respond(SessionService.notFound)
+            }
+            let canvas = CanvasSnapshot(seq: UInt64(state.seq), side: Canvas.size, pixels: state.canvas.pixels)
+            replayFaces.face(key: "\(id.text)/\(state.seq)", canvas: canvas, sliders: state.sliders, appearance: state.appearance) { result in
+                switch result {
+                case .success(let png):
+                    respond(HTTPResponse(status: .ok, headers: ["Content-Type": "image/png", "Cache-Control": "private, max-age=3600",
+                                                                "X-Sketchface-Seq": String(state.seq)], body: png))
+                case .failure(let error):
+                    logger.warning("replay face failed", metadata: ["session": "\(id.text)", "seq": "\(state.seq)", "error": "\(error)"])
+                    respond(.text(HTTPStatus(code: 500), "500 the model failed on this sketch\n"))
+                }
+            }
+        }
+    }
 
     public func shutdown() {
         guidance?.shutdown()

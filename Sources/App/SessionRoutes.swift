@@ -91,7 +91,7 @@ public final class SessionService: RouteProvider {
                     return HTTPResponse(status: .ok, headers: ["Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"],
                                         body: replayPage)
                 case "history":
-                    guard let page = hub.historyPage(of: id, after: SessionService.after(in: request.query)) else { return SessionService.notFound }
+                    guard let page = hub.historyPage(of: id, after: SessionService.seq("after", in: request.query)) else { return SessionService.notFound }
                     return HTTPResponse(status: .ok, headers: ["Content-Type": "application/json", "Cache-Control": "no-store"],
                                         body: Array(page.utf8))
                 default:
@@ -115,10 +115,10 @@ public final class SessionService: RouteProvider {
         store.close()
     }
 
-    /// The `after` of a history query (`after=N`, a seq); 0 when absent or not a number.
-    static func after(in query: Substring?) -> Int {
-        for pair in (query ?? "").split(separator: "&") where pair.hasPrefix("after=") {
-            return Int(pair.dropFirst(6)) ?? 0
+    /// A seq in a query (`after=N` for history, `seq=N` for replay faces); 0 when absent or not a number.
+    static func seq(_ name: String, in query: Substring?) -> Int {
+        for pair in (query ?? "").split(separator: "&") where pair.hasPrefix(name + "=") {
+            return Int(pair.dropFirst(name.count + 1)) ?? 0
         }
         return 0
     }

@@ -123,6 +123,17 @@ public final class SessionHub {
         }
     }
 
+    /// The session as it was after operation `seq` (clamped to 0…head): raster, sliders and appearance, rebuilt by
+    /// replaying its log (for the replay view's faces). The log is copied under the lock and replayed outside it.
+    public func state(of id: SessionID, at seq: Int) -> (seq: Int, canvas: Canvas, sliders: SliderValues, appearance: Int?)? {
+        guard let live = live(id) else { return nil }
+        let ops = live.lock.locked { live.document.ops }
+        let through = min(max(0, seq), ops.count)
+        var document = SketchDocument()
+        for op in ops[0..<through] { _ = document.apply(op) }
+        return (through, document.canvas, document.sliders, document.appearance)
+    }
+
     /// Raster, head seq, sliders, mode and appearance of a session, read atomically.
     public func snapshot(of id: SessionID) -> (canvas: Canvas, head: Int, sliders: SliderValues, mode: GuidanceMode, appearance: Int?)? {
         guard let live = live(id) else { return nil }

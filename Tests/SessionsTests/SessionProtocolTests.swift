@@ -243,4 +243,21 @@ final class SessionProtocolTests: XCTestCase {
         XCTAssertEqual((end["ops"] as? [Any])?.count, 0)
         XCTAssertNil(f.hub.historyPage(of: SessionID.random(), after: 0))
     }
+
+    func testStateAtASeqIsTheSessionAsItWasThen() {
+        let f = Fixture()
+        let (a, _) = f.join("client-aaaa")
+        a.draw(id: 1, [(10, 20), (300, 20)])
+        let afterFirst = f.hub.canvas(of: f.id)!
+        a.draw(id: 2, [(10, 200), (300, 200)])
+        a.receive(text: #"{"type":"sliders","values":{"nose":0.2}}"#)
+        XCTAssertEqual(f.hub.state(of: f.id, at: 3)?.canvas, afterFirst)
+        XCTAssertEqual(f.hub.state(of: f.id, at: 3)?.sliders["nose"], 0.5, "the sliders as they were then")
+        let now = f.hub.state(of: f.id, at: 999)!
+        XCTAssertEqual(now.seq, 7)
+        XCTAssertEqual(now.canvas, f.hub.canvas(of: f.id))
+        XCTAssertEqual(now.sliders["nose"], 0.2)
+        XCTAssertEqual(f.hub.state(of: f.id, at: -1)?.canvas, Canvas())
+        XCTAssertNil(f.hub.state(of: SessionID.random(), at: 1))
+    }
 }

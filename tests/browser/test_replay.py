@@ -1,13 +1,18 @@
 """The replay view (/s/<id>/replay): read-only, plays the session's strokes in order in each author's colour,
 scrubs to any operation, changes speed, exports a WebM video. Screenshots in artifacts/browser/."""
 import json
+import sys
 import urllib.request
+from pathlib import Path
 
 import pytest
 
 from pages import axe_violations, draw, for_tests, open_page
 
-from sketchserver import ROOT, SketchServer
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "guidance"))
+
+from guidedserver import ROOT, TINY_MODEL, guided_server  # noqa: E402
+from sketchserver import SketchServer  # noqa: E402
 
 ARTIFACTS = ROOT / "artifacts" / "browser"
 
@@ -73,6 +78,8 @@ def test_replay_plays_scrubs_and_exports_with_author_colours(server, browser):
     assert len(authors) == 2 and len({tuple(c) for c in authors.values()}) == 2, authors
     assert page.locator("#authors li").count() == 2
     assert axe_violations(page) == {}
+    page.wait_for_function(f"{replay}.facesDone")
+    assert page.locator("#replay-face-box").is_hidden(), "no model: the replay shows strokes only"
 
     # Play at 8× to the end: both strokes, each in its author's colour.
     page.select_option("#speed", "8")
@@ -103,3 +110,43 @@ def test_replay_plays_scrubs_and_exports_with_author_colours(server, browser):
     assert download.value.suggested_filename == f"sketchface-replay-{session}.webm"
     assert data[:4] == b"\x1a\x45\xdf\xa3" and len(data) > 1000, "a WebM (EBML) file"
     assert not page.errors and not a.errors and not b.errors, page.errors + a.errors + b.errors
+
+
+def test_replay_shows_the_face_as_it_evolved_at_keyframes(browser, tmp_path):
+    """With a model (the tiny fixture) the server synthesises the face at a few keyframes; the replay shows the
+    newest keyframe at or before the position, and none before the first."""
+    s = guided_server(tmp_path, model=TINY_MODEL).start()
+    try:
+        session = s.new_session()
+        a = open_page(browser, f"{s.base}/s/{session}")
+        for y in (150, 250, 350):
+            draw(a, [(100, y), (400, y + 10)])
+        a.wait_for_function("window.sketchface.outbox.entries.length === 0")
+        ends = a.evaluate("window.sketchface.doc.ops.filter((op) => op.kind === 'stroke.end').map((op) => op.seq)")
+        page = open_replay(browser, f"{s.base}/s/{session}/replay")
+        replay = "window.sketchfaceReplay"
+        page.wait_for_function(f"{replay}.facesDone", timeout=30000)
+        assert sorted(page.evaluate(f"{replay}.keyframes()")) == ends
+        with urllib.request.urlopen(f"{s.base}/replay-face/{session}?seq={ends[0]}") as r:
+            assert r.headers["Content-Type"] == "image/png" and r.headers["X-Sketchface-Seq"] == str(ends[0])
+            assert r.read()[:8] == b"\x89PNG\r\n\x1a\n"
+
+        assert page.evaluate(f"{replay}.faceShown") is None, "before the first stroke ends there is no face"
+        assert page.locator("#replay-face-caption").inner_text() == "No face yet"
+        seek(page, ends[1])
+        assert page.evaluate(f"{replay}.faceShown") == str(ends[1])
+        seek(page, ends[1] + 1)
+        assert page.evaluate(f"{replay}.faceShown") == str(ends[1]), "the newest keyframe at or before the position"
+        page.select_option("#speed", "8")
+        page.click("#play")
+        page.wait_for_function(f"{replay}.position === {replay}.length && !{replay}.playing", timeout=10000)
+        assert page.evaluate(f"{replay}.faceShown") == str(ends[-1])
+        page.wait_for_function("document.getElementById('replay-face').complete && document.getElementById('replay-face').naturalWidth > 0")
+        assert page.locator("#replay-face-caption").inner_text() == f"Face after operation {ends[-1]}"
+        page.screenshot(path=str(ARTIFACTS / "replay-faces.png"))
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{s.base}/replay-face/AAAAAAAAAAAAAAAAAAAAAA?seq=1")
+        assert refused.value.code == 404
+        assert not page.errors and not a.errors, page.errors + a.errors
+    finally:
+        s.stop()

@@ -2,13 +2,16 @@
 // WebSocket, so nobody sees the viewer as a participant), played in seq order at an adjustable speed, with a
 // scrubber. The ink is the exact replica (SketchDocument, the same rasteriser as the studio); each pixel takes
 // the colour of the author whose pen last darkened it. Export records the replay from the start as a WebM video
-// with the browser's own encoder (MediaRecorder), so the server needs no video tool.
+// with the browser's own encoder (MediaRecorder), so the server needs no video tool. Where a model is loaded,
+// the face is shown as it evolved: the server synthesises it at a few keyframes (GET /replay-face/<id>?seq=N,
+// cached there), fetched one at a time after the log.
 
 import { SketchDocument } from './document.js';
 import { SIZE } from './raster.js';
 
 const OPS_PER_SECOND = 60;   // the studio sends a points batch per animation frame: 1× is about drawing speed
 const EXPORT_FPS = 30;
+const KEYFRAMES = 6;         // faces at up to this many stroke ends, plus the last operation
 
 /** The colour of the `n`th author to appear in the history (golden-angle hues: neighbours differ). */
 export function authorColour(n) {
@@ -28,7 +31,8 @@ export function startReplay({ testHooks = false } = {}) {
   const image = context.createImageData(SIZE, SIZE);
   const player = {
     ops: [],
-    authors: new Map(),       // author id → { index, colour: [r, g, b] }
+    authors: new Map(),       // author id → { index, css, rgb: [r, g, b] }
+    faces: new Map(),         // keyframe seq → object URL of its face
     doc: null, owner: null, previous: null,
     applied: 0,               // ops applied to doc
     playing: false, speed: 1, carry: 0, lastTime: null,
@@ -56,6 +60,45 @@ export function startReplay({ testHooks = false } = {}) {
     $('play').disabled = player.ops.length === 0;
     $('export').disabled = player.ops.length === 0 || typeof MediaRecorder === 'undefined';
     seek(0);
+    loadFaces().catch((e) => console.warn('replay: faces', e)).finally(() => { player.facesDone = true; });
+  }
+
+  /** Seqs worth a face: evenly spaced stroke ends (and clears, undos, redos), and the last operation. */
+  function keyframes() {
+    const edits = player.ops.filter((op) => ['stroke.end', 'clear', 'undo', 'redo'].includes(op.kind)).map((op) => op.seq);
+    const step = Math.max(1, edits.length / KEYFRAMES);
+    const picked = new Set();
+    for (let k = step - 1; k < edits.length; k += step) picked.add(edits[Math.floor(k)]);
+    if (player.ops.length) picked.add(player.ops[player.ops.length - 1].seq);
+    return [...picked].sort((a, b) => a - b);
+  }
+
+  async function loadFaces() {
+    for (const seq of keyframes()) {
+      const response = await fetch(`/replay-face/${sessionId}?seq=${seq}`);
+      if (response.status === 404) return;   // no model on this server: the replay shows strokes only
+      if (!response.ok) continue;
+      player.faces.set(seq, URL.createObjectURL(await response.blob()));
+      showFace();
+    }
+  }
+
+  /** The face of the newest keyframe at or before the position. */
+  function showFace() {
+    let best = null;
+    for (const seq of player.faces.keys()) if (seq <= player.applied && (best === null || seq > best)) best = seq;
+    $('replay-face-box').hidden = player.faces.size === 0;
+    const image = $('replay-face');
+    if (best === null) {
+      image.removeAttribute('src');
+      image.alt = 'No face yet at this point';
+      $('replay-face-caption').textContent = 'No face yet';
+    } else if (image.dataset.seq !== String(best)) {
+      image.src = player.faces.get(best);
+      image.alt = `The face after operation ${best}`;
+      $('replay-face-caption').textContent = `Face after operation ${best}`;
+    }
+    image.dataset.seq = best === null ? '' : String(best);
   }
 
   function showAuthors() {
@@ -113,6 +156,7 @@ export function startReplay({ testHooks = false } = {}) {
     context.putImageData(image, 0, 0);
     $('scrubber').value = String(player.applied);
     $('position').textContent = `operation ${player.applied} of ${player.ops.length}`;
+    if (player.faces.size) showFace();
   }
 
   // ---- playing -------------------------------------------------------------------------------------------------------
@@ -170,6 +214,9 @@ export function startReplay({ testHooks = false } = {}) {
       get speed() { return player.speed; },
       authors: () => Object.fromEntries([...player.authors].map(([id, a]) => [id, a.rgb])),
       pixel: (x, y) => Array.from(context.getImageData(x, y, 1, 1).data),
+      keyframes: () => [...player.faces.keys()],
+      get facesDone() { return !!player.facesDone; },
+      get faceShown() { return $('replay-face').dataset.seq || null; },
     };
   }
   load().catch((e) => { $('position').textContent = `Could not load the history: ${e.message}`; });
