@@ -144,6 +144,7 @@ def test_replay_shows_the_face_as_it_evolved_at_keyframes(browser, tmp_path):
         page.wait_for_function("document.getElementById('replay-face').complete && document.getElementById('replay-face').naturalWidth > 0")
         assert page.locator("#replay-face-caption").inner_text() == f"Face after operation {ends[-1]}"
         page.screenshot(path=str(ARTIFACTS / "replay-faces.png"))
+        assert axe_violations(page) == {}
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"{s.base}/replay-face/AAAAAAAAAAAAAAAAAAAAAA?seq=1")
         assert refused.value.code == 404
