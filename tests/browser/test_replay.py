@@ -145,6 +145,13 @@ def test_replay_shows_the_face_as_it_evolved_at_keyframes(browser, tmp_path):
         assert page.locator("#replay-face-caption").inner_text() == f"Face after operation {ends[-1]}"
         page.screenshot(path=str(ARTIFACTS / "replay-faces.png"))
         assert axe_violations(page) == {}
+        phone = browser.new_page(viewport={"width": 390, "height": 844})
+        phone.goto(for_tests(f"{s.base}/s/{session}/replay"))
+        phone.wait_for_function("window.sketchfaceReplay && window.sketchfaceReplay.facesDone", timeout=30000)
+        assert phone.evaluate("document.scrollingElement.scrollWidth") <= 390, "no sideways scrolling on a phone"
+        scrubber = phone.locator("#scrubber").bounding_box()
+        assert scrubber["width"] >= 120 and scrubber["x"] + scrubber["width"] <= 390, scrubber
+        phone.screenshot(path=str(ARTIFACTS / "replay-phone.png"), full_page=True)
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"{s.base}/replay-face/AAAAAAAAAAAAAAAAAAAAAA?seq=1")
         assert refused.value.code == 404
