@@ -6,6 +6,9 @@
 /// the same bytes. Coverage of a pixel is `clamp(r − d + ½ px, 0, 1)`, where `d` is the distance from the
 /// pixel centre to the nearest point of the segment and `r` the radius interpolated there. Pen ink composites
 /// with `min` (so overlapping segments of one stroke never double-darken), the eraser with `max`.
+///
+/// Only pixels in the capsule's row spans (`CapsuleShape`) are tested, so painting costs what the capsule covers,
+/// not its bounding box: a 64 px wide diagonal across the canvas tests about 50 000 pixels, not 262 144.
 public enum CapsuleRasterizer {
     /// Paints one segment from `a` to `b` (a dot when they coincide) with nominal `width` in 1/16 px.
     /// Returns the rectangle of pixels that may have changed (already clipped to the canvas).
@@ -25,10 +28,12 @@ public enum CapsuleRasterizer {
         let dx = b.x - a.x, dy = b.y - a.y
         let den = dx * dx + dy * dy
         let isPen = tool == .pen
+        let shape = CapsuleShape(from: a, to: b, reach: reach)
         canvas.pixels.withUnsafeMutableBufferPointer { px in
             for j in minY...maxY {
+                guard let (first, last) = shape.columns(row: j, within: minX...maxX) else { continue }
                 let cy = j * sub + sub / 2
-                for i in minX...maxX {
+                for i in first...last {
                     let cx = i * sub + sub / 2
                     var qx = a.x * sub, qy = a.y * sub, r = reach
                     if den > 0 {
@@ -71,6 +76,28 @@ public enum CapsuleRasterizer {
             last = point
         }
         return dirty
+    }
+
+    /// An upper bound, in pixels tested, of what `paint` costs for these points: the budget sessions charge a
+    /// message before painting it (docs/PROTOCOL.md, "work"). Each segment counts its capsule's area with the
+    /// span margin, `(2r + 4) · (length + 2r + 4)` with `r` the larger radius in whole pixels.
+    public static func cost(points: [StrokePoint], after previous: StrokePoint?, width: Int) -> Int {
+        guard let first = points.first else { return 0 }
+        var total = 0
+        var last = previous ?? first
+        for point in points {
+            total += segmentCost(from: last, to: point, width: width)
+            last = point
+        }
+        return total
+    }
+
+    static func segmentCost(from a: StrokePoint, to b: StrokePoint, width: Int) -> Int {
+        let sub = StrokePoint.subpixels
+        let r = max(StrokeWidth.radius(width: width, pressure: a.pressure), StrokeWidth.radius(width: width, pressure: b.pressure)) / sub + 1
+        let dx = b.x - a.x, dy = b.y - a.y
+        let length = integerSquareRoot(dx * dx + dy * dy) / sub + 1
+        return (2 * r + 4) * (length + 2 * r + 4)
     }
 
     /// Floor division for a positive divisor (Swift's `/` truncates towards zero).

@@ -40,6 +40,50 @@ function isqrt(n) {
   return s;
 }
 
+const MARGIN = 1;
+
+/** The capsule's row spans (CapsuleShape.swift): the pixels of each row that may be covered, a superset. */
+function capsuleShape(a, b, reachSub) {
+  return { ax: a.x / SUB, ay: a.y / SUB, bx: b.x / SUB, by: b.y / SUB, reach: reachSub / SUB + 0.5 + MARGIN };
+}
+
+function restrict(span, slope, offset, lower, upper) {
+  if (slope === 0) {
+    if (offset < lower || offset > upper) { span.from = Infinity; span.to = -Infinity; }
+    return;
+  }
+  const x1 = (lower - offset) / slope, x2 = (upper - offset) / slope;
+  span.from = Math.max(span.from, Math.min(x1, x2));
+  span.to = Math.min(span.to, Math.max(x1, x2));
+}
+
+/** [first, last] columns of row `row` that may be covered, clipped to [minX, maxX]; null when none. */
+function columns(shape, row, minX, maxX) {
+  const cy = row + 0.5;
+  let low = Infinity, high = -Infinity;
+  for (let end = 0; end < 2; end++) {
+    const x = end === 0 ? shape.ax : shape.bx, y = end === 0 ? shape.ay : shape.by;
+    const h = shape.reach * shape.reach - (cy - y) * (cy - y);
+    if (h >= 0) {
+      const half = Math.sqrt(h);
+      low = Math.min(low, x - half); high = Math.max(high, x + half);
+    }
+  }
+  const dx = shape.bx - shape.ax, dy = shape.by - shape.ay;
+  const lengthSquared = dx * dx + dy * dy;
+  if (lengthSquared > 0) {
+    const band = shape.reach * Math.sqrt(lengthSquared);
+    const span = { from: -Infinity, to: Infinity };
+    restrict(span, dx, (cy - shape.ay) * dy - shape.ax * dx, 0, lengthSquared);
+    restrict(span, dy, -(cy - shape.ay) * dx - shape.ax * dy, -band, band);
+    if (span.from <= span.to) { low = Math.min(low, span.from); high = Math.max(high, span.to); }
+  }
+  if (!(low <= high)) return null;
+  const first = Math.max(minX, Math.ceil(low - 0.5));
+  const last = Math.min(maxX, Math.floor(high - 0.5));
+  return first <= last ? [first, last] : null;
+}
+
 /** Paints one capsule segment a→b; returns the dirty rect [minX, minY, maxX, maxY) or null. */
 export function paintSegment(px, a, b, width, tool) {
   const ra = radius(width, a.p), rb = radius(width, b.p);
@@ -52,9 +96,12 @@ export function paintSegment(px, a, b, width, tool) {
   const dx = b.x - a.x, dy = b.y - a.y;
   const den = dx * dx + dy * dy;
   const isPen = tool === 'pen';
+  const shape = capsuleShape(a, b, reach);
   for (let j = minY; j <= maxY; j++) {
+    const span = columns(shape, j, minX, maxX);
+    if (span === null) continue;
     const cy = j * SUB + SUB / 2;
-    for (let i = minX; i <= maxX; i++) {
+    for (let i = span[0]; i <= span[1]; i++) {
       const cx = i * SUB + SUB / 2;
       let qx = a.x * SUB, qy = a.y * SUB, r = reach;
       if (den > 0) {
