@@ -10,19 +10,20 @@
 /// Only pixels in the capsule's row spans (`CapsuleShape`) are tested, so painting costs what the capsule covers,
 /// not its bounding box: a 64 px wide diagonal across the canvas tests about 50 000 pixels, not 262 144.
 public enum CapsuleRasterizer {
-    /// Paints one segment from `a` to `b` (a dot when they coincide) with nominal `width` in 1/16 px.
-    /// Returns the rectangle of pixels that may have changed (already clipped to the canvas).
+    /// Paints one segment from `a` to `b` (a dot when they coincide) with nominal `width` in 1/16 px, only inside
+    /// `clip` (a re-render of one region paints exactly the bytes a full one paints there).
+    /// Returns the rectangle of pixels that may have changed (already clipped to the canvas and `clip`).
     @discardableResult
     public static func paintSegment(_ canvas: inout Canvas, from a: StrokePoint, to b: StrokePoint,
-                                    width: Int, tool: Tool) -> DirtyRect {
+                                    width: Int, tool: Tool, clip: DirtyRect = .full) -> DirtyRect {
         let sub = StrokePoint.subpixels
         let ra = StrokeWidth.radius(width: width, pressure: a.pressure)
         let rb = StrokeWidth.radius(width: width, pressure: b.pressure)
         let reach = max(ra, rb)
-        let minX = max(0, floorDiv(min(a.x, b.x) - reach, sub) - 1)
-        let minY = max(0, floorDiv(min(a.y, b.y) - reach, sub) - 1)
-        let maxX = min(Canvas.size - 1, floorDiv(max(a.x, b.x) + reach, sub) + 1)
-        let maxY = min(Canvas.size - 1, floorDiv(max(a.y, b.y) + reach, sub) + 1)
+        let minX = max(clip.minX, floorDiv(min(a.x, b.x) - reach, sub) - 1)
+        let minY = max(clip.minY, floorDiv(min(a.y, b.y) - reach, sub) - 1)
+        let maxX = min(clip.maxX - 1, floorDiv(max(a.x, b.x) + reach, sub) + 1)
+        let maxY = min(clip.maxY - 1, floorDiv(max(a.y, b.y) + reach, sub) + 1)
         if minX > maxX || minY > maxY { return .empty }
 
         let dx = b.x - a.x, dy = b.y - a.y
@@ -67,12 +68,30 @@ public enum CapsuleRasterizer {
     /// otherwise continuing from `previous`, the last point already painted. Returns the union of dirty rects.
     @discardableResult
     public static func paint(_ canvas: inout Canvas, points: [StrokePoint], after previous: StrokePoint?,
-                             width: Int, tool: Tool) -> DirtyRect {
+                             width: Int, tool: Tool, clip: DirtyRect = .full) -> DirtyRect {
         guard let first = points.first else { return .empty }
-        var dirty = paintSegment(&canvas, from: previous ?? first, to: first, width: width, tool: tool)
+        var dirty = paintSegment(&canvas, from: previous ?? first, to: first, width: width, tool: tool, clip: clip)
         var last = first
         for point in points.dropFirst() {
-            dirty = dirty.union(paintSegment(&canvas, from: last, to: point, width: width, tool: tool))
+            dirty = dirty.union(paintSegment(&canvas, from: last, to: point, width: width, tool: tool, clip: clip))
+            last = point
+        }
+        return dirty
+    }
+
+    /// The rectangle `paint` may change for these points (what it returns), without painting.
+    public static func bounds(points: [StrokePoint], after previous: StrokePoint?, width: Int) -> DirtyRect {
+        guard let first = points.first else { return .empty }
+        let sub = StrokePoint.subpixels
+        var dirty = DirtyRect.empty
+        var last = previous ?? first
+        for point in points {
+            let reach = max(StrokeWidth.radius(width: width, pressure: last.pressure), StrokeWidth.radius(width: width, pressure: point.pressure))
+            let segment = DirtyRect(minX: max(0, floorDiv(min(last.x, point.x) - reach, sub) - 1),
+                                    minY: max(0, floorDiv(min(last.y, point.y) - reach, sub) - 1),
+                                    maxX: min(Canvas.size, floorDiv(max(last.x, point.x) + reach, sub) + 2),
+                                    maxY: min(Canvas.size, floorDiv(max(last.y, point.y) + reach, sub) + 2))
+            dirty = dirty.union(segment)
             last = point
         }
         return dirty

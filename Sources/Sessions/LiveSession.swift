@@ -7,13 +7,14 @@ import Raster
 final class LiveSession {
     let id: SessionID
     let lock = Mutex(recursive: true)
-    var document = SketchDocument()
+    var document: SketchDocument
     var connections: [UInt64: SessionConnection] = [:]
     var lastActive: Double
     var deleted = false
 
-    init(id: SessionID, lastActive: Double) {
+    init(id: SessionID, lastActive: Double, undoReach: Int) {
         self.id = id
+        document = SketchDocument(undoReach: undoReach)
         self.lastActive = lastActive
     }
 

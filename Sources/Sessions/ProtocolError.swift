@@ -36,6 +36,8 @@ public enum ProtocolError: Error, Equatable {
     case binaryNotAccepted
     /// The session reached its operation limit.
     case sessionOperationLimit(Int)
+    /// One message would cost more painting work than allowed.
+    case tooMuchWork(Int)
 
     /// What the client is told, and whether the connection is closed.
     public struct Outcome: Equatable {
@@ -47,6 +49,8 @@ public enum ProtocolError: Error, Equatable {
         public var message: String
         /// Close code when the error ends the connection, nil to keep it open.
         public var close: SessionCloseCode?
+        /// True when it counts towards the 1008 close (`rate_strikes` without a calm second).
+        public var strike = false
     }
 
     /// The single mapping from error to protocol outcome.
@@ -84,7 +88,11 @@ public enum ProtocolError: Error, Equatable {
         case .nothingToRedo:
             return Outcome(code: "nothing_to_redo", field: nil, message: "nothing of yours to redo", close: nil)
         case .rateLimited:
-            return Outcome(code: "rate_limited", field: nil, message: "too many messages per second; slow down", close: nil)
+            return Outcome(code: "rate_limited", field: nil, message: "too many messages or too much drawing per second; slow down",
+                           close: nil, strike: true)
+        case .tooMuchWork(let limit):
+            return Outcome(code: "limit", field: "points", message: "points: one message may paint at most \(limit) pixels of work",
+                           close: nil, strike: true)
         case .sessionOperationLimit(let limit):
             return Outcome(code: "limit", field: nil, message: "this session reached its limit of \(limit) operations", close: nil)
         case .binaryNotAccepted:

@@ -1,4 +1,4 @@
-/// A token bucket: `rate` tokens per second up to `burst`; each message takes one.
+/// A token bucket: `rate` tokens per second up to `burst`; each message takes one, or its cost in work units.
 struct RateLimiter {
     let rate: Double
     let burst: Double
@@ -10,14 +10,11 @@ struct RateLimiter {
         tokens = burst; updated = now
     }
 
-    /// Takes a token if there is one.
-    mutating func take(now: Double) -> Bool {
+    /// Takes `amount` tokens if there are that many.
+    mutating func take(_ amount: Double = 1, now: Double) -> Bool {
         tokens = min(burst, tokens + max(0, now - updated) * rate)
         updated = now
-        if tokens >= 1 { tokens -= 1; return true }
+        if tokens >= amount { tokens -= amount; return true }
         return false
     }
-
-    /// True when the bucket has refilled completely (the client calmed down).
-    var isFull: Bool { tokens >= burst }
 }

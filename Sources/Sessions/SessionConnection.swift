@@ -17,6 +17,8 @@ public final class SessionConnection {
     /// Client stroke id → stroke seq, for strokes open on this connection.
     var openStrokes: [Int: Int] = [:]
     var limiter: RateLimiter
+    /// Painting work per second (the second budget: one message can cost a thousand times another).
+    var workLimiter: RateLimiter
     var strikes = 0
     var lastStrike = -Double.infinity
     var lastCursor = -Double.infinity
@@ -27,6 +29,7 @@ public final class SessionConnection {
         self.session = session
         self.hub = hub
         limiter = RateLimiter(rate: hub.config.messagesPerSecond, burst: hub.config.messageBurst, now: now)
+        workLimiter = RateLimiter(rate: hub.config.workPerSecond, burst: hub.config.workBurst, now: now)
     }
 
     /// The session this connection belongs to.
@@ -38,14 +41,7 @@ public final class SessionConnection {
             guard state != .closed else { return }
             if session.deleted { return end(code: .sessionExpired, reason: "session expired") }
             let now = hub.clock()
-            guard limiter.take(now: now) else {
-                strikes += 1
-                lastStrike = now
-                if strikes >= hub.config.rateStrikes {
-                    return end(code: .policyViolation, reason: "rate limit exceeded")
-                }
-                return report(.rateLimited, ref: nil)
-            }
+            guard limiter.take(now: now) else { return report(.rateLimited, ref: nil, now: now) }
             if strikes > 0, now - lastStrike > 1 { strikes = 0 }
             var ref: Int?
             do {
@@ -53,18 +49,26 @@ public final class SessionConnection {
                 ref = message.ref
                 try handle(message, now: now)
             } catch let error as ProtocolError {
-                report(error, ref: ref ?? ClientMessage.peekRef(text))
+                report(error, ref: ref ?? ClientMessage.peekRef(text), now: now)
             } catch {
-                report(.malformedJSON, ref: ref)
+                report(.malformedJSON, ref: ref, now: now)
             }
         }
+    }
+
+    /// Charges painting work before it is done: refused when one message is too heavy (`limit`) or the
+    /// connection is over its work rate (`rate_limited`); both count as strikes.
+    private func charge(_ work: Int, perMessageLimit: Bool, now: Double) throws {
+        let config = hub.config
+        if perMessageLimit, work > config.maxWorkPerMessage { throw ProtocolError.tooMuchWork(config.maxWorkPerMessage) }
+        guard workLimiter.take(Double(work), now: now) else { throw ProtocolError.rateLimited }
     }
 
     /// Clients may not send binary messages: refused with an error, the connection stays open.
     public func receive(binary: [UInt8]) {
         session.lock.locked {
             guard state != .closed else { return }
-            report(.binaryNotAccepted, ref: nil)
+            report(.binaryNotAccepted, ref: nil, now: hub.clock())
         }
     }
 
@@ -93,15 +97,21 @@ public final class SessionConnection {
             if session.document.pointCount(ofStroke: stroke) + points.count > config.maxPointsPerStroke {
                 throw ProtocolError.strokeTooLong(config.maxPointsPerStroke)
             }
+            try charge(session.document.paintWork(ofStroke: stroke, points: points), perMessageLimit: true, now: now)
             try commit(.strokePoints(stroke: stroke, points: points), by: me, ref: ref, now: now)
         case .strokeEnd(let id, let ref):
             guard let stroke = openStrokes.removeValue(forKey: id) else { throw ProtocolError.unknownStroke(id) }
             try commit(.strokeEnd(stroke: stroke), by: me, ref: ref, now: now, enforceLimit: false)
         case .undo(let ref):
-            try commit(.undo(target: session.document.undoTarget(for: me.client)), by: me, ref: ref, now: now)
+            let target = try session.document.undoTarget(for: me.client)
+            try charge(session.document.rerenderWork, perMessageLimit: false, now: now)
+            try commit(.undo(target: target), by: me, ref: ref, now: now)
         case .redo(let ref):
-            try commit(.redo(target: session.document.redoTarget(for: me.client)), by: me, ref: ref, now: now)
+            let target = try session.document.redoTarget(for: me.client)
+            try charge(session.document.rerenderWork, perMessageLimit: false, now: now)
+            try commit(.redo(target: target), by: me, ref: ref, now: now)
         case .clear(let ref):
+            try charge(Canvas.size * Canvas.size, perMessageLimit: false, now: now)
             try commit(.clear, by: me, ref: ref, now: now)
         case .sliders(let values, let ref):
             try commit(.sliders(session.document.sliders.merging(values)), by: me, ref: ref, now: now)
@@ -164,8 +174,13 @@ public final class SessionConnection {
         ParticipantRef(session: session.id, connection: number, client: me.client)
     }
 
-    private func report(_ error: ProtocolError, ref: Int?) {
+    private func report(_ error: ProtocolError, ref: Int?, now: Double) {
         let outcome = error.outcome
+        if outcome.strike {
+            strikes += 1
+            lastStrike = now
+            if strikes >= hub.config.rateStrikes { return end(code: .policyViolation, reason: "rate limit exceeded") }
+        }
         peer.send(text: ServerMessage.error(outcome, ref: ref))
         if let close = outcome.close { end(code: close, reason: outcome.message) }
     }

@@ -42,7 +42,7 @@ public final class SessionHub {
     public func restore() throws -> [String] {
         var problems = [String]()
         for stored in try store.loadSessions() {
-            let live = LiveSession(id: stored.id, lastActive: stored.lastActive)
+            let live = LiveSession(id: stored.id, lastActive: stored.lastActive, undoReach: config.undoReach)
             for (index, text) in stored.ops.enumerated() {
                 do {
                     let op = try Operation(encoded: text)
@@ -50,12 +50,13 @@ public final class SessionHub {
                         problems.append("session \(stored.id): op \(index + 1) has seq \(op.seq); replay stopped")
                         break
                     }
-                    live.document.apply(op)
+                    live.document.apply(op, painting: false)
                 } catch {
                     problems.append("session \(stored.id): op \(index + 1) unreadable (\(error)); replay stopped")
                     break
                 }
             }
+            live.document.repaint()
             registryLock.locked { sessions[stored.id] = live }
         }
         return problems
@@ -67,7 +68,7 @@ public final class SessionHub {
         let id = SessionID.random()
         try registryLock.locked {
             guard sessions.count < config.maxSessions else { throw SessionRefusal.tooManySessions(config.maxSessions) }
-            sessions[id] = LiveSession(id: id, lastActive: now)
+            sessions[id] = LiveSession(id: id, lastActive: now, undoReach: config.undoReach)
         }
         store.sessionCreated(id, at: now)
         return id

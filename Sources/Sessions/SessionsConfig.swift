@@ -16,7 +16,18 @@ public struct SessionsConfig: Equatable, Sendable {
     public var messagesPerSecond = 300.0
     /// Token bucket size (burst).
     public var messageBurst = 600.0
-    /// Refused messages before the connection is closed with 1008 (reset when the bucket refills).
+    /// Painting work one message may cost (`CapsuleRasterizer.cost`: about the pixels its capsules cover; undo,
+    /// redo and clear cost a re-render). A heavier message is refused with `limit` and counts as a strike.
+    public var maxWorkPerMessage = 1_000_000
+    /// Sustained painting work per second per connection (a second token bucket beside the message rate); a
+    /// message over it is refused with `rate_limited` and counts as a strike.
+    public var workPerSecond = 4_000_000.0
+    /// Work bucket size (burst).
+    public var workBurst = 16_000_000.0
+    /// Painting work the undo window of a session holds (`SketchDocument.undoReach`): older drawing is baked
+    /// into a checkpoint raster and can no longer be undone, so an undo re-renders at most this much.
+    public var undoReach = SketchDocument.defaultUndoReach
+    /// Refused messages (rate or work) before the connection is closed with 1008 (reset when the bucket refills).
     public var rateStrikes = 50
     /// Minimum seconds between two relayed cursor updates of one connection (extra ones are dropped).
     public var cursorInterval = 0.03

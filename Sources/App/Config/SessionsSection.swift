@@ -22,6 +22,10 @@ public struct SessionsSection: ConfigSection {
         limits.maxOperationsPerSession = try object.integer("max_operations_per_session", default: 500_000, in: 1...100_000_000)
         limits.messagesPerSecond = Double(try object.integer("messages_per_second", default: 300, in: 1...1_000_000))
         limits.messageBurst = Double(try object.integer("message_burst", default: 600, in: 1...1_000_000))
+        limits.maxWorkPerMessage = try object.integer("max_work_per_message", default: 1_000_000, in: 1000...1_000_000_000)
+        limits.workPerSecond = Double(try object.integer("work_per_second", default: 4_000_000, in: 1000...1_000_000_000))
+        limits.workBurst = Double(try object.integer("work_burst", default: 16_000_000, in: 1000...1_000_000_000))
+        limits.undoReach = try object.integer("undo_reach", default: 4_000_000, in: 1000...1_000_000_000)
         limits.rateStrikes = try object.integer("rate_strikes", default: 50, in: 1...1_000_000)
         limits.cursorInterval = Double(try object.integer("cursor_interval_ms", default: 30, in: 0...10_000)) / 1000
         limits.idleExpiry = Double(try object.integer("idle_expiry_seconds", default: 7 * 24 * 3600, in: 1...Int(Int32.max)))
