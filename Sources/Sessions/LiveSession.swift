@@ -10,6 +10,8 @@ final class LiveSession {
     var document: SketchDocument
     var connections: [UInt64: SessionConnection] = [:]
     var lastActive: Double
+    /// Each participant's secret token by client id: joining as that client again needs it.
+    var tokens: [String: String] = [:]
     var deleted = false
 
     init(id: SessionID, lastActive: Double, undoReach: Int) {

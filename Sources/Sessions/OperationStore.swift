@@ -5,6 +5,8 @@ public protocol OperationStore: AnyObject {
     func sessionCreated(_ id: SessionID, at time: Double)
     /// Queues one operation (its `encoded` text); `durable` is called, on any thread, after it is committed.
     func append(_ encoded: String, seq: Int, to session: SessionID, at time: Double, durable: @escaping () -> Void)
+    /// Records a participant's secret token (issued at its first `welcome`; needed to join as that client again).
+    func participantRegistered(_ client: String, token: String, in session: SessionID)
     /// Deletes a session and its operations.
     func sessionDeleted(_ id: SessionID)
     /// Every stored session with its operations in order (startup restore).
@@ -21,9 +23,11 @@ public struct StoredSession: Sendable {
     public var lastActive: Double
     /// Encoded `op` messages, seq 1, 2, 3, …
     public var ops: [String]
+    /// Participant tokens by client id.
+    public var tokens: [String: String]
 
-    public init(id: SessionID, createdAt: Double, lastActive: Double, ops: [String]) {
-        self.id = id; self.createdAt = createdAt; self.lastActive = lastActive; self.ops = ops
+    public init(id: SessionID, createdAt: Double, lastActive: Double, ops: [String], tokens: [String: String] = [:]) {
+        self.id = id; self.createdAt = createdAt; self.lastActive = lastActive; self.ops = ops; self.tokens = tokens
     }
 }
 
@@ -50,6 +54,10 @@ public final class MemoryOperationStore: OperationStore {
             return holdCommits
         }
         if !hold { durable() }
+    }
+
+    public func participantRegistered(_ client: String, token: String, in session: SessionID) {
+        lock.locked { sessions[session]?.tokens[client] = token }
     }
 
     public func sessionDeleted(_ id: SessionID) { lock.locked { _ = sessions.removeValue(forKey: id) } }

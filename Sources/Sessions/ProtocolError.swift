@@ -38,6 +38,10 @@ public enum ProtocolError: Error, Equatable {
     case sessionOperationLimit(Int)
     /// One message would cost more painting work than allowed.
     case tooMuchWork(Int)
+    /// `hello` claims a client id the session knows, without its token.
+    case clientTaken
+    /// A `ref` too far above this connection's highest one so far.
+    case refOutOfSequence(limit: Int)
 
     /// What the client is told, and whether the connection is closed.
     public struct Outcome: Equatable {
@@ -90,6 +94,11 @@ public enum ProtocolError: Error, Equatable {
         case .rateLimited:
             return Outcome(code: "rate_limited", field: nil, message: "too many messages or too much drawing per second; slow down",
                            close: nil, strike: true)
+        case .clientTaken:
+            return Outcome(code: "client_taken", field: "token",
+                           message: "token: this client id belongs to another participant of the session", close: .clientTaken)
+        case .refOutOfSequence(let limit):
+            return Outcome(code: "invalid", field: "ref", message: "ref: at most \(limit) (refs grow one by one)", close: nil)
         case .tooMuchWork(let limit):
             return Outcome(code: "limit", field: "points", message: "points: one message may paint at most \(limit) pixels of work",
                            close: nil, strike: true)
@@ -111,6 +120,8 @@ public enum SessionCloseCode: UInt16, Equatable, Sendable {
     case badHello = 4400
     /// No such session, or it expired (4404, like HTTP 404).
     case unknownSession = 4404
+    /// `hello` claimed another participant's client id without its token (4403, like HTTP 403).
+    case clientTaken = 4403
     /// The session already has its maximum number of participants (4409, like HTTP 409).
     case sessionFull = 4409
     /// The session was deleted (expired) while connected.

@@ -25,6 +25,7 @@ public final class SQLiteOperationStore: OperationStore {
         case create(SessionID, Double)
         case append(SessionID, Int, String, Double, () -> Void)
         case delete(SessionID)
+        case participant(SessionID, String, String)
     }
 
     /// The database file.
@@ -60,6 +61,8 @@ public final class SQLiteOperationStore: OperationStore {
             CREATE TABLE IF NOT EXISTS sessions(id TEXT PRIMARY KEY, created REAL NOT NULL, last_active REAL NOT NULL);
             CREATE TABLE IF NOT EXISTS ops(session TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
                                            PRIMARY KEY(session, seq)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS participants(session TEXT NOT NULL, client TEXT NOT NULL, token TEXT NOT NULL,
+                                                    PRIMARY KEY(session, client)) WITHOUT ROWID;
             """)
         let thread = Thread { [unowned self] in self.run() }
         thread.name = "sessions-writer"
@@ -77,6 +80,10 @@ public final class SQLiteOperationStore: OperationStore {
 
     public func sessionDeleted(_ id: SessionID) { enqueue(.delete(id)) }
 
+    public func participantRegistered(_ client: String, token: String, in session: SessionID) {
+        enqueue(.participant(session, client, token))
+    }
+
     public func loadSessions() throws -> [StoredSession] {
         let reader = try SQLiteConnection(path: path)
         var sessions = [String: StoredSession]()
@@ -89,6 +96,9 @@ public final class SQLiteOperationStore: OperationStore {
         }
         try reader.query("SELECT session, body FROM ops ORDER BY session, seq") { row in
             sessions[row.text(0)]?.ops.append(row.text(1))
+        }
+        try reader.query("SELECT session, client, token FROM participants") { row in
+            sessions[row.text(0)]?.tokens[row.text(1)] = row.text(2)
         }
         return order.compactMap { sessions[$0] }
     }
@@ -169,8 +179,12 @@ public final class SQLiteOperationStore: OperationStore {
                     touched[id] = max(touched[id] ?? 0, time)
                 case .delete(let id):
                     try db.run("DELETE FROM ops WHERE session = ?1", [.text(id.text)])
+                    try db.run("DELETE FROM participants WHERE session = ?1", [.text(id.text)])
                     try db.run("DELETE FROM sessions WHERE id = ?1", [.text(id.text)])
                     touched[id] = nil
+                case .participant(let id, let client, let token):
+                    try db.run("INSERT OR IGNORE INTO participants(session, client, token) VALUES(?1, ?2, ?3)",
+                               [.text(id.text), .text(client), .text(token)])
                 }
             }
             for (id, time) in touched {

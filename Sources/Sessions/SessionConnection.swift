@@ -22,6 +22,11 @@ public final class SessionConnection {
     var strikes = 0
     var lastStrike = -Double.infinity
     var lastCursor = -Double.infinity
+    /// The highest `ref` this connection used (starts at the client's `lastRef` in the session): a ref may be at
+    /// most `maxRefStep` above it, so one message can never push the client's numbering out of range.
+    var refFloor = 0
+    /// Largest step above the highest ref so far.
+    static let maxRefStep = 1 << 16
 
     init(number: UInt64, peer: Peer, session: LiveSession, hub: SessionHub, now: Double) {
         self.number = number
@@ -47,6 +52,7 @@ public final class SessionConnection {
             do {
                 let message = try ClientMessage.parse(text, limits: .init(pointsPerMessage: hub.config.maxPointsPerMessage))
                 ref = message.ref
+                if let ref, state == .joined { try claim(ref: ref) }
                 try handle(message, now: now)
             } catch let error as ProtocolError {
                 report(error, ref: ref ?? ClientMessage.peekRef(text), now: now)
@@ -54,6 +60,12 @@ public final class SessionConnection {
                 report(.malformedJSON, ref: ref, now: now)
             }
         }
+    }
+
+    private func claim(ref: Int) throws {
+        let limit = min(Int(Int32.max), refFloor + SessionConnection.maxRefStep)
+        guard ref <= limit else { throw ProtocolError.refOutOfSequence(limit: limit) }
+        refFloor = max(refFloor, ref)
     }
 
     /// Charges painting work before it is done: refused when one message is too heavy (`limit`) or the
@@ -144,6 +156,15 @@ public final class SessionConnection {
                 message: "this session already has \(hub.config.maxParticipants) participants", close: .sessionFull), ref: nil))
             return end(code: .sessionFull, reason: "session full")
         }
+        let token: String
+        if let known = session.tokens[hello.client] {
+            guard let claimed = hello.token, SessionConnection.sameSecret(claimed, known) else { throw ProtocolError.clientTaken }
+            token = known
+        } else {
+            token = SessionID.random().text
+            session.tokens[hello.client] = token
+            hub.store.participantRegistered(hello.client, token: token, in: session.id)
+        }
         let taken = Set(joined.map(\.color))
         let color = hello.color ?? Participant.palette.first { !taken.contains($0) } ?? Participant.palette[Int(number % 16)]
         let me = Participant(client: hello.client, name: hello.name, color: color)
@@ -152,9 +173,10 @@ public final class SessionConnection {
         if let last = hello.lastSeq, last <= document.head { from = last }
         participant = me
         state = .joined
+        refFloor = document.lastRef[me.client] ?? 0
         session.lastActive = now
         let through = ServerMessage.pageEnd(document: document, after: from, budget: hub.config.snapshotPageBytes)
-        peer.send(text: ServerMessage.welcome(session: session.id, you: me, document: document, from: from,
+        peer.send(text: ServerMessage.welcome(session: session.id, you: me, token: token, document: document, from: from,
                                               through: through, reset: from == 0, participants: session.participants))
         session.broadcast(text: ServerMessage.presence(session.participants))
         hub.observer?.participantDidJoin(ParticipantJoined(session: session.id, participant: reference(me),
@@ -168,6 +190,15 @@ public final class SessionConnection {
             throw ProtocolError.sessionOperationLimit(hub.config.maxOperationsPerSession)
         }
         return hub.apply(body, author: me.client, ref: ref, in: session, now: now, ackTo: peer)
+    }
+
+    /// Compares secrets in time independent of where they differ.
+    static func sameSecret(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var difference: UInt8 = 0
+        for i in x.indices { difference |= x[i] ^ y[i] }
+        return difference == 0
     }
 
     private func reference(_ me: Participant) -> ParticipantRef {

@@ -43,6 +43,7 @@ public final class SessionHub {
         var problems = [String]()
         for stored in try store.loadSessions() {
             let live = LiveSession(id: stored.id, lastActive: stored.lastActive, undoReach: config.undoReach)
+            live.tokens = stored.tokens
             for (index, text) in stored.ops.enumerated() {
                 do {
                     let op = try Operation(encoded: text)

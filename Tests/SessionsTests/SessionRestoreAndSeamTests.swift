@@ -21,6 +21,8 @@ final class SessionRestoreAndSeamTests: XCTestCase {
         XCTAssertEqual(restored.snapshot(of: f.id)?.sliders["mouth"], 0.9)
 
         // Undo history survived: B redoes its stroke, A undoes its eraser stroke.
+        Fixture.rejoinTokens["\(f.id)/client-bbbb"] = f.jar.tokens["client-bbbb"]
+        Fixture.rejoinTokens["\(f.id)/client-aaaa"] = f.jar.tokens["client-aaaa"]
         let (b2, pb2) = Fixture.rejoin(restored, f.id, "client-bbbb")
         b2.receive(text: #"{"type":"redo"}"#)
         XCTAssertEqual(pb2.ops.last?["seq"] as? Int, 12)
@@ -90,10 +92,17 @@ final class SessionRestoreAndSeamTests: XCTestCase {
 }
 
 extension Fixture {
+    /// Tokens of `rejoin`ed clients, by session and client (they outlive a hub, as a browser's do a restart).
+    nonisolated(unsafe) static var rejoinTokens: [String: String] = [:]
+
+    /// Joins `client` to a hub, with the token it was issued by any earlier hub over the same store.
     static func rejoin(_ hub: SessionHub, _ id: SessionID, _ client: String) -> (SessionConnection, TestPeer) {
         let peer = TestPeer()
         let c = hub.connect(to: id, peer: peer)!
-        c.receive(text: "{\"type\":\"hello\",\"version\":1,\"client\":\"\(client)\"}")
+        let key = "\(id)/\(client)"
+        let token = rejoinTokens[key].map { ",\"token\":\"\($0)\"" } ?? ""
+        c.receive(text: "{\"type\":\"hello\",\"version\":1,\"client\":\"\(client)\"\(token)}")
+        if let issued = peer.of(type: "welcome").first?["token"] as? String { rejoinTokens[key] = issued }
         return (c, peer)
     }
 }

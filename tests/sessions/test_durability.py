@@ -22,6 +22,7 @@ class Client:
         self.ws.send(json.dumps({"type": "hello", "version": 1, "client": self.client_id, "name": name}))
         welcome = json.loads(self.ws.recv(timeout=10))
         assert welcome["type"] == "welcome", welcome
+        self.token = welcome["token"]   # needed to rejoin as this client id
         self.rng = random.Random(seed)
         self.ops, self.acks = {}, set()
         self.stop_drawing = threading.Event()
@@ -166,7 +167,8 @@ def test_every_acknowledged_operation_survives_kill_9(server):
     # Undo history intact: a client that drew can still undo its latest stroke after the restart.
     author = clients[0].client_id
     with connect(f"{server.ws_base}/ws/{session}", open_timeout=10) as ws:
-        ws.send(json.dumps({"type": "hello", "version": 1, "client": author, "lastSeq": welcome["head"]}))
+        ws.send(json.dumps({"type": "hello", "version": 1, "client": author, "lastSeq": welcome["head"],
+                            "token": clients[0].token}))
         assert json.loads(ws.recv(timeout=10))["type"] == "welcome"
         ws.send(json.dumps({"type": "undo", "ref": 1}))
         while True:

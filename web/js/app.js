@@ -14,8 +14,19 @@ function randomId() {
   const bytes = crypto.getRandomValues(new Uint8Array(12));
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
-const clientId = sessionStorage.getItem('sketchface.client') || randomId();
+// This tab's identity in the session: its client id and the secret token the server issued at the first welcome
+// (needed to rejoin as that id: docs/PROTOCOL.md, "hello").
+let clientId = sessionStorage.getItem('sketchface.client') || randomId();
 sessionStorage.setItem('sketchface.client', clientId);
+
+/** Starts over as a new participant (a fresh id, no token): own undo history is left behind, drawing is not. */
+function newIdentity() {
+  clientId = randomId();
+  sessionStorage.setItem('sketchface.client', clientId);
+  sessionStorage.removeItem('sketchface.token');
+  const renumbered = outbox.renumber();
+  for (const batch of state.pending) batch.ref = renumbered.get(batch.ref) ?? batch.ref;
+}
 let myName = localStorage.getItem('sketchface.name') || `Guest ${Math.floor(100 + Math.random() * 900)}`;
 localStorage.setItem('sketchface.name', myName);
 
@@ -72,7 +83,10 @@ new ResizeObserver(resize).observe(view);
 const wsURL = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/${sessionId}`;
 const socket = new SessionSocket(wsURL, () => ({
   type: 'hello', version: 1, client: clientId, name: myName, lastSeq: doc.head || undefined,
+  token: sessionStorage.getItem('sketchface.token') || undefined,
 }), {
+  // Another tab owns this id (4403): carry on under a new one rather than stop.
+  onRefused: (code) => { if (code === 4403) { newIdentity(); return true; } return false; },
   onState: showConnection,
   onText: handleMessage,
   onBinary: (buffer) => guidance.onBinary(buffer),
@@ -93,6 +107,7 @@ function handleMessage(m) {
       if (m.reset) doc.reset();
       early.clear();
       state.me = m.you;
+      if (m.token) sessionStorage.setItem('sketchface.token', m.token);
       state.joined = true;
       for (const op of m.ops) applyOp(op);
       resumeDrawing(m.lastRef || 0);
@@ -114,6 +129,12 @@ function handleMessage(m) {
     case 'cursor': showCursor(m); break;
     case 'error':
       if (m.ref !== undefined) { outbox.refused(m.ref); dropPending(m.ref); }
+      if (m.field === 'ref') {
+        // Our numbering is out of the server's range (it never should be): rejoin under a new identity with refs
+        // renumbered from 1, so drawing keeps flowing instead of staying a local preview forever.
+        newIdentity(); socket.drop();
+        break;
+      }
       if (m.code !== 'nothing_to_undo' && m.code !== 'nothing_to_redo') toast(m.message);
       break;
     case 'pong': break;

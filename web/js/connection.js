@@ -12,7 +12,8 @@ export class SessionSocket {
   /**
    * @param {string} url       ws(s)://host/ws/<id>
    * @param {() => object} hello  builds the hello message (called on every (re)connect, so lastSeq is fresh)
-   * @param {object} handlers  { onState(state, detail), onText(message), onBinary(buffer) }
+   * @param {object} handlers  { onState(state, detail), onText(message), onBinary(buffer),
+   *                            onRefused(code) → true to reconnect at once (e.g. after taking a new identity) }
    */
   constructor(url, hello, handlers) {
     this.url = url;
@@ -40,6 +41,7 @@ export class SessionSocket {
     ws.onclose = (event) => {
       if (this.ws !== ws) return;
       this.ws = null;
+      if (this.handlers.onRefused && this.handlers.onRefused(event.code)) { this.timer = setTimeout(() => this.open(), 0); return; }
       if (FATAL.has(event.code)) { this.setState('closed', FATAL.get(event.code)); return; }
       if (this.state === 'closed') return;
       this.setState('reconnecting', event.reason || '');

@@ -1,0 +1,75 @@
+"""Sessions under abuse on the real server (issue 10): identity across a restart, bounded work, bounded names.
+
+The session logic is covered in depth by SessionsTests with in-memory peers; these check the wiring end to end.
+"""
+import json
+import time
+import urllib.request
+
+import pytest
+from websockets.sync.client import connect
+
+from sketchserver import SketchServer
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    s = SketchServer(tmp_path_factory.mktemp("abuse")).start()
+    yield s
+    s.stop()
+
+
+def hello(ws, client, **extra):
+    ws.send(json.dumps({"type": "hello", "version": 1, "client": client, **extra}))
+    return json.loads(ws.recv(timeout=10))
+
+
+def test_a_client_id_cannot_be_taken_over_without_its_token_even_after_a_restart(server):
+    session = server.new_session()
+    with connect(f"{server.ws_base}/ws/{session}", open_timeout=10) as ws:
+        welcome = hello(ws, "victim-0001")
+        token = welcome["token"]
+        ws.send(json.dumps({"type": "stroke.begin", "id": 1, "tool": "pen", "width": 4, "ref": 1}))
+        while json.loads(ws.recv(timeout=10)).get("type") != "ack":
+            pass
+    server.restart()
+    with connect(f"{server.ws_base}/ws/{session}", open_timeout=10) as thief:
+        refused = hello(thief, "victim-0001")
+        assert refused["code"] == "client_taken"
+        with pytest.raises(Exception):
+            thief.recv(timeout=10)
+        assert thief.close_code == 4403
+    with connect(f"{server.ws_base}/ws/{session}", open_timeout=10) as ws:
+        welcome = hello(ws, "victim-0001", token=token)
+        assert welcome["type"] == "welcome" and welcome["lastRef"] == 1
+
+
+def test_worst_case_stroke_is_refused_cheaply_and_the_server_stays_responsive(server):
+    session = server.new_session()
+    points = [{"x": 0, "y": 0} if i % 2 == 0 else {"x": 512, "y": 512} for i in range(512)]
+    heavy = json.dumps({"type": "stroke.points", "id": 1, "points": points, "ref": 2})
+    with connect(f"{server.ws_base}/ws/{session}", open_timeout=10) as ws:
+        hello(ws, "attacker-01")
+        ws.send(json.dumps({"type": "stroke.begin", "id": 1, "tool": "pen", "width": 64, "ref": 1}))
+        started = time.monotonic()
+        for _ in range(10):
+            ws.send(heavy)
+        codes = []
+        while len(codes) < 10:
+            m = json.loads(ws.recv(timeout=10))
+            if m["type"] == "error":
+                codes.append(m["code"])
+        assert codes == ["limit"] * 10
+        assert time.monotonic() - started < 2
+        t = time.monotonic()
+        with urllib.request.urlopen(server.base + "/", timeout=10) as r:
+            assert r.status == 200
+        assert time.monotonic() - t < 1
+    assert server.sketch_pgm(session)[-512 * 512:] == b"\xff" * 512 * 512
+
+
+def test_a_name_of_one_huge_grapheme_is_refused(server):
+    session = server.new_session()
+    with connect(f"{server.ws_base}/ws/{session}", open_timeout=10, max_size=None) as ws:
+        refused = hello(ws, "client-zzzz", name="Z" + "\u0301" * 1000)
+        assert refused["type"] == "error" and refused["field"] == "name"
