@@ -19,6 +19,7 @@ public final class SessionService: RouteProvider {
     private let sketchPage: [UInt8]?
     private let logger: Logger
     private var sweep: DispatchSourceTimer?
+    private let queues = SessionQueues()
 
     private static let currentLock = NSLock()
     nonisolated(unsafe) private static weak var _current: SessionService?
@@ -49,8 +50,11 @@ public final class SessionService: RouteProvider {
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "sessions-expiry"))
         let interval = Double(section.expirySweepSeconds)
         timer.schedule(deadline: .now() + interval, repeating: interval)
-        timer.setEventHandler { [hub, logger] in
-            for id in hub.expireIdle() { logger.info("session expired", metadata: ["session": "\(id)"]) }
+        timer.setEventHandler { [hub, logger, queues] in
+            for id in hub.expireIdle() {
+                queues.remove(id)
+                logger.info("session expired", metadata: ["session": "\(id.logName)"])
+            }
         }
         timer.resume()
         sweep = timer
@@ -85,9 +89,9 @@ public final class SessionService: RouteProvider {
             return HTTPResponse(status: .ok, headers: ["Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"],
                                 body: sketchPage)
         }
-        router.addWebSocket(prefix: "/ws/") { [hub] request in
+        router.addWebSocket(prefix: "/ws/") { [hub, queues] request in
             guard let id = SessionID(String(request.remainder)), hub.contains(id) else { return nil }
-            return SessionSocket(hub: hub, session: id)
+            return SessionSocket(hub: hub, session: id, queue: queues.queue(for: id), helloTimeout: hub.config.helloTimeout)
         }
     }
 

@@ -14,9 +14,13 @@ final class LiveSession {
     var tokens: [String: String] = [:]
     var deleted = false
 
-    init(id: SessionID, lastActive: Double, undoReach: Int) {
+    /// Joins per second (each one costs a welcome and a presence to everyone).
+    var joinLimiter: RateLimiter
+
+    init(id: SessionID, lastActive: Double, config: SessionsConfig) {
         self.id = id
-        document = SketchDocument(undoReach: undoReach)
+        joinLimiter = RateLimiter(rate: config.joinsPerSecond, burst: config.joinBurst, now: lastActive)
+        document = SketchDocument(undoReach: config.undoReach)
         self.lastActive = lastActive
     }
 

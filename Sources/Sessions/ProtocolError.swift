@@ -38,6 +38,8 @@ public enum ProtocolError: Error, Equatable {
     case sessionOperationLimit(Int)
     /// One message would cost more painting work than allowed.
     case tooMuchWork(Int)
+    /// Over the session's join rate.
+    case tooManyJoins
     /// `hello` claims a client id the session knows, without its token.
     case clientTaken
     /// A `ref` too far above this connection's highest one so far.
@@ -94,6 +96,9 @@ public enum ProtocolError: Error, Equatable {
         case .rateLimited:
             return Outcome(code: "rate_limited", field: nil, message: "too many messages or too much drawing per second; slow down",
                            close: nil, strike: true)
+        case .tooManyJoins:
+            return Outcome(code: "rate_limited", field: nil, message: "too many joins to this session; try again shortly",
+                           close: .policyViolation)
         case .clientTaken:
             return Outcome(code: "client_taken", field: "token",
                            message: "token: this client id belongs to another participant of the session", close: .clientTaken)

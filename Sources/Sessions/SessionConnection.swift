@@ -56,10 +56,17 @@ public final class SessionConnection {
                 try handle(message, now: now)
             } catch let error as ProtocolError {
                 report(error, ref: ref ?? ClientMessage.peekRef(text), now: now)
+                refuseBeforeHello()
             } catch {
                 report(.malformedJSON, ref: ref, now: now)
+                refuseBeforeHello()
             }
         }
+    }
+
+    /// Anything but a valid `hello` first ends the connection with 4400 (after its `error`), as PROTOCOL.md says.
+    private func refuseBeforeHello() {
+        if state == .awaitingHello { end(code: .badHello, reason: "the first message must be a valid hello") }
     }
 
     private func claim(ref: Int) throws {
@@ -76,11 +83,21 @@ public final class SessionConnection {
         guard workLimiter.take(Double(work), now: now) else { throw ProtocolError.rateLimited }
     }
 
+    /// Called when `helloTimeout` has passed since the upgrade: a connection still without `hello` gets
+    /// `hello_required` and 4400, so idle upgraded sockets do not pile up.
+    public func helloDeadlinePassed() {
+        session.lock.locked {
+            guard state == .awaitingHello else { return }
+            report(.helloRequired, ref: nil, now: hub.clock())
+        }
+    }
+
     /// Clients may not send binary messages: refused with an error, the connection stays open.
     public func receive(binary: [UInt8]) {
         session.lock.locked {
             guard state != .closed else { return }
             report(.binaryNotAccepted, ref: nil, now: hub.clock())
+            refuseBeforeHello()
         }
     }
 
@@ -150,6 +167,7 @@ public final class SessionConnection {
 
     private func join(_ hello: ClientMessage.Hello, now: Double) throws {
         guard state == .awaitingHello else { throw ProtocolError.duplicateHello }
+        guard session.joinLimiter.take(now: now) else { throw ProtocolError.tooManyJoins }
         let joined = session.participants
         if joined.count >= hub.config.maxParticipants {
             peer.send(text: ServerMessage.error(.init(code: "session_full", field: nil,

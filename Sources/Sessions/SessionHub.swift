@@ -42,18 +42,18 @@ public final class SessionHub {
     public func restore() throws -> [String] {
         var problems = [String]()
         for stored in try store.loadSessions() {
-            let live = LiveSession(id: stored.id, lastActive: stored.lastActive, undoReach: config.undoReach)
+            let live = LiveSession(id: stored.id, lastActive: stored.lastActive, config: config)
             live.tokens = stored.tokens
             for (index, text) in stored.ops.enumerated() {
                 do {
                     let op = try Operation(encoded: text)
                     guard op.seq == index + 1 else {
-                        problems.append("session \(stored.id): op \(index + 1) has seq \(op.seq); replay stopped")
+                        problems.append("session \(stored.id.logName): op \(index + 1) has seq \(op.seq); replay stopped")
                         break
                     }
                     live.document.apply(op, painting: false)
                 } catch {
-                    problems.append("session \(stored.id): op \(index + 1) unreadable (\(error)); replay stopped")
+                    problems.append("session \(stored.id.logName): op \(index + 1) unreadable (\(error)); replay stopped")
                     break
                 }
             }
@@ -69,7 +69,7 @@ public final class SessionHub {
         let id = SessionID.random()
         try registryLock.locked {
             guard sessions.count < config.maxSessions else { throw SessionRefusal.tooManySessions(config.maxSessions) }
-            sessions[id] = LiveSession(id: id, lastActive: now, undoReach: config.undoReach)
+            sessions[id] = LiveSession(id: id, lastActive: now, config: config)
         }
         store.sessionCreated(id, at: now)
         return id

@@ -39,5 +39,12 @@ public struct SessionsConfig: Equatable, Sendable {
     /// The same for sessions nobody ever drew in (abandoned `/new`s), so they cannot pile up to `maxSessions`.
     public var emptyExpiry = 3600.0
 
+    /// Seconds a connection may stay upgraded without a `hello` before it gets `hello_required` and 4400.
+    public var helloTimeout = 10.0
+    /// Joins per second into one session (token bucket rate); a join over it gets `rate_limited` and 1008.
+    public var joinsPerSecond = 10.0
+    /// Join bucket size (a whole session reconnecting after a restart fits).
+    public var joinBurst = 40.0
+
     public init() {}
 }
