@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Abuse benchmarks (docs/SESSIONS.md, "Under abuse"). The rasteriser part is pure: built with swiftc -Ounchecked
-# (as release builds) straight from Sources/Raster into the ignored .build/bench-abuse/.
+# (as release builds) straight from Sources/Raster into the ignored .build/bench-abuse/. Then the real server
+# (release): an attacker session at the limits vs HTTP and another session, RSS under max-rate drawing, restart
+# time of a 10 000-op session. Usage: bench/abuse/run.sh [attack-seconds] [configuration]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+DURATION="${1:-10}"
+CONFIGURATION="${2:-release}"
 out=.build/bench-abuse
 mkdir -p "$out"
 swiftc -Ounchecked -parse-as-library -module-name raster_bench Sources/Raster/*.swift bench/abuse/raster_bench.swift \
     -o "$out/raster_bench"
 "$out/raster_bench"
+echo "building $CONFIGURATION binary…"
+nice swift build -c "$CONFIGURATION" --product sketchface 2>&1 | tail -1
+.venv/bin/python bench/abuse/abuse.py --configuration "$CONFIGURATION" --duration "$DURATION"

@@ -27,7 +27,15 @@ function newIdentity() {
   const renumbered = outbox.renumber();
   for (const batch of state.pending) batch.ref = renumbered.get(batch.ref) ?? batch.ref;
 }
-let myName = localStorage.getItem('sketchface.name') || `Guest ${Math.floor(100 + Math.random() * 900)}`;
+/** A name the server accepts (docs/PROTOCOL.md, hello): no controls, bidi overrides, BOM or separators; at most
+ *  40 scalars and 160 UTF-8 bytes. */
+function displayName(text) {
+  const forbidden = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\u2028\u2029]/gu;
+  let scalars = Array.from(String(text).replace(forbidden, '').trim()).slice(0, 40);
+  while (new TextEncoder().encode(scalars.join('')).length > 160) scalars = scalars.slice(0, -1);
+  return scalars.join('').trim();
+}
+let myName = displayName(localStorage.getItem('sketchface.name') || '') || `Guest ${Math.floor(100 + Math.random() * 900)}`;
 localStorage.setItem('sketchface.name', myName);
 
 const doc = new SketchDocument();
@@ -323,7 +331,7 @@ $('export').onclick = () => {
 };
 $('name').value = myName;
 $('name').onchange = () => {
-  myName = $('name').value.trim().slice(0, 40) || myName;
+  myName = displayName($('name').value) || myName;
   localStorage.setItem('sketchface.name', myName);
   socket.drop();   // rejoin with the new name (resumes from the last seq, nothing is lost)
 };

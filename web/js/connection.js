@@ -2,7 +2,7 @@
 // connection state the banner shows ('connecting' → 'live' → 'reconnecting' → 'live' …, or 'closed').
 
 const FATAL = new Map([
-  [4400, 'The server refused this client (protocol version).'],
+  [4400, 'The server refused this client (protocol version or an invalid hello).'],
   [4404, 'This sketch does not exist or has expired.'],
   [4409, 'This session is full.'],
   [4410, 'This session expired.'],
