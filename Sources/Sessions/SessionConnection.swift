@@ -25,6 +25,9 @@ public final class SessionConnection {
     /// The highest `ref` this connection used (starts at the client's `lastRef` in the session): a ref may be at
     /// most `maxRefStep` above it, so one message can never push the client's numbering out of range.
     var refFloor = 0
+    /// While a join snapshot is being paged: the first seq the next `snapshot` may start after (pages only go
+    /// forward, once, so a 36-byte request can never make the server resend history). Nil once it is complete.
+    var nextPage: Int?
     /// Largest step above the highest ref so far.
     static let maxRefStep = 1 << 16
 
@@ -159,8 +162,12 @@ public final class SessionConnection {
             peer.send(text: ServerMessage.pong)
         case .snapshot(let after):
             let document = session.document
-            guard after <= document.head else { throw ProtocolError.invalidField("after", "beyond the session's last seq \(document.head)") }
+            guard let next = nextPage else { throw ProtocolError.invalidField("after", "no join snapshot is being paged") }
+            guard after >= next, after <= document.head else {
+                throw ProtocolError.invalidField("after", "must be between \(next) and \(document.head) (pages go forward, once)")
+            }
             let through = ServerMessage.pageEnd(document: document, after: after, budget: config.snapshotPageBytes)
+            nextPage = through < document.head ? through : nil
             peer.send(text: ServerMessage.snapshot(document: document, after: after, through: through))
         }
     }
@@ -194,6 +201,7 @@ public final class SessionConnection {
         refFloor = document.lastRef[me.client] ?? 0
         session.lastActive = now
         let through = ServerMessage.pageEnd(document: document, after: from, budget: hub.config.snapshotPageBytes)
+        nextPage = through < document.head ? through : nil
         peer.send(text: ServerMessage.welcome(session: session.id, you: me, token: token, document: document, from: from,
                                               through: through, reset: from == 0, participants: session.participants))
         session.broadcast(text: ServerMessage.presence(session.participants))

@@ -54,3 +54,25 @@ final class SessionLifecycleTests: XCTestCase {
         XCTAssertEqual(id.logName, SessionID(id.text)!.logName)
     }
 }
+
+/// Snapshot pages only while paging a join, forward, once (issue 10, finding 8).
+final class SnapshotPagingTests: XCTestCase {
+    func testSnapshotIsRefusedOutsideAJoinAndPagesCannotBeReRequested() {
+        var config = SessionsConfig()
+        config.snapshotPageBytes = 2048
+        let f = Fixture(config: config)
+        let (a, pa) = f.join("client-aaaa")
+        a.receive(text: #"{"type":"snapshot","after":0}"#)
+        XCTAssertEqual(pa.errors.last?["field"] as? String, "after", "nothing to page: the welcome was complete")
+        for i in 0..<40 { a.draw(id: i, [(Double(10 + i * 10), 20), (Double(10 + i * 10), 400)]) }
+        let (b, pb) = f.join("client-bbbb")
+        let first = pb.of(type: "welcome").first!
+        let end = (first["ops"] as! [[String: Any]]).last!["seq"] as! Int
+        b.receive(text: "{\"type\":\"snapshot\",\"after\":\(end)}")
+        XCTAssertEqual(pb.of(type: "snapshot").count, 1)
+        b.receive(text: "{\"type\":\"snapshot\",\"after\":\(end)}")
+        b.receive(text: #"{"type":"snapshot","after":0}"#)
+        XCTAssertEqual(pb.of(type: "snapshot").count, 1, "the same page twice, or history again, is refused")
+        XCTAssertEqual(pb.errors.count, 2)
+    }
+}
