@@ -85,6 +85,11 @@ public final class SessionService: RouteProvider {
                 return HTTPResponse(status: .ok, headers: ["Content-Type": "image/x-portable-graymap", "Cache-Control": "no-store"],
                                     body: canvas.pgm())
             }
+            if hub.damage(of: id) != nil {
+                return SessionService.page(HTTPStatus(code: 503, reasonPhrase: "Service Unavailable"), title: "This sketch is damaged",
+                    text: "Its stored history could not be read completely, so it is read-only until the server's operator recovers it. "
+                        + "Its last readable state is <a href=\"/s/\(id.text)/sketch.pgm\">here</a>.")
+            }
             guard let sketchPage else { return .text(HTTPStatus(code: 500), "500 client page missing\n") }
             return HTTPResponse(status: .ok, headers: ["Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"],
                                 body: sketchPage)

@@ -13,6 +13,9 @@ final class LiveSession {
     /// Each participant's secret token by client id: joining as that client again needs it.
     var tokens: [String: String] = [:]
     var deleted = false
+    /// Why the session's log is damaged (unreadable at restore, or a stored row conflicted): nobody may join or
+    /// draw, nothing is appended, it never expires; an operator recovers it (docs/SESSIONS.md, "Damaged logs").
+    var damage: String?
 
     /// Joins per second (each one costs a welcome and a presence to everyone).
     var joinLimiter: RateLimiter

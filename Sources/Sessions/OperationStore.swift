@@ -11,6 +11,8 @@ public protocol OperationStore: AnyObject {
     func sessionDeleted(_ id: SessionID)
     /// Every stored session with its operations in order (startup restore).
     func loadSessions() throws -> [StoredSession]
+    /// Told (on any thread) when an append found its row already stored: never overwritten, never acknowledged.
+    var onConflict: ((SessionID, Int) -> Void)? { get set }
 }
 
 /// A session as stored.
@@ -25,6 +27,8 @@ public struct StoredSession: Sendable {
     public var ops: [String]
     /// Participant tokens by client id.
     public var tokens: [String: String]
+    /// Why the stored log could not be read to its end (`ops` holds what was read before), nil when intact.
+    public var damage: String?
 
     public init(id: SessionID, createdAt: Double, lastActive: Double, ops: [String], tokens: [String: String] = [:]) {
         self.id = id; self.createdAt = createdAt; self.lastActive = lastActive; self.ops = ops; self.tokens = tokens
@@ -39,6 +43,7 @@ public final class MemoryOperationStore: OperationStore {
     private let lock = Mutex()
     /// When true, durability callbacks are held until `commit()`.
     public var holdCommits = false
+    public var onConflict: ((SessionID, Int) -> Void)?
 
     public init() {}
 
@@ -47,13 +52,14 @@ public final class MemoryOperationStore: OperationStore {
     }
 
     public func append(_ encoded: String, seq: Int, to session: SessionID, at time: Double, durable: @escaping () -> Void) {
-        let hold: Bool = lock.locked {
+        let (hold, conflict): (Bool, Bool) = lock.locked {
+            guard sessions[session].map({ $0.ops.count + 1 == seq }) ?? true else { return (false, true) }
             sessions[session]?.ops.append(encoded)
             sessions[session]?.lastActive = time
             if holdCommits { held.append(durable) }
-            return holdCommits
+            return (holdCommits, false)
         }
-        if !hold { durable() }
+        if conflict { onConflict?(session, seq) } else if !hold { durable() }
     }
 
     public func participantRegistered(_ client: String, token: String, in session: SessionID) {

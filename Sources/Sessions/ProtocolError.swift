@@ -38,6 +38,8 @@ public enum ProtocolError: Error, Equatable {
     case sessionOperationLimit(Int)
     /// One message would cost more painting work than allowed.
     case tooMuchWork(Int)
+    /// The session's stored log is damaged: read-only until an operator recovers it.
+    case sessionDamaged
     /// Over the session's join rate.
     case tooManyJoins
     /// `hello` claims a client id the session knows, without its token.
@@ -96,6 +98,10 @@ public enum ProtocolError: Error, Equatable {
         case .rateLimited:
             return Outcome(code: "rate_limited", field: nil, message: "too many messages or too much drawing per second; slow down",
                            close: nil, strike: true)
+        case .sessionDamaged:
+            return Outcome(code: "session_damaged", field: nil,
+                           message: "this sketch's stored history is damaged; it is read-only until the server's operator recovers it",
+                           close: .sessionDamaged)
         case .tooManyJoins:
             return Outcome(code: "rate_limited", field: nil, message: "too many joins to this session; try again shortly",
                            close: .policyViolation)
@@ -131,6 +137,8 @@ public enum SessionCloseCode: UInt16, Equatable, Sendable {
     case sessionFull = 4409
     /// The session was deleted (expired) while connected.
     case sessionExpired = 4410
+    /// The session's stored log is damaged (4500, like HTTP 500): read-only, nobody may join.
+    case sessionDamaged = 4500
 }
 
 /// Protocol constants.

@@ -5,9 +5,12 @@ import Foundation
 public enum StoreError: Error, CustomStringConvertible {
     case open(path: String, message: String)
     case statement(sql: String, message: String)
+    /// A row with this key exists already (an op row is never overwritten).
+    case conflict(sql: String)
 
     public var description: String {
         switch self {
+        case .conflict(let sql): return "conflict in \"\(sql.prefix(60))\": the row exists and is never overwritten"
         case .open(let path, let message): return "cannot open database \(path): \(message)"
         case .statement(let sql, let message): return "database error in \"\(sql.prefix(60))\": \(message)"
         }
@@ -40,6 +43,8 @@ public final class SQLiteOperationStore: OperationStore {
     private var failures = 0
     private var thread: Thread?
     /// Transactions committed and writes they held (for the benchmark).
+    /// Told when an append found its row already stored (a bug: the row is kept, the op is not acknowledged).
+    public var onConflict: ((SessionID, Int) -> Void)?
     public private(set) var transactions = 0
     public private(set) var writes = 0
 
@@ -84,23 +89,32 @@ public final class SQLiteOperationStore: OperationStore {
         enqueue(.participant(session, client, token))
     }
 
+    /// Reads each session on its own, so a damaged page costs only the sessions whose rows it holds: they come
+    /// back with `damage` set and the ops read before it (never silently shortened: the hub keeps them read-only).
     public func loadSessions() throws -> [StoredSession] {
         let reader = try SQLiteConnection(path: path)
-        var sessions = [String: StoredSession]()
-        var order = [String]()
+        var sessions = [StoredSession]()
         try reader.query("SELECT id, created, last_active FROM sessions ORDER BY created") { row in
-            let text = row.text(0)
-            guard let id = SessionID(text) else { return }
-            sessions[text] = StoredSession(id: id, createdAt: row.double(1), lastActive: row.double(2), ops: [])
-            order.append(text)
+            guard let id = SessionID(row.text(0)) else { return }
+            sessions.append(StoredSession(id: id, createdAt: row.double(1), lastActive: row.double(2), ops: []))
         }
-        try reader.query("SELECT session, body FROM ops ORDER BY session, seq") { row in
-            sessions[row.text(0)]?.ops.append(row.text(1))
+        for i in sessions.indices {
+            let id = sessions[i].id.text
+            do {
+                var expected = 1
+                try reader.query("SELECT seq, body FROM ops WHERE session = ?1 ORDER BY seq", [.text(id)]) { row in
+                    guard sessions[i].damage == nil else { return }
+                    if Int(row.double(0)) != expected { sessions[i].damage = "op \(expected) is missing (next stored: \(Int(row.double(0))))" }
+                    else { sessions[i].ops.append(row.text(1)); expected += 1 }
+                }
+                try reader.query("SELECT client, token FROM participants WHERE session = ?1", [.text(id)]) { row in
+                    sessions[i].tokens[row.text(0)] = row.text(1)
+                }
+            } catch {
+                sessions[i].damage = "unreadable after op \(sessions[i].ops.count): \(error)"
+            }
         }
-        try reader.query("SELECT session, client, token FROM participants") { row in
-            sessions[row.text(0)]?.tokens[row.text(1)] = row.text(2)
-        }
-        return order.compactMap { sessions[$0] }
+        return sessions
     }
 
     /// Blocks until everything queued so far is committed.
@@ -142,10 +156,18 @@ public final class SQLiteOperationStore: OperationStore {
             writing = true
             condition.unlock()
 
-            let committed = commit(batch)
-            if committed {
+            let conflicts = commit(batch)
+            let committed = conflicts != nil
+            if let conflicts {
                 failures = 0
-                for case .append(_, _, _, _, let durable) in batch { durable() }
+                for case .append(let id, let seq, _, _, let durable) in batch {
+                    if conflicts.contains(where: { $0 == id && $1 == seq }) {
+                        FileHandle.standardError.write(Data("sessions store: op \(seq) of session \(id.logName) exists already; not overwritten, session stopped\n".utf8))
+                        onConflict?(id, seq)
+                    } else {
+                        durable()
+                    }
+                }
             }
             condition.lock()
             writing = false
@@ -166,7 +188,9 @@ public final class SQLiteOperationStore: OperationStore {
 
     /// One transaction for the whole batch. On failure nothing is acknowledged, the error is reported and the
     /// writer retries the batch with backoff (giving up only when closing).
-    private func commit(_ batch: [Write]) -> Bool {
+    /// Returns the appends refused because their row exists (nil when the transaction failed).
+    private func commit(_ batch: [Write]) -> [(SessionID, Int)]? {
+        var conflicts = [(SessionID, Int)]()
         do {
             try db.execute("BEGIN IMMEDIATE")
             var touched = [SessionID: Double]()
@@ -175,7 +199,12 @@ public final class SQLiteOperationStore: OperationStore {
                 case .create(let id, let time):
                     try db.run("INSERT OR IGNORE INTO sessions(id, created, last_active) VALUES(?1, ?2, ?2)", [.text(id.text), .double(time)])
                 case .append(let id, let seq, let body, let time, _):
-                    try db.run("INSERT OR REPLACE INTO ops(session, seq, body) VALUES(?1, ?2, ?3)", [.text(id.text), .int(seq), .text(body)])
+                    do {
+                        try db.run("INSERT INTO ops(session, seq, body) VALUES(?1, ?2, ?3)", [.text(id.text), .int(seq), .text(body)])
+                    } catch StoreError.conflict {
+                        conflicts.append((id, seq))
+                        continue
+                    }
                     touched[id] = max(touched[id] ?? 0, time)
                 case .delete(let id):
                     try db.run("DELETE FROM ops WHERE session = ?1", [.text(id.text)])
@@ -191,11 +220,11 @@ public final class SQLiteOperationStore: OperationStore {
                 try db.run("UPDATE sessions SET last_active = ?2 WHERE id = ?1", [.text(id.text), .double(time)])
             }
             try db.execute("COMMIT")
-            return true
+            return conflicts
         } catch {
             try? db.execute("ROLLBACK")
             FileHandle.standardError.write(Data("sessions store: \(error)\n".utf8))
-            return false
+            return nil
         }
     }
 }

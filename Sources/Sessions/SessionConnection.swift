@@ -174,6 +174,7 @@ public final class SessionConnection {
 
     private func join(_ hello: ClientMessage.Hello, now: Double) throws {
         guard state == .awaitingHello else { throw ProtocolError.duplicateHello }
+        if session.damage != nil { throw ProtocolError.sessionDamaged }
         guard session.joinLimiter.take(now: now) else { throw ProtocolError.tooManyJoins }
         let joined = session.participants
         if joined.count >= hub.config.maxParticipants {
@@ -212,6 +213,7 @@ public final class SessionConnection {
     /// Sequences, applies, broadcasts and persists one operation; the author's ack follows durability.
     @discardableResult
     private func commit(_ body: Operation.Body, by me: Participant, ref: Int?, now: Double, enforceLimit: Bool = true) throws -> Int {
+        if session.damage != nil { throw ProtocolError.sessionDamaged }
         if enforceLimit, session.document.head >= hub.config.maxOperationsPerSession {
             throw ProtocolError.sessionOperationLimit(hub.config.maxOperationsPerSession)
         }

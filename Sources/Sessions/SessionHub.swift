@@ -28,6 +28,22 @@ public final class SessionHub {
         self.config = config
         self.store = store
         self.clock = clock
+        store.onConflict = { [weak self] id, seq in self?.markDamaged(id, because: "op \(seq) was already stored") }
+    }
+
+    /// Stops a session whose stored log cannot be trusted: its connections are closed with 4500, nobody joins.
+    func markDamaged(_ id: SessionID, because reason: String) {
+        guard let live = live(id) else { return }
+        live.lock.locked {
+            live.damage = live.damage ?? reason
+            for c in Array(live.connections.values) { c.end(code: .sessionDamaged, reason: "this sketch is damaged") }
+        }
+    }
+
+    /// Why a session is damaged (read-only), nil when it is not.
+    public func damage(of id: SessionID) -> String? {
+        guard let live = live(id) else { return nil }
+        return live.lock.locked { live.damage }
     }
 
     /// Number of live sessions.
@@ -37,23 +53,30 @@ public final class SessionHub {
     public var sessionIDs: [SessionID] { registryLock.locked { Array(sessions.keys) } }
 
     /// Loads every stored session and replays its operations, rebuilding raster, sequence numbers and undo
-    /// history. Returns one line per problem (a corrupt row stops that session's replay at the last good op).
+    /// history. Returns one line per problem: a session whose log cannot be read to its end keeps what was read
+    /// and is marked damaged (read-only, never expired, never appended to), never silently shortened.
     @discardableResult
     public func restore() throws -> [String] {
         var problems = [String]()
         for stored in try store.loadSessions() {
             let live = LiveSession(id: stored.id, lastActive: stored.lastActive, config: config)
             live.tokens = stored.tokens
+            if let damage = stored.damage {
+                live.damage = damage
+                problems.append("session \(stored.id.logName): \(damage); marked damaged")
+            }
             for (index, text) in stored.ops.enumerated() {
                 do {
                     let op = try Operation(encoded: text)
                     guard op.seq == index + 1 else {
-                        problems.append("session \(stored.id.logName): op \(index + 1) has seq \(op.seq); replay stopped")
+                        live.damage = "op \(index + 1) has seq \(op.seq)"
+                        problems.append("session \(stored.id.logName): op \(index + 1) has seq \(op.seq); marked damaged")
                         break
                     }
                     live.document.apply(op, painting: false)
                 } catch {
-                    problems.append("session \(stored.id.logName): op \(index + 1) unreadable (\(error)); replay stopped")
+                    live.damage = "op \(index + 1) is unreadable"
+                    problems.append("session \(stored.id.logName): op \(index + 1) unreadable (\(error)); marked damaged")
                     break
                 }
             }
@@ -148,7 +171,7 @@ public final class SessionHub {
         for live in candidates {
             let idle = live.lock.locked { () -> Bool in
                 let limit = live.document.head == 0 ? min(config.emptyExpiry, config.idleExpiry) : config.idleExpiry
-                guard live.connections.isEmpty, now - live.lastActive > limit else { return false }
+                guard live.connections.isEmpty, live.damage == nil, now - live.lastActive > limit else { return false }
                 live.deleted = true
                 return true
             }

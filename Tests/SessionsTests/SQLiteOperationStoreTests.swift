@@ -126,3 +126,54 @@ final class SQLiteOperationStoreTests: XCTestCase {
         XCTAssertThrowsError(try SQLiteOperationStore(directory: "/proc/sketchface-cannot-exist"))
     }
 }
+
+/// Stored rows are never overwritten, and damage is isolated to its session (issue 10, finding 6).
+final class SQLiteDamageTests: XCTestCase {
+    private var directory: String!
+
+    override func setUp() {
+        directory = NSTemporaryDirectory() + "sketchface-damage-\(UUID().uuidString)"
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    func testAnExistingOpRowIsNeverOverwrittenNorAcknowledged() throws {
+        let store = try SQLiteOperationStore(directory: directory)
+        let id = SessionID.random()
+        var conflicts = [(SessionID, Int)]()
+        store.onConflict = { conflicts.append(($0, $1)) }
+        store.sessionCreated(id, at: 0)
+        store.append(#"{"type":"op","seq":1,"kind":"clear","author":"first"}"#, seq: 1, to: id, at: 0) {}
+        store.flush()
+        var acked = false
+        store.append(#"{"type":"op","seq":1,"kind":"clear","author":"second"}"#, seq: 1, to: id, at: 0) { acked = true }
+        store.flush()
+        XCTAssertFalse(acked)
+        XCTAssertEqual(conflicts.map(\.1), [1])
+        XCTAssertEqual(try store.loadSessions().first?.ops, [#"{"type":"op","seq":1,"kind":"clear","author":"first"}"#])
+        store.close()
+    }
+
+    func testAGapInOneSessionsLogDamagesThatSessionOnly() throws {
+        let store = try SQLiteOperationStore(directory: directory)
+        let broken = SessionID.random(), intact = SessionID.random()
+        for id in [broken, intact] { store.sessionCreated(id, at: 0) }
+        for seq in [1, 2, 4] {
+            store.append("{\"type\":\"op\",\"seq\":\(seq),\"kind\":\"clear\",\"author\":\"a\"}", seq: seq, to: broken, at: 0) {}
+        }
+        for seq in 1...3 {
+            store.append("{\"type\":\"op\",\"seq\":\(seq),\"kind\":\"clear\",\"author\":\"a\"}", seq: seq, to: intact, at: 0) {}
+        }
+        store.flush()
+        let hub = SessionHub(store: store)
+        let problems = try hub.restore()
+        XCTAssertEqual(problems.count, 1)
+        XCTAssertNotNil(hub.damage(of: broken))
+        XCTAssertEqual(hub.snapshot(of: broken)?.head, 2, "what was readable is kept, read-only")
+        XCTAssertNil(hub.damage(of: intact))
+        XCTAssertEqual(hub.snapshot(of: intact)?.head, 3)
+        store.close()
+    }
+}

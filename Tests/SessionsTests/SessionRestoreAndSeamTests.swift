@@ -33,17 +33,29 @@ final class SessionRestoreAndSeamTests: XCTestCase {
         XCTAssertLessThan(restored.canvas(of: f.id)![250, 300], 50)
     }
 
-    func testRestoreStopsAtACorruptRowAndSaysSo() throws {
+    func testACorruptRowMarksItsSessionDamagedNotShorterAndOthersKeepWorking() throws {
         let store = MemoryOperationStore()
-        let id = SessionID.random()
+        let id = SessionID.random(), healthy = SessionID.random()
         store.sessionCreated(id, at: 0)
+        store.sessionCreated(healthy, at: 0)
         store.append(#"{"type":"op","seq":1,"kind":"clear","author":"client-aaaa"}"#, seq: 1, to: id, at: 0) {}
         store.append(#"{"type":"op","seq":2,"kind":"stroke.points","author":"x","stroke":1,"points":[{"x":900,"y":1}]}"#, seq: 2, to: id, at: 0) {}
-        let hub = SessionHub(store: store)
+        store.append(#"{"type":"op","seq":3,"kind":"clear","author":"client-aaaa"}"#, seq: 3, to: id, at: 0) {}
+        var config = SessionsConfig()
+        config.idleExpiry = 1
+        let hub = SessionHub(config: config, store: store, clock: { 1_000_000 })
         let problems = try hub.restore()
         XCTAssertEqual(problems.count, 1)
-        XCTAssertTrue(problems[0].contains("op 2"))
-        XCTAssertEqual(hub.snapshot(of: id)?.head, 1)
+        XCTAssertTrue(problems[0].contains("op 2") && problems[0].contains("damaged"))
+        XCTAssertFalse(problems[0].contains(id.text), "logs never show the id")
+        XCTAssertNotNil(hub.damage(of: id))
+        let peer = TestPeer()
+        hub.connect(to: id, peer: peer)!.receive(text: #"{"type":"hello","version":1,"client":"client-aaaa"}"#)
+        XCTAssertEqual(peer.errors.last?["code"] as? String, "session_damaged")
+        XCTAssertEqual(peer.closed?.code, 4500)
+        XCTAssertEqual(store.count(id), 3, "nothing was appended over the acknowledged rows")
+        XCTAssertEqual(hub.expireIdle(), [healthy], "a damaged session waits for its operator")
+        XCTAssertNil(hub.damage(of: healthy))
     }
 
     final class Recorder: SessionObserver {

@@ -6,6 +6,7 @@ const FATAL = new Map([
   [4404, 'This sketch does not exist or has expired.'],
   [4409, 'This session is full.'],
   [4410, 'This session expired.'],
+  [4500, 'This sketch is damaged and read-only until the server operator recovers it.'],
 ]);
 
 export class SessionSocket {
