@@ -11,6 +11,9 @@ public protocol OperationStore: AnyObject {
     func sessionDeleted(_ id: SessionID)
     /// Every stored session with its operations in order (startup restore).
     func loadSessions() throws -> [StoredSession]
+    /// Bytes of appended operations not yet committed: when it grows (a full disk, a stuck database) sessions stop
+    /// accepting drawing until it drains, so the queue stays bounded.
+    var backlogBytes: Int { get }
     /// Told (on any thread) when an append found its row already stored: never overwritten, never acknowledged.
     var onConflict: ((SessionID, Int) -> Void)? { get set }
 }
@@ -44,6 +47,8 @@ public final class MemoryOperationStore: OperationStore {
     /// When true, durability callbacks are held until `commit()`.
     public var holdCommits = false
     public var onConflict: ((SessionID, Int) -> Void)?
+    /// Uncommitted bytes as the hub sees them (tests set it to play a full disk).
+    public var backlogBytes = 0
 
     public init() {}
 

@@ -40,6 +40,8 @@ public enum ProtocolError: Error, Equatable {
     case tooMuchWork(Int)
     /// The session's stored log is damaged: read-only until an operator recovers it.
     case sessionDamaged
+    /// The store is behind (disk full, database stuck): drawing is refused until it catches up.
+    case cannotSave
     /// Over the session's join rate.
     case tooManyJoins
     /// `hello` claims a client id the session knows, without its token.
@@ -102,6 +104,9 @@ public enum ProtocolError: Error, Equatable {
             return Outcome(code: "session_damaged", field: nil,
                            message: "this sketch's stored history is damaged; it is read-only until the server's operator recovers it",
                            close: .sessionDamaged)
+        case .cannotSave:
+            return Outcome(code: "unavailable", field: nil,
+                           message: "the server cannot save right now; drawing is paused until it can", close: nil)
         case .tooManyJoins:
             return Outcome(code: "rate_limited", field: nil, message: "too many joins to this session; try again shortly",
                            close: .policyViolation)

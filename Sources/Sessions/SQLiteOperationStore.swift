@@ -43,6 +43,14 @@ public final class SQLiteOperationStore: OperationStore {
     private var failures = 0
     private var thread: Thread?
     /// Transactions committed and writes they held (for the benchmark).
+    /// Bytes of operations queued or being written but not yet committed (guarded by `condition`).
+    private var unsaved = 0
+
+    public var backlogBytes: Int {
+        condition.lock(); defer { condition.unlock() }
+        return unsaved
+    }
+
     /// Told when an append found its row already stored (a bug: the row is kept, the op is not acknowledged).
     public var onConflict: ((SessionID, Int) -> Void)?
     public private(set) var transactions = 0
@@ -137,6 +145,7 @@ public final class SQLiteOperationStore: OperationStore {
     private func enqueue(_ write: Write) {
         condition.lock()
         queue.append(write)
+        if case .append(_, _, let body, _, _) = write { unsaved += body.utf8.count }
         condition.signal()
         condition.unlock()
     }
@@ -173,6 +182,7 @@ public final class SQLiteOperationStore: OperationStore {
             writing = false
             if committed {
                 transactions += 1; writes += batch.count
+                for case .append(_, _, let body, _, _) in batch { unsaved -= body.utf8.count }
             } else if !stopping || failures < 3 {
                 // Keep the order and retry (a full disk may recover): a gap in the log would end replay there.
                 failures += 1

@@ -41,6 +41,9 @@ public struct SessionsConfig: Equatable, Sendable {
 
     /// Seconds a connection may stay upgraded without a `hello` before it gets `hello_required` and 4400.
     public var helloTimeout = 10.0
+    /// Bytes of operations the store may hold uncommitted (a full disk): beyond it drawing is refused with
+    /// `unavailable` until commits succeed again, so the writer's queue stays bounded.
+    public var maxUnsavedBytes = 16 << 20
     /// Joins per second into one session (token bucket rate); a join over it gets `rate_limited` and 1008.
     public var joinsPerSecond = 10.0
     /// Join bucket size (a whole session reconnecting after a restart fits).

@@ -76,3 +76,23 @@ final class SnapshotPagingTests: XCTestCase {
         XCTAssertEqual(pb.errors.count, 2)
     }
 }
+
+/// A store that cannot keep up (disk full) pauses drawing with a clear error (issue 10, finding 9).
+final class BackPressureTests: XCTestCase {
+    func testDrawingIsRefusedWhileTheStoreCannotSaveAndResumesWhenItCan() {
+        var config = SessionsConfig()
+        config.maxUnsavedBytes = 1000
+        let f = Fixture(config: config)
+        let (a, pa) = f.join("client-aaaa")
+        let (_, pb) = f.join("client-bbbb")
+        f.store.backlogBytes = 5000
+        a.receive(text: #"{"type":"stroke.begin","id":1,"tool":"pen","width":4,"ref":1}"#)
+        XCTAssertEqual(pa.errors.last?["code"] as? String, "unavailable")
+        XCTAssertEqual(pa.errors.last?["ref"] as? Int, 1)
+        XCTAssertTrue(pb.ops.isEmpty, "nothing unsaved is broadcast")
+        XCTAssertNil(pa.closed)
+        f.store.backlogBytes = 0
+        a.receive(text: #"{"type":"stroke.begin","id":1,"tool":"pen","width":4,"ref":2}"#)
+        XCTAssertEqual(pb.ops.count, 1)
+    }
+}

@@ -28,6 +28,7 @@ public struct SessionsSection: ConfigSection {
         limits.undoReach = try object.integer("undo_reach", default: 4_000_000, in: 1000...1_000_000_000)
         limits.rateStrikes = try object.integer("rate_strikes", default: 50, in: 1...1_000_000)
         limits.helloTimeout = Double(try object.integer("hello_timeout_seconds", default: 10, in: 1...3600))
+        limits.maxUnsavedBytes = try object.integer("max_unsaved_bytes", default: 16 << 20, in: 1024...(1 << 34))
         limits.joinsPerSecond = Double(try object.integer("joins_per_second", default: 10, in: 1...100_000))
         limits.joinBurst = Double(try object.integer("join_burst", default: 40, in: 1...100_000))
         limits.cursorInterval = Double(try object.integer("cursor_interval_ms", default: 30, in: 0...10_000)) / 1000
