@@ -42,7 +42,8 @@ public final class SessionService: RouteProvider {
         store = try SQLiteOperationStore(directory: dataDirectory, groupCommit: section.groupCommit, synchronous: section.synchronous)
         hub = SessionHub(config: section.limits, store: store)
         let started = Date()
-        for problem in try hub.restore() { logger.error("session restore: \(problem)") }
+        hub.onProblem = { [logger] problem in logger.error("session load: \(problem)") }
+        try hub.restore()
         logger.info("sessions restored", metadata: ["sessions": "\(hub.sessionCount)",
             "ms": "\(Int(Date().timeIntervalSince(started) * 1000))", "database": "\(store.path)"])
         sketchPage = FileManager.default.contents(atPath: (webRoot as NSString).appendingPathComponent("sketch.html")).map { Array($0) }
@@ -55,6 +56,7 @@ public final class SessionService: RouteProvider {
                 queues.remove(id)
                 logger.info("session expired", metadata: ["session": "\(id.logName)"])
             }
+            hub.evictIdle()
         }
         timer.resume()
         sweep = timer

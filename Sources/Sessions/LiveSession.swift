@@ -7,7 +7,14 @@ import Raster
 final class LiveSession {
     let id: SessionID
     let lock = Mutex(recursive: true)
+    /// The drawing; empty (and `loaded` false) while the session is evicted or not yet read from the store.
     var document: SketchDocument
+    /// False until the stored log was read (sessions load on first access) and again after eviction.
+    var loaded = true
+    /// The head while not loaded (for expiry).
+    var storedHead = 0
+    /// The highest seq the store has committed (eviction waits for it to reach the head).
+    var durableHead = 0
     var connections: [UInt64: SessionConnection] = [:]
     var lastActive: Double
     /// Each participant's secret token by client id: joining as that client again needs it.
@@ -26,6 +33,9 @@ final class LiveSession {
         document = SketchDocument(undoReach: config.undoReach)
         self.lastActive = lastActive
     }
+
+    /// The latest seq, loaded or not.
+    var head: Int { loaded ? document.head : storedHead }
 
     /// Joined participants in join order.
     var participants: [Participant] {

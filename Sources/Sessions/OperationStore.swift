@@ -9,13 +9,23 @@ public protocol OperationStore: AnyObject {
     func participantRegistered(_ client: String, token: String, in session: SessionID)
     /// Deletes a session and its operations.
     func sessionDeleted(_ id: SessionID)
-    /// Every stored session with its operations in order (startup restore).
-    func loadSessions() throws -> [StoredSession]
+    /// Every stored session without its operations (`ops` empty, `head` set): all that start-up reads.
+    func loadSessionIndex() throws -> [StoredSession]
+    /// One session with its operations and tokens, loaded on first access; nil when it is not stored. A log that
+    /// cannot be read to its end comes back with `damage` set and the operations read before it.
+    func loadSession(_ id: SessionID) throws -> StoredSession?
     /// Bytes of appended operations not yet committed: when it grows (a full disk, a stuck database) sessions stop
     /// accepting drawing until it drains, so the queue stays bounded.
     var backlogBytes: Int { get }
     /// Told (on any thread) when an append found its row already stored: never overwritten, never acknowledged.
     var onConflict: ((SessionID, Int) -> Void)? { get set }
+}
+
+public extension OperationStore {
+    /// Every stored session with its operations (tests and tools; the server loads sessions on first access).
+    func loadSessions() throws -> [StoredSession] {
+        try loadSessionIndex().compactMap { try loadSession($0.id) }
+    }
 }
 
 /// A session as stored.
@@ -32,9 +42,12 @@ public struct StoredSession: Sendable {
     public var tokens: [String: String]
     /// Why the stored log could not be read to its end (`ops` holds what was read before), nil when intact.
     public var damage: String?
+    /// The highest stored seq (what `ops.count` will be once loaded).
+    public var head: Int
 
-    public init(id: SessionID, createdAt: Double, lastActive: Double, ops: [String], tokens: [String: String] = [:]) {
+    public init(id: SessionID, createdAt: Double, lastActive: Double, ops: [String], tokens: [String: String] = [:], head: Int? = nil) {
         self.id = id; self.createdAt = createdAt; self.lastActive = lastActive; self.ops = ops; self.tokens = tokens
+        self.head = head ?? ops.count
     }
 }
 
@@ -73,8 +86,16 @@ public final class MemoryOperationStore: OperationStore {
 
     public func sessionDeleted(_ id: SessionID) { lock.locked { _ = sessions.removeValue(forKey: id) } }
 
-    public func loadSessions() throws -> [StoredSession] {
-        lock.locked { Array(sessions.values).sorted { $0.id.text < $1.id.text } }
+    public func loadSessionIndex() throws -> [StoredSession] {
+        lock.locked {
+            sessions.values.sorted { $0.id.text < $1.id.text }.map {
+                StoredSession(id: $0.id, createdAt: $0.createdAt, lastActive: $0.lastActive, ops: [], head: $0.ops.count)
+            }
+        }
+    }
+
+    public func loadSession(_ id: SessionID) throws -> StoredSession? {
+        lock.locked { sessions[id] }
     }
 
     /// Runs every held durability callback.

@@ -40,6 +40,10 @@ public enum ProtocolError: Error, Equatable {
     case tooMuchWork(Int)
     /// The session's stored log is damaged: read-only until an operator recovers it.
     case sessionDamaged
+    /// The session holds its maximum bytes of operations.
+    case sessionByteLimit(Int)
+    /// All sessions together hold the server's maximum bytes of operations.
+    case serverByteLimit
     /// The store is behind (disk full, database stuck): drawing is refused until it catches up.
     case cannotSave
     /// Over the session's join rate.
@@ -104,6 +108,12 @@ public enum ProtocolError: Error, Equatable {
             return Outcome(code: "session_damaged", field: nil,
                            message: "this sketch's stored history is damaged; it is read-only until the server's operator recovers it",
                            close: .sessionDamaged)
+        case .sessionByteLimit(let limit):
+            return Outcome(code: "limit", field: nil, message: "this session reached its size limit of \(limit >> 20) MiB; start a new sketch",
+                           close: nil)
+        case .serverByteLimit:
+            return Outcome(code: "unavailable", field: nil, message: "the server holds as much drawing as it may; try again later",
+                           close: nil)
         case .cannotSave:
             return Outcome(code: "unavailable", field: nil,
                            message: "the server cannot save right now; drawing is paused until it can", close: nil)

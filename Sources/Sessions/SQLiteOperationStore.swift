@@ -29,6 +29,15 @@ public final class SQLiteOperationStore: OperationStore {
         case append(SessionID, Int, String, Double, () -> Void)
         case delete(SessionID)
         case participant(SessionID, String, String)
+
+        /// Bytes it adds to the backlog (ops and tokens: what eviction must not lose).
+        var size: Int {
+            switch self {
+            case .append(_, _, let body, _, _): return body.utf8.count
+            case .participant(_, let client, let token): return client.utf8.count + token.utf8.count
+            case .create, .delete: return 0
+            }
+        }
     }
 
     /// The database file.
@@ -97,32 +106,55 @@ public final class SQLiteOperationStore: OperationStore {
         enqueue(.participant(session, client, token))
     }
 
-    /// Reads each session on its own, so a damaged page costs only the sessions whose rows it holds: they come
-    /// back with `damage` set and the ops read before it (never silently shortened: the hub keeps them read-only).
-    public func loadSessions() throws -> [StoredSession] {
-        let reader = try SQLiteConnection(path: path)
-        var sessions = [StoredSession]()
-        try reader.query("SELECT id, created, last_active FROM sessions ORDER BY created") { row in
-            guard let id = SessionID(row.text(0)) else { return }
-            sessions.append(StoredSession(id: id, createdAt: row.double(1), lastActive: row.double(2), ops: []))
+    public func loadSessionIndex() throws -> [StoredSession] {
+        try readerLock.locked {
+            let reader = try self.reader()
+            var sessions = [StoredSession]()
+            try reader.query("SELECT id, created, last_active, (SELECT ifnull(max(seq), 0) FROM ops WHERE session = id) FROM sessions ORDER BY created") { row in
+                guard let id = SessionID(row.text(0)) else { return }
+                sessions.append(StoredSession(id: id, createdAt: row.double(1), lastActive: row.double(2), ops: [], head: Int(row.double(3))))
+            }
+            return sessions
         }
-        for i in sessions.indices {
-            let id = sessions[i].id.text
+    }
+
+    /// Reads one session on its own, so a damaged page costs only the sessions whose rows it holds: they come
+    /// back with `damage` set and the ops read before it (never silently shortened: the hub keeps them read-only).
+    public func loadSession(_ id: SessionID) throws -> StoredSession? {
+        try readerLock.locked {
+            let reader = try self.reader()
+            var found: StoredSession?
+            try reader.query("SELECT created, last_active FROM sessions WHERE id = ?1", [.text(id.text)]) { row in
+                found = StoredSession(id: id, createdAt: row.double(0), lastActive: row.double(1), ops: [])
+            }
+            guard var session = found else { return nil }
             do {
                 var expected = 1
-                try reader.query("SELECT seq, body FROM ops WHERE session = ?1 ORDER BY seq", [.text(id)]) { row in
-                    guard sessions[i].damage == nil else { return }
-                    if Int(row.double(0)) != expected { sessions[i].damage = "op \(expected) is missing (next stored: \(Int(row.double(0))))" }
-                    else { sessions[i].ops.append(row.text(1)); expected += 1 }
+                try reader.query("SELECT seq, body FROM ops WHERE session = ?1 ORDER BY seq", [.text(id.text)]) { row in
+                    guard session.damage == nil else { return }
+                    if Int(row.double(0)) != expected { session.damage = "op \(expected) is missing (next stored: \(Int(row.double(0))))" }
+                    else { session.ops.append(row.text(1)); expected += 1 }
                 }
-                try reader.query("SELECT client, token FROM participants WHERE session = ?1", [.text(id)]) { row in
-                    sessions[i].tokens[row.text(0)] = row.text(1)
+                try reader.query("SELECT client, token FROM participants WHERE session = ?1", [.text(id.text)]) { row in
+                    session.tokens[row.text(0)] = row.text(1)
                 }
             } catch {
-                sessions[i].damage = "unreadable after op \(sessions[i].ops.count): \(error)"
+                session.damage = "unreadable after op \(session.ops.count): \(error)"
             }
+            session.head = session.ops.count
+            return session
         }
-        return sessions
+    }
+
+    private let readerLock = Mutex()
+    private var readConnection: SQLiteConnection?
+
+    /// The read connection (WAL: reads never wait for the writer), opened on first use.
+    private func reader() throws -> SQLiteConnection {
+        if let readConnection { return readConnection }
+        let connection = try SQLiteConnection(path: path)
+        readConnection = connection
+        return connection
     }
 
     /// Blocks until everything queued so far is committed.
@@ -145,7 +177,7 @@ public final class SQLiteOperationStore: OperationStore {
     private func enqueue(_ write: Write) {
         condition.lock()
         queue.append(write)
-        if case .append(_, _, let body, _, _) = write { unsaved += body.utf8.count }
+        unsaved += write.size
         condition.signal()
         condition.unlock()
     }
@@ -182,7 +214,7 @@ public final class SQLiteOperationStore: OperationStore {
             writing = false
             if committed {
                 transactions += 1; writes += batch.count
-                for case .append(_, _, let body, _, _) in batch { unsaved -= body.utf8.count }
+                for write in batch { unsaved -= write.size }
             } else if !stopping || failures < 3 {
                 // Keep the order and retry (a full disk may recover): a gap in the log would end replay there.
                 failures += 1

@@ -215,6 +215,10 @@ public final class SessionConnection {
     private func commit(_ body: Operation.Body, by me: Participant, ref: Int?, now: Double, enforceLimit: Bool = true) throws -> Int {
         if session.damage != nil { throw ProtocolError.sessionDamaged }
         if enforceLimit, hub.store.backlogBytes > hub.config.maxUnsavedBytes { throw ProtocolError.cannotSave }
+        if enforceLimit, session.document.storedBytes > hub.config.maxSessionBytes {
+            throw ProtocolError.sessionByteLimit(hub.config.maxSessionBytes)
+        }
+        if enforceLimit, hub.memoryBytes > hub.config.maxServerBytes { throw ProtocolError.serverByteLimit }
         if enforceLimit, session.document.head >= hub.config.maxOperationsPerSession {
             throw ProtocolError.sessionOperationLimit(hub.config.maxOperationsPerSession)
         }

@@ -18,6 +18,8 @@ public final class SessionHub {
     private let registryLock = Mutex()
     private var sessions: [SessionID: LiveSession] = [:]
     private var nextConnection: UInt64 = 1
+    /// Bytes of encoded operations of loaded sessions.
+    let heldBytes = Locked(0)
 
     /// Receives applied operations and joins (the Guidance seam). Set it before serving.
     public var observer: SessionObserver?
@@ -43,7 +45,7 @@ public final class SessionHub {
     /// Why a session is damaged (read-only), nil when it is not.
     public func damage(of id: SessionID) -> String? {
         guard let live = live(id) else { return nil }
-        return live.lock.locked { live.damage }
+        return live.lock.locked { load(live); return live.damage }
     }
 
     /// Number of live sessions.
@@ -52,39 +54,81 @@ public final class SessionHub {
     /// Ids of live sessions.
     public var sessionIDs: [SessionID] { registryLock.locked { Array(sessions.keys) } }
 
-    /// Loads every stored session and replays its operations, rebuilding raster, sequence numbers and undo
-    /// history. Returns one line per problem: a session whose log cannot be read to its end keeps what was read
-    /// and is marked damaged (read-only, never expired, never appended to), never silently shortened.
+    /// Told about problems found while loading a session (a damaged log), for the log. Set it before serving.
+    public var onProblem: ((String) -> Void)?
+
+    /// Registers every stored session without reading its history (sessions load on first access, so the
+    /// server can listen at once however long the histories are). Returns the number of sessions.
     @discardableResult
-    public func restore() throws -> [String] {
-        var problems = [String]()
-        for stored in try store.loadSessions() {
-            let live = LiveSession(id: stored.id, lastActive: stored.lastActive, config: config)
-            live.tokens = stored.tokens
-            if let damage = stored.damage {
-                live.damage = damage
-                problems.append("session \(stored.id.logName): \(damage); marked damaged")
+    public func restore() throws -> Int {
+        let index = try store.loadSessionIndex()
+        registryLock.locked {
+            for stored in index {
+                let live = LiveSession(id: stored.id, lastActive: stored.lastActive, config: config)
+                live.loaded = false
+                live.storedHead = stored.head
+                live.durableHead = stored.head
+                sessions[stored.id] = live
             }
+        }
+        return index.count
+    }
+
+    /// Reads a session's log and replays it (each op painted once, when baked, then the undo window), under its
+    /// lock. A log that cannot be read to its end keeps what was read and marks the session damaged (read-only,
+    /// never expired, never appended to), never silently shortened.
+    func load(_ live: LiveSession) {
+        guard !live.loaded else { return }
+        live.loaded = true
+        var document = SketchDocument(undoReach: config.undoReach)
+        var problem: String?
+        do {
+            guard let stored = try store.loadSession(live.id) else { return }
+            live.tokens = stored.tokens
+            problem = stored.damage
             for (index, text) in stored.ops.enumerated() {
-                do {
-                    let op = try Operation(encoded: text)
-                    guard op.seq == index + 1 else {
-                        live.damage = "op \(index + 1) has seq \(op.seq)"
-                        problems.append("session \(stored.id.logName): op \(index + 1) has seq \(op.seq); marked damaged")
-                        break
-                    }
-                    live.document.apply(op, painting: false)
-                } catch {
-                    live.damage = "op \(index + 1) is unreadable"
-                    problems.append("session \(stored.id.logName): op \(index + 1) unreadable (\(error)); marked damaged")
+                guard let op = try? Operation(encoded: text), op.seq == index + 1 else {
+                    problem = "op \(index + 1) is unreadable"
                     break
                 }
+                document.apply(op, painting: false)
             }
-            live.document.repaint()
-            registryLock.locked { sessions[stored.id] = live }
+        } catch {
+            problem = "cannot be read (\(error))"
         }
-        return problems
+        document.repaint()
+        live.document = document
+        live.durableHead = document.head
+        heldBytes.locked { $0 += document.storedBytes }
+        if let problem {
+            live.damage = live.damage ?? problem
+            onProblem?("session \(live.id.logName): \(problem); marked damaged (read-only)")
+        }
     }
+
+    /// Drops the drawing of sessions nobody is in and nothing happened in for `evictAfter` seconds, once all of
+    /// it is committed: their memory no longer grows with their history. They load again on next access.
+    @discardableResult
+    public func evictIdle() -> Int {
+        let now = clock()
+        let candidates: [LiveSession] = registryLock.locked { Array(sessions.values) }
+        var evicted = 0
+        for live in candidates {
+            live.lock.locked {
+                guard live.loaded, live.connections.isEmpty, live.damage == nil, now - live.lastActive > config.evictAfter,
+                      live.durableHead >= live.document.head, store.backlogBytes == 0 else { return }
+                heldBytes.locked { $0 -= live.document.storedBytes }
+                live.storedHead = live.document.head
+                live.document = SketchDocument(undoReach: config.undoReach)
+                live.loaded = false
+                evicted += 1
+            }
+        }
+        return evicted
+    }
+
+    /// Bytes of operations held in memory by loaded sessions (the server budget, `maxServerBytes`).
+    public var memoryBytes: Int { heldBytes.locked { $0 } }
 
     /// Creates an empty session (stored asynchronously) or refuses when the server is full.
     public func createSession() throws -> SessionID {
@@ -113,6 +157,7 @@ public final class SessionHub {
             return nil
         }
         return live.lock.locked {
+            load(live)
             if live.deleted {
                 peer.close(code: SessionCloseCode.unknownSession.rawValue, reason: "unknown or expired session")
                 return nil
@@ -127,13 +172,16 @@ public final class SessionHub {
     /// The current raster of a session (for `/s/<id>/sketch.pgm` and Guidance).
     public func canvas(of id: SessionID) -> Canvas? {
         guard let live = live(id) else { return nil }
-        return live.lock.locked { live.document.canvas }
+        return live.lock.locked { load(live); return live.document.canvas }
     }
 
     /// Raster, head seq, sliders and mode of a session, read atomically.
     public func snapshot(of id: SessionID) -> (canvas: Canvas, head: Int, sliders: SliderValues, mode: GuidanceMode)? {
         guard let live = live(id) else { return nil }
-        return live.lock.locked { (live.document.canvas, live.document.head, live.document.sliders, live.document.mode) }
+        return live.lock.locked {
+            load(live)
+            return (live.document.canvas, live.document.head, live.document.sliders, live.document.mode)
+        }
     }
 
     /// Sends a binary message (shadow, face frame) to every participant of a session.
@@ -170,13 +218,14 @@ public final class SessionHub {
         var expired = [SessionID]()
         for live in candidates {
             let idle = live.lock.locked { () -> Bool in
-                let limit = live.document.head == 0 ? min(config.emptyExpiry, config.idleExpiry) : config.idleExpiry
+                let limit = live.head == 0 ? min(config.emptyExpiry, config.idleExpiry) : config.idleExpiry
                 guard live.connections.isEmpty, live.damage == nil, now - live.lastActive > limit else { return false }
                 live.deleted = true
                 return true
             }
             guard idle else { continue }
             registryLock.locked { _ = sessions.removeValue(forKey: live.id) }
+            live.lock.locked { if live.loaded { heldBytes.locked { $0 -= live.document.storedBytes } } }
             store.sessionDeleted(live.id)
             observer?.sessionDidEnd(live.id)
             expired.append(live.id)
@@ -200,8 +249,10 @@ public final class SessionHub {
         let change = live.document.apply(Operation(seq: seq, author: author, ref: ref, body: body))
         let encoded = live.document.encodedOps[seq - 1]
         live.lastActive = now
+        heldBytes.locked { $0 += encoded.utf8.count }
         live.broadcast(text: encoded)
-        store.append(encoded, seq: seq, to: live.id, at: now) { [weak peer] in
+        store.append(encoded, seq: seq, to: live.id, at: now) { [weak peer, weak live] in
+            if let live { live.lock.locked { live.durableHead = max(live.durableHead, seq) } }
             peer?.send(text: ServerMessage.ack(seq: seq, ref: ref))
         }
         if let observer {

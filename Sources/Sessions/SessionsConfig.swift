@@ -44,6 +44,13 @@ public struct SessionsConfig: Equatable, Sendable {
     /// Bytes of operations the store may hold uncommitted (a full disk): beyond it drawing is refused with
     /// `unavailable` until commits succeed again, so the writer's queue stays bounded.
     public var maxUnsavedBytes = 16 << 20
+    /// Seconds a session must be empty and quiet before its drawing is dropped from memory (it loads again
+    /// from the store on the next access).
+    public var evictAfter = 300.0
+    /// Bytes of operations one session may hold (`limit` beyond: the session is full).
+    public var maxSessionBytes = 64 << 20
+    /// Bytes of operations all loaded sessions together may hold in memory (`unavailable` beyond, for drawing).
+    public var maxServerBytes = 1 << 30
     /// Joins per second into one session (token bucket rate); a join over it gets `rate_limited` and 1008.
     public var joinsPerSecond = 10.0
     /// Join bucket size (a whole session reconnecting after a restart fits).

@@ -15,6 +15,8 @@ public struct SketchDocument {
     public private(set) var ops: [Operation] = []
     /// Their encoded `op` messages (cached for snapshots).
     public private(set) var encodedOps: [String] = []
+    /// UTF-8 bytes of `encodedOps` (what the session and server byte budgets count).
+    public private(set) var storedBytes = 0
     /// The raster after all operations.
     public private(set) var canvas = Canvas()
     /// Current slider values.
@@ -125,7 +127,9 @@ public struct SketchDocument {
     public mutating func apply(_ op: Operation, painting: Bool = true) -> Change {
         precondition(op.seq == head + 1, "operations apply in sequence")
         ops.append(op)
-        encodedOps.append(op.encoded)
+        let encoded = op.encoded
+        encodedOps.append(encoded)
+        storedBytes += encoded.utf8.count
         if let ref = op.ref { lastRef[op.author] = max(lastRef[op.author] ?? 0, ref) }
         let change = update(op, painting: painting)
         bakeBeyondReach()

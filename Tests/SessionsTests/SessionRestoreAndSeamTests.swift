@@ -15,7 +15,7 @@ final class SessionRestoreAndSeamTests: XCTestCase {
         let canvas = f.hub.canvas(of: f.id)!
 
         let restored = SessionHub(store: f.store, clock: { f.clock.now })
-        XCTAssertEqual(try restored.restore(), [])
+        XCTAssertEqual(try restored.restore(), 1)
         XCTAssertEqual(restored.canvas(of: f.id), canvas)
         XCTAssertEqual(restored.snapshot(of: f.id)?.head, 11)
         XCTAssertEqual(restored.snapshot(of: f.id)?.sliders["mouth"], 0.9)
@@ -44,7 +44,11 @@ final class SessionRestoreAndSeamTests: XCTestCase {
         var config = SessionsConfig()
         config.idleExpiry = 1
         let hub = SessionHub(config: config, store: store, clock: { 1_000_000 })
-        let problems = try hub.restore()
+        var problems = [String]()
+        hub.onProblem = { problems.append($0) }
+        try hub.restore()
+        XCTAssertTrue(problems.isEmpty, "nothing is read before the session is used")
+        XCTAssertNotNil(hub.damage(of: id))
         XCTAssertEqual(problems.count, 1)
         XCTAssertTrue(problems[0].contains("op 2") && problems[0].contains("damaged"))
         XCTAssertFalse(problems[0].contains(id.text), "logs never show the id")

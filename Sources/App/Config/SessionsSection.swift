@@ -29,6 +29,9 @@ public struct SessionsSection: ConfigSection {
         limits.rateStrikes = try object.integer("rate_strikes", default: 50, in: 1...1_000_000)
         limits.helloTimeout = Double(try object.integer("hello_timeout_seconds", default: 10, in: 1...3600))
         limits.maxUnsavedBytes = try object.integer("max_unsaved_bytes", default: 16 << 20, in: 1024...(1 << 34))
+        limits.evictAfter = Double(try object.integer("evict_after_seconds", default: 300, in: 1...Int(Int32.max)))
+        limits.maxSessionBytes = try object.integer("max_session_bytes", default: 64 << 20, in: 4096...(1 << 40))
+        limits.maxServerBytes = try object.integer("max_server_bytes", default: 1 << 30, in: 4096...(1 << 44))
         limits.joinsPerSecond = Double(try object.integer("joins_per_second", default: 10, in: 1...100_000))
         limits.joinBurst = Double(try object.integer("join_burst", default: 40, in: 1...100_000))
         limits.cursorInterval = Double(try object.integer("cursor_interval_ms", default: 30, in: 0...10_000)) / 1000
