@@ -3,7 +3,8 @@ import PackageDescription
 
 // Module map (see docs/ARCHITECTURE.md): pure codecs (WebSocket, HTTP, Raster) know nothing of sockets;
 // Transport owns sockets/epoll/TLS; Server joins codecs and transport; Sessions and Guidance are
-// product logic tested with in-memory peers; FaceModel is the inference runtime; App wires it all.
+// product logic tested with in-memory peers (SQLiteStore is the durable store behind Sessions' OperationStore);
+// FaceModel is the inference runtime; App wires it all.
 let v5: [SwiftSetting] = [.swiftLanguageMode(.v5), .unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
 let package = Package(
@@ -28,10 +29,11 @@ let package = Package(
         .target(name: "Transport", dependencies: ["COpenSSL", "CLinux", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
         .target(name: "Server", dependencies: ["WebSocket", "HTTP", "Transport", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
         .target(name: "Raster", swiftSettings: v5),
-        .target(name: "Sessions", dependencies: ["Raster", "CSQLite", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
+        .target(name: "Sessions", dependencies: ["Raster", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
+        .target(name: "SQLiteStore", dependencies: ["Sessions", "CSQLite"], swiftSettings: v5),
         .target(name: "FaceModel", dependencies: ["COpenBLAS", "CPNG"], swiftSettings: v5),
         .target(name: "Guidance", dependencies: ["Sessions", "FaceModel", "Raster", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
-        .target(name: "App", dependencies: ["Server", "Transport", "Sessions", "Guidance", "FaceModel", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
+        .target(name: "App", dependencies: ["Server", "Transport", "Sessions", "SQLiteStore", "Guidance", "FaceModel", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
         .executableTarget(name: "runtime-bench", dependencies: ["FaceModel"], path: "bench/runtime/Sources", swiftSettings: v5),
         .executableTarget(name: "sketchface", dependencies: ["App", "FaceModel", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
 
@@ -39,7 +41,7 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: v5),
         .testTarget(name: "ServerTests", dependencies: ["Server", "App", "Transport"], swiftSettings: v5),
         .testTarget(name: "RasterTests", dependencies: ["Raster"], swiftSettings: v5),
-        .testTarget(name: "SessionsTests", dependencies: ["Sessions", "Raster"], swiftSettings: v5),
+        .testTarget(name: "SessionsTests", dependencies: ["Sessions", "SQLiteStore", "Raster"], swiftSettings: v5),
         .testTarget(name: "FaceModelTests", dependencies: ["FaceModel"], resources: [.copy("Fixtures")], swiftSettings: v5),
         .testTarget(name: "GuidanceTests", dependencies: ["Guidance", "Sessions", "FaceModel"], swiftSettings: v5),
     ]

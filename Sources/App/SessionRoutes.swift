@@ -3,6 +3,7 @@ import HTTP
 import Logging
 import Server
 import Sessions
+import SQLiteStore
 
 /// The sessions part of the app: the hub over its SQLite store, the HTTP and WebSocket routes, and the
 /// idle-expiry sweep.

@@ -1,4 +1,5 @@
-/// Where sessions and their operations are kept durably. `SQLiteOperationStore` is the real one; tests use
+/// Where sessions and their operations are kept durably: the seam between session logic and storage.
+/// `SQLiteOperationStore` (module `SQLiteStore`) is the real one; tests use
 /// `MemoryOperationStore`. Calls never block on disk: work is queued and `durable` runs once committed.
 public protocol OperationStore: AnyObject {
     /// Records a new, empty session.

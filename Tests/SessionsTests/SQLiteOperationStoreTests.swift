@@ -2,6 +2,7 @@ import XCTest
 import Foundation
 import Raster
 @testable import Sessions
+@testable import SQLiteStore
 
 final class SQLiteOperationStoreTests: XCTestCase {
     private var directory: String!
@@ -85,12 +86,15 @@ final class SQLiteOperationStoreTests: XCTestCase {
         let blocker = try SQLiteConnection(path: store.path)
         try blocker.execute("BEGIN IMMEDIATE")   // another writer holds the lock: commits fail with SQLITE_BUSY
         let durable = expectation(description: "durable")
+        let failed = expectation(description: "a commit failed")
+        failed.assertForOverFulfill = false
+        store.onCommitFailure = { failed.fulfill() }
         var acknowledged = false
         store.append(#"{"type":"op","seq":1,"kind":"clear","author":"client-aaaa"}"#, seq: 1, to: id, at: 2) {
             acknowledged = true
             durable.fulfill()
         }
-        Thread.sleep(forTimeInterval: 0.5)
+        wait(for: [failed], timeout: 10)
         XCTAssertFalse(acknowledged, "no ack while the commit fails")
         try blocker.execute("ROLLBACK")
         wait(for: [durable], timeout: 10)

@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import Sessions
 
 /// Why the SQLite store could not start or read.
 public enum StoreError: Error, CustomStringConvertible {
@@ -60,6 +61,9 @@ public final class SQLiteOperationStore: OperationStore {
         return unsaved
     }
 
+    /// Told (on the writer thread) after a transaction failed and before it is retried (tests wait on it).
+    public var onCommitFailure: (() -> Void)?
+
     /// Told when an append found its row already stored (a bug: the row is kept, the op is not acknowledged).
     public var onConflict: ((SessionID, Int) -> Void)?
     public private(set) var transactions = 0
@@ -107,7 +111,7 @@ public final class SQLiteOperationStore: OperationStore {
     }
 
     public func loadSessionIndex() throws -> [StoredSession] {
-        try readerLock.locked {
+        try readerLock.withLock {
             let reader = try self.reader()
             var sessions = [StoredSession]()
             try reader.query("SELECT id, created, last_active, (SELECT ifnull(max(seq), 0) FROM ops WHERE session = id) FROM sessions ORDER BY created") { row in
@@ -121,7 +125,7 @@ public final class SQLiteOperationStore: OperationStore {
     /// Reads one session on its own, so a damaged page costs only the sessions whose rows it holds: they come
     /// back with `damage` set and the ops read before it (never silently shortened: the hub keeps them read-only).
     public func loadSession(_ id: SessionID) throws -> StoredSession? {
-        try readerLock.locked {
+        try readerLock.withLock {
             let reader = try self.reader()
             var found: StoredSession?
             try reader.query("SELECT created, last_active FROM sessions WHERE id = ?1", [.text(id.text)]) { row in
@@ -146,7 +150,7 @@ public final class SQLiteOperationStore: OperationStore {
         }
     }
 
-    private let readerLock = Mutex()
+    private let readerLock = NSLock()
     private var readConnection: SQLiteConnection?
 
     /// The read connection (WAL: reads never wait for the writer), opened on first use.
@@ -220,6 +224,7 @@ public final class SQLiteOperationStore: OperationStore {
                 failures += 1
                 queue.insert(contentsOf: batch, at: 0)
                 condition.unlock()
+                onCommitFailure?()
                 Thread.sleep(forTimeInterval: min(5, 0.1 * Double(1 << min(failures, 6))))
                 condition.lock()
             }
