@@ -26,10 +26,13 @@ final class LiveSession {
 
     /// Joins per second (each one costs a welcome and a presence to everyone).
     var joinLimiter: RateLimiter
+    /// Painting work per second of all its connections together.
+    var workLimiter: RateLimiter
 
     init(id: SessionID, lastActive: Double, config: SessionsConfig) {
         self.id = id
         joinLimiter = RateLimiter(rate: config.joinsPerSecond, burst: config.joinBurst, now: lastActive)
+        workLimiter = RateLimiter(rate: config.sessionWorkPerSecond, burst: config.sessionWorkBurst, now: lastActive)
         document = SketchDocument(undoReach: config.undoReach)
         self.lastActive = lastActive
     }

@@ -12,9 +12,15 @@ struct RateLimiter {
 
     /// Takes `amount` tokens if there are that many.
     mutating func take(_ amount: Double = 1, now: Double) -> Bool {
+        guard has(amount, now: now) else { return false }
+        tokens -= amount
+        return true
+    }
+
+    /// True when `amount` tokens are there now (takes nothing).
+    mutating func has(_ amount: Double, now: Double) -> Bool {
         tokens = min(burst, tokens + max(0, now - updated) * rate)
         updated = now
-        if tokens >= amount { tokens -= amount; return true }
-        return false
+        return tokens >= amount
     }
 }

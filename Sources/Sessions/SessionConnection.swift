@@ -83,7 +83,11 @@ public final class SessionConnection {
     private func charge(_ work: Int, perMessageLimit: Bool, now: Double) throws {
         let config = hub.config
         if perMessageLimit, work > config.maxWorkPerMessage { throw ProtocolError.tooMuchWork(config.maxWorkPerMessage) }
-        guard workLimiter.take(Double(work), now: now) else { throw ProtocolError.rateLimited }
+        // The session's bucket too: reconnecting under fresh ids must not buy a fresh burst each time.
+        guard workLimiter.has(Double(work), now: now), session.workLimiter.take(Double(work), now: now) else {
+            throw ProtocolError.rateLimited
+        }
+        _ = workLimiter.take(Double(work), now: now)
     }
 
     /// Called when `helloTimeout` has passed since the upgrade: a connection still without `hello` gets

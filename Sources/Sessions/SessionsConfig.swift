@@ -24,6 +24,11 @@ public struct SessionsConfig: Equatable, Sendable {
     public var workPerSecond = 4_000_000.0
     /// Work bucket size (burst).
     public var workBurst = 16_000_000.0
+    /// Sustained painting work per second of one session, all connections together (so new connections do not
+    /// bring new bursts); over it, `rate_limited` (a strike).
+    public var sessionWorkPerSecond = 8_000_000.0
+    /// Session work bucket size (burst).
+    public var sessionWorkBurst = 32_000_000.0
     /// Painting work the undo window of a session holds (`SketchDocument.undoReach`): older drawing is baked
     /// into a checkpoint raster and can no longer be undone, so an undo re-renders at most this much.
     public var undoReach = SketchDocument.defaultUndoReach

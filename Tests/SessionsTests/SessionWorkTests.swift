@@ -176,3 +176,21 @@ struct Xorshift {
         return state
     }
 }
+
+final class SessionWorkBudgetTests: XCTestCase {
+    func testReconnectingUnderFreshIdsBuysNoFreshBurst() {
+        var config = SessionsConfig()
+        config.sessionWorkPerSecond = 200_000
+        config.sessionWorkBurst = 400_000
+        let f = Fixture(config: config)
+        var accepted = 0
+        for n in 0..<10 {
+            let (c, peer) = f.join("attacker-\(1000 + n)")
+            c.receive(text: #"{"type":"stroke.begin","id":1,"tool":"pen","width":64}"#)
+            c.receive(text: #"{"type":"stroke.points","id":1,"points":[{"x":0,"y":0},{"x":512,"y":512}]}"#)
+            accepted += peer.ops.filter { $0["kind"] as? String == "stroke.points" && $0["author"] as? String == "attacker-\(1000 + n)" }.count
+            c.disconnected()
+        }
+        XCTAssertEqual(accepted, 6, "the session's burst of 400 000 holds six 60 000-pixel messages, whoever sends them")
+    }
+}

@@ -25,6 +25,8 @@ public struct SessionsSection: ConfigSection {
         limits.maxWorkPerMessage = try object.integer("max_work_per_message", default: 1_000_000, in: 1000...1_000_000_000)
         limits.workPerSecond = Double(try object.integer("work_per_second", default: 4_000_000, in: 1000...1_000_000_000))
         limits.workBurst = Double(try object.integer("work_burst", default: 16_000_000, in: 1000...1_000_000_000))
+        limits.sessionWorkPerSecond = Double(try object.integer("session_work_per_second", default: 8_000_000, in: 1000...1_000_000_000))
+        limits.sessionWorkBurst = Double(try object.integer("session_work_burst", default: 32_000_000, in: 1000...1_000_000_000))
         limits.undoReach = try object.integer("undo_reach", default: 4_000_000, in: 1000...1_000_000_000)
         limits.rateStrikes = try object.integer("rate_strikes", default: 50, in: 1...1_000_000)
         limits.helloTimeout = Double(try object.integer("hello_timeout_seconds", default: 10, in: 1...3600))
