@@ -17,3 +17,29 @@ def canvas_to_screen(page, x, y):
     """Screen point of canvas point (x, y) on the 512×512 sketch canvas, whatever its CSS size."""
     box = page.locator("#sketch").bounding_box()
     return box["x"] + x / 512 * box["width"], box["y"] + y / 512 * box["height"]
+
+
+def replica_sha(page):
+    """FNV-1a of the page's replica canvas and its head seq."""
+    return page.evaluate("""() => {
+        const px = window.sketchface.doc.canvas; let h = 2166136261 >>> 0;
+        for (let k = 0; k < px.length; k++) h = Math.imul(h ^ px[k], 16777619) >>> 0;
+        return [h, window.sketchface.doc.head];
+    }""")
+
+
+def fnv(data):
+    """FNV-1a of bytes (the checksum RasterTests pins)."""
+    h = 2166136261
+    for b in data:
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def draw(page, points, steps=4):
+    """Draws one stroke through canvas points with the mouse."""
+    page.mouse.move(*canvas_to_screen(page, *points[0]))
+    page.mouse.down()
+    for p in points[1:]:
+        page.mouse.move(*canvas_to_screen(page, *p), steps=steps)
+    page.mouse.up()

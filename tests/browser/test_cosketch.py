@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pages import canvas_to_screen, open_page
+from pages import canvas_to_screen, draw, fnv, open_page, replica_sha
 
 from sketchserver import ROOT, SketchServer
 
@@ -42,29 +42,6 @@ def wait_ink(page, x, y, present, timeout_ms):
             return (time.perf_counter() - start) * 1000
         page.wait_for_timeout(10)
     return None
-
-
-def replica_sha(page):
-    return page.evaluate("""() => {
-        const px = window.sketchface.doc.canvas; let h = 2166136261 >>> 0;
-        for (let k = 0; k < px.length; k++) h = Math.imul(h ^ px[k], 16777619) >>> 0;
-        return [h, window.sketchface.doc.head];
-    }""")
-
-
-def fnv(data):
-    h = 2166136261
-    for b in data:
-        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
-    return h
-
-
-def draw(page, points, steps=4):
-    page.mouse.move(*canvas_to_screen(page, *points[0]))
-    page.mouse.down()
-    for p in points[1:]:
-        page.mouse.move(*canvas_to_screen(page, *p), steps=steps)
-    page.mouse.up()
 
 
 def test_two_pages_cosketch_live(server, browser):

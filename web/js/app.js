@@ -112,6 +112,7 @@ const guidance = attachGuidance({
 function handleMessage(m) {
   switch (m.type) {
     case 'welcome':
+      state.renumbering = false;
       if (m.reset) doc.reset();
       early.clear();
       state.me = m.you;
@@ -136,13 +137,14 @@ function handleMessage(m) {
     case 'presence': setParticipants(m.participants); break;
     case 'cursor': showCursor(m); break;
     case 'error':
-      if (m.ref !== undefined) { outbox.refused(m.ref); dropPending(m.ref); }
       if (m.field === 'ref') {
         // Our numbering is out of the server's range (it never should be): rejoin under a new identity with refs
-        // renumbered from 1, so drawing keeps flowing instead of staying a local preview forever.
-        newIdentity(); socket.drop();
+        // renumbered from 1 and resend everything unconfirmed (this message included), so drawing keeps flowing
+        // instead of staying a local preview forever. Later ref errors from the old socket change nothing.
+        if (!state.renumbering) { state.renumbering = true; newIdentity(); socket.drop(); }
         break;
       }
+      if (m.ref !== undefined) { outbox.refused(m.ref); dropPending(m.ref); }
       if (m.code !== 'nothing_to_undo' && m.code !== 'nothing_to_redo') toast(m.message);
       break;
     case 'pong': break;
