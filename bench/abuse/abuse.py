@@ -189,11 +189,23 @@ async def rss(server, seconds=30):
     session = server.new_session()
     before = server.rss_kib()
     stop = asyncio.Event()
+    refused = {"n": 0}
+
+    async def count_refusals(ws, stop):
+        while not stop.is_set():
+            try:
+                m = json.loads(await asyncio.wait_for(ws.recv(), 0.5))
+            except asyncio.TimeoutError:
+                continue
+            except websockets.ConnectionClosed:
+                return
+            if m.get("type") == "error" and m.get("code") == "limit":
+                refused["n"] += 1
 
     async def drawer(n):
         async with websockets.connect(f"{server.ws_base}/ws/{session}") as ws:
             await hello(ws, f"drawer-{n:06d}")
-            reader = asyncio.create_task(drain(ws, asyncio.Event()))
+            reader = asyncio.create_task(count_refusals(ws, stop))
             sid = 0
             while not stop.is_set():
                 sid += 1
@@ -209,7 +221,8 @@ async def rss(server, seconds=30):
     await asyncio.sleep(seconds)
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
-    print(f"rss: 4 clients at the message rate for {seconds} s: {before / 1024:.1f} → {server.rss_kib() / 1024:.1f} MiB")
+    print(f"rss: 4 clients at the message rate for {seconds:.0f} s: {before / 1024:.1f} → {server.rss_kib() / 1024:.1f} MiB "
+          f"({refused['n']} messages refused at the session's byte budget)")
 
 
 async def main():
@@ -217,9 +230,10 @@ async def main():
     parser.add_argument("--configuration", default="release")
     parser.add_argument("--duration", type=float, default=10)
     parser.add_argument("--rss-seconds", type=float, default=30)
+    parser.add_argument("--session-bytes", type=int, default=8 << 20, help="sessions.max_session_bytes for the runs")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        server = SketchServer(tmp, configuration=args.configuration).start()
+        server = SketchServer(tmp, configuration=args.configuration, sessions={"max_session_bytes": args.session_bytes}).start()
         try:
             await attack(server, args.duration)
             await rss(server, args.rss_seconds)
