@@ -50,7 +50,13 @@ final class SessionSocket: WebSocketHandler, Peer {
     }
 
     func webSocket(_ channel: WebSocketChannel, didReceiveBinary bytes: [UInt8]) {
-        queue.async { [self] in connection?.receive(binary: bytes) }
+        guard admit(bytes.count) else {
+            return channel.close(code: WebSocketCloseCode(SessionCloseCode.policyViolation.rawValue), reason: "too many messages waiting")
+        }
+        queue.async { [self] in
+            release(bytes.count)
+            connection?.receive(binary: bytes)
+        }
     }
 
     func webSocket(_ channel: WebSocketChannel, didCloseWith code: WebSocketCloseCode, reason: String) {

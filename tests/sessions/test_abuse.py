@@ -4,6 +4,7 @@ The session logic is covered in depth by SessionsTests with in-memory peers; the
 """
 import json
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -73,3 +74,52 @@ def test_a_name_of_one_huge_grapheme_is_refused(server):
     with connect(f"{server.ws_base}/ws/{session}", open_timeout=10, max_size=None) as ws:
         refused = hello(ws, "client-zzzz", name="Z" + "\u0301" * 1000)
         assert refused["type"] == "error" and refused["field"] == "name"
+
+
+def test_an_upgraded_socket_without_hello_is_closed_at_the_deadline(tmp_path):
+    s = SketchServer(tmp_path, sessions={"hello_timeout_seconds": 1}).start()
+    try:
+        session = s.new_session()
+        with connect(f"{s.ws_base}/ws/{session}", open_timeout=10) as idle:
+            refused = json.loads(idle.recv(timeout=10))
+            assert refused["code"] == "hello_required"
+            with pytest.raises(Exception):
+                idle.recv(timeout=10)
+            assert idle.close_code == 4400
+    finally:
+        s.stop()
+
+
+def test_a_damaged_log_is_reported_and_read_only_while_other_sessions_work(tmp_path):
+    s = SketchServer(tmp_path).start()
+    damaged, healthy = s.new_session(), s.new_session()
+    for session in (damaged, healthy):
+        with connect(f"{s.ws_base}/ws/{session}", open_timeout=10) as ws:
+            hello(ws, "client-aaaa")
+            for ref in (1, 2, 3):
+                ws.send(json.dumps({"type": "clear", "ref": ref}))
+            acks = 0
+            while acks < 3:
+                acks += json.loads(ws.recv(timeout=10))["type"] == "ack"
+    s.stop()
+    import sqlite3
+    db = sqlite3.connect(tmp_path / "state" / "sessions.sqlite")
+    db.execute("DELETE FROM ops WHERE session = ? AND seq = 2", (damaged,))
+    db.commit()
+    db.close()
+    s.start()
+    try:
+        with pytest.raises(urllib.error.HTTPError) as page:
+            urllib.request.urlopen(f"{s.base}/s/{damaged}", timeout=10)
+        assert page.value.code == 503 and b"damaged" in page.value.read()
+        with connect(f"{s.ws_base}/ws/{damaged}", open_timeout=10) as ws:
+            assert hello(ws, "client-aaaa")["code"] == "session_damaged"
+            with pytest.raises(Exception):
+                ws.recv(timeout=10)
+            assert ws.close_code == 4500
+        with connect(f"{s.ws_base}/ws/{healthy}", open_timeout=10) as ws:
+            assert hello(ws, "client-bbbb")["head"] == 3
+        assert "marked damaged" in s.logs()
+        assert damaged not in s.logs(), "session ids are capabilities: logs show a hash"
+    finally:
+        s.stop()
