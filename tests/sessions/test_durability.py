@@ -25,6 +25,7 @@ class Client:
         self.token = welcome["token"]   # needed to rejoin as this client id
         self.rng = random.Random(seed)
         self.ops, self.acks = {}, set()
+        self.answered = set()   # refs the server answered (ack or error): the quiet point waits for the last one
         self.stop_drawing = threading.Event()
         self.ref, self.stroke = 0, 0
         self.drawer = None
@@ -41,8 +42,10 @@ class Client:
         self.drawer.join(timeout=10)
 
     def settled(self):
-        """Every op this client authored (as far as it saw) is acknowledged."""
-        return all(seq in self.acks for seq, op in list(self.ops.items()) if op["author"] == self.client_id)
+        """The last message this client sent was answered, and every op it authored is acknowledged (without the
+        first part the quiet point could fall between its last two messages, e.g. a stroke.end and an undo)."""
+        return (self.ref == 0 or self.ref in self.answered) and \
+            all(seq in self.acks for seq, op in list(self.ops.items()) if op["author"] == self.client_id)
 
     def read(self):
         try:
@@ -52,6 +55,9 @@ class Client:
                     self.ops[m["seq"]] = m
                 elif m["type"] == "ack":
                     self.acks.add(m["seq"])
+                    self.answered.add(m.get("ref"))
+                elif m["type"] == "error":
+                    self.answered.add(m.get("ref"))
         except Exception:
             pass   # the server was killed
 
