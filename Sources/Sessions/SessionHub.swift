@@ -246,7 +246,8 @@ public final class SessionHub {
     @discardableResult
     func apply(_ body: Operation.Body, author: String, ref: Int?, in live: LiveSession, now: Double, ackTo peer: Peer?) -> Int {
         let seq = live.document.head + 1
-        let change = live.document.apply(Operation(seq: seq, author: author, ref: ref, body: body))
+        let op = Operation(seq: seq, author: author, ref: ref, body: body)
+        let change = live.document.apply(op)
         let encoded = live.document.encodedOps[seq - 1]
         live.lastActive = now
         heldBytes.locked { $0 += encoded.utf8.count }
@@ -257,7 +258,7 @@ public final class SessionHub {
         }
         if let observer {
             let document = live.document
-            observer.sessionDidApply(AppliedOperation(session: live.id, seq: seq, kind: document.ops[seq - 1].kind,
+            observer.sessionDidApply(AppliedOperation(session: live.id, seq: seq, kind: op.kind,
                 canvas: document.canvas, dirty: change.dirty, strokePhase: change.strokePhase,
                 sliders: document.sliders, mode: document.mode))
         }

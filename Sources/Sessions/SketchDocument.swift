@@ -11,10 +11,11 @@ import Raster
 /// redone. Everything older is baked into a checkpoint raster (`base`), so an undo or redo re-renders at most
 /// that window, clipped to the stroke's bounds, however long the history (docs/SESSIONS.md, "Undo reach").
 public struct SketchDocument {
-    /// Every operation so far, `ops[i].seq == i + 1`.
-    public private(set) var ops: [Operation] = []
-    /// Their encoded `op` messages (cached for snapshots).
+    /// Every operation's encoded `op` message, `encodedOps[i]` being seq `i + 1` (snapshots send them as they are).
     public private(set) var encodedOps: [String] = []
+    /// The operations after `horizon`, decoded (`window[i].seq == horizon + 1 + i`): older ones live only as text,
+    /// so a long history costs its encoded bytes, not its values twice over.
+    private var window: [Operation] = []
     /// UTF-8 bytes of `encodedOps` (what the session and server byte budgets count).
     public private(set) var storedBytes = 0
     /// The raster after all operations.
@@ -67,7 +68,7 @@ public struct SketchDocument {
     }
 
     /// The highest sequence number applied (0 when empty).
-    public var head: Int { ops.count }
+    public var head: Int { encodedOps.count }
 
     /// The effect of one applied operation, for observers.
     public struct Change: Equatable {
@@ -126,7 +127,7 @@ public struct SketchDocument {
     @discardableResult
     public mutating func apply(_ op: Operation, painting: Bool = true) -> Change {
         precondition(op.seq == head + 1, "operations apply in sequence")
-        ops.append(op)
+        window.append(op)
         let encoded = op.encoded
         encodedOps.append(encoded)
         storedBytes += encoded.utf8.count
@@ -195,9 +196,11 @@ public struct SketchDocument {
     /// three quarters of it (so baking happens in runs, and the stacks are pruned once per run).
     private mutating func bakeBeyondReach() {
         guard windowWork > undoReach else { return }
+        var baked = 0
         while windowWork > undoReach * 3 / 4, horizon < head {
             horizon += 1
-            let op = ops[horizon - 1]
+            let op = window[baked]
+            baked += 1
             switch op.body {
             case .strokePoints(let stroke, let points):
                 if let state = strokes[stroke], !undone.contains(stroke) {
@@ -213,6 +216,7 @@ public struct SketchDocument {
                 break
             }
         }
+        window.removeFirst(baked)
         let horizon = self.horizon
         for author in undoStacks.keys { undoStacks[author]?.removeAll { $0 <= horizon } }
         for author in redoStacks.keys { redoStacks[author]?.removeAll { $0 <= horizon } }
@@ -230,8 +234,7 @@ public struct SketchDocument {
     /// Paints `region` of `target` as the rendering rule defines it: the checkpoint, then the window.
     private func render(_ region: DirtyRect, into target: inout Canvas) {
         target.copy(region, from: base)
-        guard horizon < head else { return }
-        for op in ops[horizon...] {
+        for op in window {
             switch op.body {
             case .strokePoints(let stroke, let points):
                 guard let state = strokes[stroke], !undone.contains(stroke), state.bounds.intersects(region) else { continue }

@@ -69,7 +69,7 @@ final class SessionWorkTests: XCTestCase {
     private func drawStroke(_ document: inout SketchDocument, author: String, index: Int, tool: Tool = .pen, width: Int = 96) -> Int {
         let begin = document.head + 1
         document.apply(Sessions.Operation(seq: begin, author: author, ref: nil, body: .strokeBegin(tool: tool, width: width)))
-        let x = 400 + (index * 977) % 7400, y = 400 + (index * 613) % 7400
+        let x = 400 + (index * 977) % 7300, y = 400 + (index * 613) % 7300   // points stay on the canvas
         let points = [StrokePoint(x: x, y: y, pressure: 200), StrokePoint(x: x + 300, y: y + 170, pressure: 90),
                       StrokePoint(x: x + 420, y: y - 60, pressure: 255)]
         document.apply(Sessions.Operation(seq: document.head + 1, author: author, ref: nil, body: .strokePoints(stroke: begin, points: points)))
@@ -100,10 +100,14 @@ final class SessionWorkTests: XCTestCase {
     }
 
     /// An independent reading of the rendering rule over the whole log (no checkpoint, no window).
+    private func operations(_ document: SketchDocument) -> [Sessions.Operation] {
+        document.encodedOps.map { try! Sessions.Operation(encoded: $0) }
+    }
+
     private func renderWholeLog(_ document: SketchDocument) -> Canvas {
         var undone = Set<Int>(), clears = [Int]()
         var begins = [Int: (Tool, Int)]()
-        for op in document.ops {
+        for op in operations(document) {
             switch op.body {
             case .undo(let target): undone.insert(target)
             case .redo(let target): undone.remove(target)
@@ -115,7 +119,7 @@ final class SessionWorkTests: XCTestCase {
         let start = clears.last { !undone.contains($0) } ?? 0
         var canvas = Canvas()
         var last = [Int: StrokePoint]()
-        for op in document.ops {
+        for op in operations(document) {
             guard case .strokePoints(let stroke, let points) = op.body, let (tool, width) = begins[stroke] else { continue }
             if op.seq > start, !undone.contains(stroke) {
                 CapsuleRasterizer.paint(&canvas, points: points, after: last[stroke], width: width, tool: tool)
@@ -145,7 +149,7 @@ final class SessionWorkTests: XCTestCase {
         XCTAssertEqual(document.canvas, renderWholeLog(document), "seed \(seed)")
 
         var replayed = SketchDocument(undoReach: 60_000)
-        for op in document.ops { replayed.apply(op, painting: false) }
+        for op in operations(document) { replayed.apply(op, painting: false) }
         replayed.repaint()
         XCTAssertEqual(replayed.canvas, document.canvas, "a restore that paints each op once equals live (seed \(seed))")
     }
