@@ -11,6 +11,7 @@ enum ServerMessage {
         json.add("token", token)
         json.add("lastRef", document.lastRef[you.client] ?? 0)
         json.add("head", document.head)
+        json.add("undoReach", document.undoReach)
         json.add("from", from)
         json.add("reset", reset)
         json.add("sliders", raw: Operation.encode(document.sliders))

@@ -113,7 +113,7 @@ function handleMessage(m) {
   switch (m.type) {
     case 'welcome':
       state.renumbering = false;
-      if (m.reset) doc.reset();
+      if (m.reset) doc.reset(m.undoReach || doc.undoReach);
       early.clear();
       state.me = m.you;
       if (m.token) sessionStorage.setItem('sketchface.token', m.token);
