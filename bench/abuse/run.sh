@@ -11,7 +11,21 @@ out=.build/bench-abuse
 mkdir -p "$out"
 swiftc -Ounchecked -parse-as-library -module-name raster_bench Sources/Raster/*.swift bench/abuse/raster_bench.swift \
     -o "$out/raster_bench"
+for module in Raster Sessions; do
+    (cd "$out" && swiftc -Ounchecked -parse-as-library -module-name "$module" -I . -emit-module -emit-library -static \
+        "$OLDPWD"/Sources/"$module"/*.swift -o "lib$module.a")
+done
+swiftc -Ounchecked -parse-as-library -module-name undo_bench -I "$out" -L "$out" -lSessions -lRaster \
+    bench/abuse/undo_bench.swift -o "$out/undo_bench"
+"$out/undo_bench"
 "$out/raster_bench"
+for module in Raster Sessions; do
+    (cd "$out" && swiftc -Ounchecked -parse-as-library -module-name "$module" -I . -emit-module -emit-library -static \
+        "$OLDPWD"/Sources/"$module"/*.swift -o "lib$module.a")
+done
+swiftc -Ounchecked -parse-as-library -module-name undo_bench -I "$out" -L "$out" -lSessions -lRaster \
+    bench/abuse/undo_bench.swift -o "$out/undo_bench"
+"$out/undo_bench"
 echo "building $CONFIGURATION binary…"
 nice swift build -c "$CONFIGURATION" --product sketchface 2>&1 | tail -1
 .venv/bin/python bench/abuse/abuse.py --configuration "$CONFIGURATION" --duration "$DURATION"
