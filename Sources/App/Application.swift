@@ -1,3 +1,4 @@
+import HTTP
 import Logging
 import Server
 import Transport
@@ -13,7 +14,7 @@ public final class Application {
     public let config: Config
     /// The server; `server.router` accepts extra routes until `start()` (tests add their own).
     public let server: HTTPServer
-    private let providers: [any RouteProvider]
+    let providers: [any RouteProvider]
     private let logger: Logger
 
     /// Builds the server and every route provider (see `routeProviders`). Throws what a provider throws.
@@ -69,6 +70,10 @@ extension ServerConfiguration {
         maxBodyBytes = limits.maxBodyBytes
         maxMessageBytes = limits.maxMessageBytes
         maxSendQueueBytes = limits.maxSendQueueBytes
+        maxQueuedResponseBytes = limits.maxQueuedResponseBytes
+        maxConnectionsPerAddress = limits.maxConnectionsPerAddress
+        maxPartialMessageBytes = limits.maxPartialMessageBytes
+        messageCompletionMilliseconds = timeouts.messageCompletionMilliseconds
         headerReadTimeoutMilliseconds = timeouts.headerReadMilliseconds
         idleTimeoutMilliseconds = timeouts.idleKeepAliveMilliseconds
         tlsHandshakeTimeoutMilliseconds = timeouts.tlsHandshakeMilliseconds
@@ -76,6 +81,10 @@ extension ServerConfiguration {
         pongTimeoutMilliseconds = timeouts.pongTimeoutMilliseconds
         closeLingerMilliseconds = timeouts.closeLingerMilliseconds
         allowedOrigins = server.allowedOrigins
+        var hosts: [String] = ["localhost", "127.0.0.1", "::1"]
+        hosts += [listeners.http, listeners.https].compactMap { $0?.host }
+        if let name = server.publicName { hosts.append(name) }
+        allowedHosts = HostAllowList(names: hosts + server.allowedHosts)
         webRoot = server.webRoot
     }
 }

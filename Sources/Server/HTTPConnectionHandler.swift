@@ -61,14 +61,17 @@ final class HTTPConnectionHandler: ConnectionHandler {
 
     func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
         switch mode {
-        case .reading: process(bytes)
-        case .awaitingResponse: pendingInput.append(contentsOf: bytes)
+        case .reading where pendingInput.isEmpty: process(bytes)
+        case .reading, .awaitingResponse: pendingInput.append(contentsOf: bytes)
         case .upgraded, .closing: break
         }
     }
 
+    /// The client read enough of its answers: parse the requests held back, then read more.
     func connectionDidDrain(_ connection: Connection) {
-        if mode == .reading { connection.resumeReading() }
+        guard mode == .reading else { return }
+        processPendingInput()
+        if mode == .reading && pendingInput.isEmpty { connection.resumeReading() }
     }
 
     func connection(_ connection: Connection, didCloseWith reason: CloseReason) {
@@ -86,9 +89,18 @@ final class HTTPConnectionHandler: ConnectionHandler {
 
     // MARK: requests
 
+    /// Parses and answers the requests in `bytes`, in order. While the connection's unsent output is at its
+    /// bound (`isWritable` false) no further request is parsed: the rest waits in `pendingInput`, reading
+    /// pauses, and `connectionDidDrain` carries on. So a client that pipelines requests and never reads
+    /// holds at most one bound of responses plus one read of requests.
     private func process(_ bytes: UnsafeRawBufferPointer) {
         var offset = 0
         while mode == .reading {
+            if !connection.isWritable {
+                pendingInput.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+                connection.pauseReading()
+                return
+            }
             let request: HTTPRequest?
             let start = offset
             do {
@@ -123,6 +135,10 @@ final class HTTPConnectionHandler: ConnectionHandler {
     }
 
     private func handle(_ request: HTTPRequest, leftover: UnsafeRawBufferPointer) {
+        if let authority = request.authority, !configuration.allowedHosts.allows(authority) {
+            refuse(.misdirectedRequest)
+            return
+        }
         if request.headers.hasToken("websocket", in: "Upgrade") {
             upgrade(request, leftover: leftover)
             return
@@ -192,12 +208,16 @@ final class HTTPConnectionHandler: ConnectionHandler {
         mode = .reading
         respond(response, to: request)
         guard mode == .reading else { return }
-        connection.resumeReading()
-        if !pendingInput.isEmpty {
-            let input = pendingInput
-            pendingInput = []
-            input.withUnsafeBytes { process($0) }
-        }
+        processPendingInput()
+        if mode == .reading && pendingInput.isEmpty { connection.resumeReading() }
+    }
+
+    /// Parses the bytes held back (read during a deferred response or over the output bound).
+    private func processPendingInput() {
+        guard !pendingInput.isEmpty else { return }
+        let input = pendingInput
+        pendingInput = []
+        input.withUnsafeBytes { process($0) }
     }
 
     private func respond(_ response: HTTPResponse, to request: HTTPRequest) {
@@ -249,7 +269,7 @@ final class HTTPConnectionHandler: ConnectionHandler {
     // MARK: WebSocket upgrade
 
     private func upgrade(_ request: HTTPRequest, leftover: UnsafeRawBufferPointer) {
-        guard let route = server.router.webSocketRoute(for: request.path) else {
+        guard let (route, remainder) = server.router.webSocketRoute(for: request.path) else {
             respond(.error(.notFound), to: request)
             return
         }
@@ -264,7 +284,7 @@ final class HTTPConnectionHandler: ConnectionHandler {
             send(response, keepAlive: false, omitBody: false)
             finish(.refused("websocket upgrade \(status)"))
         case .accept(let headers):
-            let upgradeRequest = WebSocketRequest(request: request, remainder: request.path.dropFirst(route.prefix.count),
+            let upgradeRequest = WebSocketRequest(request: request, remainder: remainder,
                                                   peer: connection.peer, isSecure: connection.isSecure, workers: server.workers)
             guard let application = route.factory(upgradeRequest) else {
                 respond(.error(.notFound), to: request)
@@ -278,7 +298,8 @@ final class HTTPConnectionHandler: ConnectionHandler {
             idleTimer?.cancel()
             logger.info("websocket open", metadata: metadata(["path": "\(request.path)"]))
             let endpoint = WebSocketEndpoint(connection: connection, application: application,
-                                             configuration: configuration, logger: logger)
+                                             configuration: configuration, logger: logger,
+                                             partialBudget: server.partialMessageBudget)
             connection.handler = endpoint
             endpoint.start(leftover: leftover)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import Logging
 import Transport
 
@@ -9,6 +10,8 @@ final class ServerCore: @unchecked Sendable {
     let logger: Logger
     let workers: WorkerPool
     let staticFiles: StaticFiles?
+    /// Bytes of unfinished WebSocket messages across every connection.
+    let partialMessageBudget: PartialMessageBudget
 
     init(configuration: ServerConfiguration, router: Router, logger: Logger, workers: WorkerPool) {
         self.configuration = configuration
@@ -16,6 +19,7 @@ final class ServerCore: @unchecked Sendable {
         self.logger = logger
         self.workers = workers
         staticFiles = configuration.webRoot.map(StaticFiles.init(root:))
+        partialMessageBudget = PartialMessageBudget(limit: configuration.maxPartialMessageBytes)
     }
 }
 
@@ -81,8 +85,13 @@ public final class HTTPServer: @unchecked Sendable {
         let group = try EventLoopGroup(count: configuration.eventLoops)
         self.group = group
         let core = ServerCore(configuration: configuration, router: router, logger: logger, workers: workers)
-        let admission = Admission(maxConnections: configuration.maxConnections)
+        let admission = Admission(maxConnections: configuration.maxConnections,
+                                  maxConnectionsPerAddress: configuration.maxConnectionsPerAddress)
         var options = ConnectionOptions()
+        options.highWaterMark = configuration.maxQueuedResponseBytes
+        options.lowWaterMark = configuration.maxQueuedResponseBytes / 4
+        options.plaintextOnTLSAnswer = HTTPResponse.text(.badRequest, "400 Bad Request: this port speaks HTTPS; use https://\n")
+            .serialized(date: HTTPDate(secondsSince1970: time(nil)), keepAlive: false)
         options.handshakeTimeoutMilliseconds = configuration.tlsHandshakeTimeoutMilliseconds
         options.lingerMilliseconds = configuration.closeLingerMilliseconds
         for (socket, context) in sockets {
