@@ -7,8 +7,8 @@ import Sessions
 /// The sessions part of the app: the hub over its SQLite store, the HTTP and WebSocket routes, and the
 /// idle-expiry sweep.
 ///
-/// Routes: `POST /new` → 303 to `/s/<id>` (429 over the per-address creation rate, 503 when full, both with
-/// `Retry-After`); `GET /new` → a page whose button posts there (GET and HEAD never create state, so links,
+/// Routes: `POST /new` → 303 to `/s/<id>` (403 from a foreign page's `Origin`; 429 over the per-address creation
+/// rate and 503 when full, both with `Retry-After`); `GET /new` → a page whose button posts there (GET and HEAD never create state, so links,
 /// prefetchers and cross-site `<img>` cannot); `GET /s/<id>` → the client page (404 page for an unknown id);
 /// `GET /s/<id>/sketch.pgm` → the server raster; WebSocket `/ws/<id>` (404 when unknown).
 /// `/` is web/index.html, served by the static files. No route touches the disk: the page is read at start-up
@@ -22,6 +22,8 @@ public final class SessionService: RouteProvider {
     private let logger: Logger
     private var sweep: DispatchSourceTimer?
     private let creations: SessionCreationLimiter
+    /// Origins besides this server's own whose pages may create sessions (`server.allowed_origins`).
+    private let allowedOrigins: Set<String>
     /// Seconds a client refused for a full server is told to wait: one expiry sweep.
     private let fullRetryAfterSeconds: Int
 
@@ -38,13 +40,14 @@ public final class SessionService: RouteProvider {
         let server = context.config[ServerSection.self]
         try self.init(section: context.config[SessionsSection.self], dataDirectory: server.dataDirectory,
                       webRoot: server.webRoot, creationsPerMinute: context.config[LimitsSection.self].sessionCreationsPerMinute,
-                      logger: context.logger)
+                      allowedOrigins: server.allowedOrigins, logger: context.logger)
     }
 
     /// Opens the database under `dataDirectory`, restores every stored session and loads the client page.
     public init(section: SessionsSection, dataDirectory: String, webRoot: String, creationsPerMinute: Int = 10,
-                logger: Logger) throws {
+                allowedOrigins: [String] = [], logger: Logger) throws {
         self.logger = logger
+        self.allowedOrigins = Set(allowedOrigins.map { $0.lowercased() })
         creations = SessionCreationLimiter(perMinute: creationsPerMinute)
         fullRetryAfterSeconds = section.expirySweepSeconds
         store = try SQLiteOperationStore(directory: dataDirectory, groupCommit: section.groupCommit, synchronous: section.synchronous)
@@ -70,7 +73,13 @@ public final class SessionService: RouteProvider {
 
     /// Registers the session routes.
     public func register(on router: Router) {
-        router.add(.exact("/new"), methods: ["POST"]) { [hub, creations, fullRetryAfterSeconds, logger] _, context in
+        router.add(.exact("/new"), methods: ["POST"]) { [hub, creations, fullRetryAfterSeconds, allowedOrigins, logger] request, context in
+            // A browser names the page that posts; a foreign page's auto-submitted form must not create sessions.
+            if let origin = request.headers["Origin"], !request.isSameOrigin(isSecure: context.isSecure),
+               !allowedOrigins.contains(origin.lowercased()) {
+                return SessionService.page(.forbidden, title: "Not from here",
+                                           text: "Sketches are started from this site's own page. <a href=\"/\">Go there</a>.")
+            }
             guard creations.allow(context.peer.host, now: Date().timeIntervalSince1970) else {
                 logger.notice("session creation refused: rate", metadata: ["peer": "\(context.peer.host)"])
                 var response = SessionService.page(.tooManyRequests, title: "Slow down",

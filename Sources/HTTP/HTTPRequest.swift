@@ -56,6 +56,15 @@ public struct HTTPRequest: Sendable, Equatable {
         return target[target.index(after: mark)...].prefix { $0 != "#" }
     }
 
+    /// Whether the request comes from a page of this very server: exactly one `Origin`, equal (ASCII
+    /// case-insensitively) to this request's own scheme and `Host`. Check `Host` against the server's
+    /// allow-list first, or a DNS-rebinding page would pass.
+    public func isSameOrigin(isSecure: Bool) -> Bool {
+        let origins = headers.values(for: "Origin")
+        guard origins.count == 1, let host = headers["Host"] else { return false }
+        return origins[0].lowercased() == ((isSecure ? "https://" : "http://") + host).lowercased()
+    }
+
     /// Whether the connection may carry another request after the response: HTTP/1.1 unless
     /// `Connection: close`; HTTP/1.0 only with `Connection: keep-alive`.
     public var keepAlive: Bool {

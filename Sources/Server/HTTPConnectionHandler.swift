@@ -273,7 +273,7 @@ final class HTTPConnectionHandler: ConnectionHandler {
             respond(.error(.notFound), to: request)
             return
         }
-        let allowed = isSameOrigin(request) ? [] : configuration.allowedOrigins
+        let allowed = request.isSameOrigin(isSecure: connection.isSecure) ? [] : configuration.allowedOrigins
         let fields = request.headers.fields
         switch WebSocketHandshake.validate(method: request.method, version: request.version.description,
                                            headers: fields, allowedOrigins: allowed) {
@@ -303,14 +303,6 @@ final class HTTPConnectionHandler: ConnectionHandler {
             connection.handler = endpoint
             endpoint.start(leftover: leftover)
         }
-    }
-
-    /// A page served by this server (Origin equal to this request's own scheme and Host) may always
-    /// open a WebSocket; the allow-list is for other origins.
-    private func isSameOrigin(_ request: HTTPRequest) -> Bool {
-        guard let origin = request.headers["Origin"], let host = request.headers["Host"] else { return false }
-        let own = (connection.isSecure ? "https://" : "http://") + host
-        return origin.lowercased() == own.lowercased()
     }
 
     private func metadata(_ extra: Logger.Metadata) -> Logger.Metadata {

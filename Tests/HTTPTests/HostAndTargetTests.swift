@@ -57,4 +57,12 @@ import Testing
         }
         #expect(try resolver.resolve(target: "/docs/") == "/srv/web/docs/index.html")
     }
+
+    @Test func sameOriginMeansOneOriginEqualToOwnSchemeAndHost() {
+        var request = HTTPRequest(method: "GET", target: "/", headers: ["Host": "Localhost:8443", "Origin": "https://localhost:8443"])
+        #expect(request.isSameOrigin(isSecure: true))
+        #expect(!request.isSameOrigin(isSecure: false))
+        request.headers.add(name: "Origin", value: "https://localhost:8443")
+        #expect(!request.isSameOrigin(isSecure: true))
+    }
 }

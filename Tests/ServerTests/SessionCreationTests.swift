@@ -58,6 +58,16 @@ struct SessionCreationTests {
         #expect(full.headers["retry-after"] == "60")
     }
 
+    @Test func aForeignPagesPostIsRefusedWith403() throws {
+        let server = try TestServer(["server.allowed_origins": .array([.string("https://app.example")])])
+        let client = try RawClient(port: server.httpPort)
+        for (origin, status) in [("https://evil.example", 403), ("http://localhost", 303), ("https://app.example", 303)] {
+            client.send("POST /new HTTP/1.1\r\nHost: localhost\r\nOrigin: \(origin)\r\nContent-Length: 0\r\n\r\n")
+            #expect(try client.readResponse().status == status, "\(origin)")
+        }
+        #expect(try sessionCount(server) == 2)
+    }
+
     @Test func emptySessionsExpireWithinMinutesByDefault() throws {
         let config = try Config.decode(.object([:]))
         #expect(config[SessionsSection.self].limits.emptyExpiry <= 600)
