@@ -4,7 +4,7 @@ import Logging
 import Transport
 
 /// What every connection handler of a server shares (read-only after start).
-final class ServerCore: @unchecked Sendable {
+final class ServerCore: Sendable {
     let configuration: ServerConfiguration
     let router: Router
     let logger: Logger
@@ -25,6 +25,7 @@ final class ServerCore: @unchecked Sendable {
 
 /// The HTTP/1.1 + WebSocket server: event loops, listeners (plaintext and TLS), the worker pool and the
 /// router, started and stopped as one.
+// @unchecked: `group`, `listeners` and the bound addresses are written only by `start()` (before sharing) and `shutdown()` (under `shutdownLock`).
 public final class HTTPServer: @unchecked Sendable {
     public let configuration: ServerConfiguration
     /// Routes; register them before `start()`.

@@ -29,6 +29,7 @@ public enum PathMatch: Sendable, Hashable {
 ///
 /// A GET route also answers HEAD (same headers, no body). A path that matches with the wrong method is
 /// answered 405 with `Allow`. Paths that no route claims fall through to the static files.
+// @unchecked: routes are appended before the server starts and only read afterwards (the documented contract).
 public final class Router: @unchecked Sendable {
     /// A synchronous handler: runs on the connection's loop and must not block.
     public typealias Handler = (HTTPRequest, RequestContext) -> HTTPResponse

@@ -4,7 +4,7 @@
 /// A connection over either limit is still accepted (so the layer above can answer it, e.g. HTTP 503) but
 /// is marked not admitted and does not count. Beyond `maxConnections` such refusals at once, further
 /// connections are closed without an answer.
-public final class Admission: @unchecked Sendable {
+public final class Admission: Sendable {
     /// The most admitted connections open at once.
     public let maxConnections: Int
     /// The most admitted connections open at once from one source address (host, any port).

@@ -5,6 +5,7 @@ import Glibc
 ///
 /// The socket is watched by one loop; each accepted connection gets its stream (plain or TLS), its
 /// admission decision and its handler (from `makeHandler`, called on the connection's own loop).
+// @unchecked: `stopped` and the epoll registration are touched only on `acceptLoop`.
 public final class Listener: EventSource, @unchecked Sendable {
     /// The bound socket (its `address.port` is the real port when bound to port 0).
     public let socket: ListeningSocket

@@ -21,6 +21,7 @@ func openSSLErrors(fallback: String = "unknown error") -> String {
 /// A server-side OpenSSL context: TLS 1.2 minimum; for TLS 1.2 the Mozilla "intermediate" suites
 /// restricted to ECDHE key exchange with AEAD ciphers (`tls12CipherList`); TLS 1.3 keeps OpenSSL's
 /// defaults (all AEAD). No renegotiation, ALPN `http/1.1`, one certificate chain and private key.
+// @unchecked: the SSL_CTX is configured in `init` and only read afterwards; OpenSSL allows `SSL_new` on a shared context from any thread.
 public final class TLSContext: @unchecked Sendable {
     let context: OpaquePointer
     /// The TLS 1.2 suites offered: forward secrecy (ECDHE) and AEAD only, so no CBC/SHA-1 suite

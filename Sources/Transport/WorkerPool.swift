@@ -4,6 +4,7 @@ import Glibc
 ///
 /// `submit` runs the work on a pool thread and delivers the result back on the event loop the caller
 /// names, typically the connection's loop, where it may touch connection state again.
+// @unchecked: the queue and flags are guarded by the pthread mutex and condition variable.
 public final class WorkerPool: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     private var condition = pthread_cond_t()
