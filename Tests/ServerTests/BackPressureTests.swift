@@ -62,11 +62,9 @@ struct BackPressureTests {
     @Test func editedStaticFileIsServedFresh() throws {
         let server = try TestServer()
         let client = try RawClient(port: server.httpPort)
-        client.send("GET /style.css HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        #expect(try client.readResponse().text == "body { color: black }\n")
+        #expect(try client.get("/style.css").text == "body { color: black }\n")
         try "body { color: red }\n".write(toFile: server.webRoot + "/style.css", atomically: true, encoding: .utf8)
-        client.send("GET /style.css HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        #expect(try client.readResponse().text == "body { color: red }\n")
+        #expect(try client.get("/style.css").text == "body { color: red }\n")
     }
 }
 

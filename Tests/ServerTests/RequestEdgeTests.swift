@@ -9,14 +9,10 @@ struct RequestEdgeTests {
     @Test func foreignHostIsRefusedWith421() throws {
         let server = try TestServer()
         for host in ["evil.example", "evil.example:8080", "localhost@evil", ""] {
-            let client = try RawClient(port: server.httpPort)
-            client.send("GET / HTTP/1.1\r\nHost: \(host)\r\n\r\n")
-            #expect(try client.readResponse().status == 421, "\(host)")
+            #expect(try RawClient(port: server.httpPort).get("/", host: host).status == 421, "\(host)")
         }
         for host in ["localhost", "LOCALHOST.:1234", "127.0.0.1", "[::1]:8080"] {
-            let client = try RawClient(port: server.httpPort)
-            client.send("GET / HTTP/1.1\r\nHost: \(host)\r\n\r\n")
-            #expect(try client.readResponse().status == 200, "\(host)")
+            #expect(try RawClient(port: server.httpPort).get("/", host: host).status == 200, "\(host)")
         }
     }
 
@@ -24,9 +20,7 @@ struct RequestEdgeTests {
         let server = try TestServer(["server.public_name": .string("sketch.example.org"),
                                      "server.allowed_hosts": .array([.string("alias.example.org")])])
         for (host, status) in [("sketch.example.org", 200), ("alias.example.org:443", 200), ("other.example.org", 421)] {
-            let client = try RawClient(port: server.httpPort)
-            client.send("GET / HTTP/1.1\r\nHost: \(host)\r\n\r\n")
-            #expect(try client.readResponse().status == status, "\(host)")
+            #expect(try RawClient(port: server.httpPort).get("/", host: host).status == status, "\(host)")
         }
     }
 
@@ -50,13 +44,10 @@ struct RequestEdgeTests {
     @Test func absoluteFormTargetIsServedLikeItsPath() throws {
         let server = try TestServer()
         let client = try RawClient(port: server.httpPort)
-        client.send("GET http://localhost/style.css HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        #expect(try client.readResponse().text == "body { color: black }\n")
-        client.send("GET HTTP://127.0.0.1:9/ HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        #expect(try client.readResponse().text.contains("SketchFace test"))
+        #expect(try client.get("http://localhost/style.css").text == "body { color: black }\n")
+        #expect(try client.get("HTTP://127.0.0.1:9/").text.contains("SketchFace test"))
         // The target's authority wins over Host (RFC 9112 §3.2.2), so it is the one checked.
-        client.send("GET http://evil.example/ HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        #expect(try client.readResponse().status == 421)
+        #expect(try client.get("http://evil.example/").status == 421)
     }
 
     @Test func dotfilesAndTrailingSlashFilePathsAre404() throws {
@@ -65,8 +56,7 @@ struct RequestEdgeTests {
         try FileManager.default.createDirectory(atPath: server.webRoot + "/css", withIntermediateDirectories: true)
         for target in ["/.env", "/%2e%65nv", "/css/../.env", "/css/%2E%65nv", "/index.html/", "/style.css/.", "/index.html/?x"] {
             let client = try RawClient(port: server.httpPort)
-            client.send("GET \(target) HTTP/1.1\r\nHost: localhost\r\n\r\n")
-            let response = try client.readResponse()
+            let response = try client.get(target)
             #expect(response.status == 404, "\(target)")
             #expect(!response.text.contains("SECRET"))
         }
@@ -88,8 +78,7 @@ struct RequestEdgeTests {
     @Test func plaintextHTTPOnTheTLSPortGetsA400SayingHTTPS() throws {
         let server = try TestServer()
         let client = try RawClient(port: server.httpsPort)
-        client.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        let response = try client.readResponse()
+        let response = try client.get("/")
         #expect(response.status == 400)
         #expect(response.headers["connection"] == "close")
         #expect(response.text.contains("https://"))

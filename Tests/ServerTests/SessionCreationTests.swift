@@ -25,8 +25,7 @@ struct SessionCreationTests {
     @Test func getAndHeadNeverCreateState() throws {
         let server = try TestServer()
         let client = try RawClient(port: server.httpPort)
-        client.send("GET /new HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        let page = try client.readResponse()
+        let page = try client.get("/new")
         #expect(page.status == 200)
         #expect(page.headers["location"] == nil)
         #expect(page.text.contains(#"<form method="post" action="/new">"#))
