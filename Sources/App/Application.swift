@@ -22,7 +22,7 @@ public final class Application {
         self.config = config
         self.logger = logger
         server = HTTPServer(configuration: ServerConfiguration(config), logger: logger)
-        let context = AppContext(config: config, logger: logger, workers: server.workers)
+        let context = AppContext(config: config, logger: logger)
         var built: [any RouteProvider] = []
         for type in routeProviders {
             let provider = try type.init(context: context)
@@ -64,7 +64,6 @@ extension ServerConfiguration {
             self.certificate = .development(directory: server.dataDirectory)
         }
         eventLoops = server.eventLoops
-        workerThreads = server.workerThreads
         maxConnections = limits.maxConnections
         maxHeaderBytes = limits.maxHeaderBytes
         maxBodyBytes = limits.maxBodyBytes

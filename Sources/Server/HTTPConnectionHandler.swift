@@ -199,8 +199,7 @@ final class HTTPConnectionHandler: ConnectionHandler {
     }
 
     private func context(_ remainder: Substring) -> RequestContext {
-        RequestContext(peer: connection.peer, isSecure: connection.isSecure, loop: connection.loop,
-                       workers: server.workers, remainder: remainder)
+        RequestContext(peer: connection.peer, isSecure: connection.isSecure, loop: connection.loop, remainder: remainder)
     }
 
     private func finishDeferred(_ response: HTTPResponse, to request: HTTPRequest) {
@@ -285,7 +284,7 @@ final class HTTPConnectionHandler: ConnectionHandler {
             finish(.refused("websocket upgrade \(status)"))
         case .accept(let headers):
             let upgradeRequest = WebSocketRequest(request: request, remainder: remainder,
-                                                  peer: connection.peer, isSecure: connection.isSecure, workers: server.workers)
+                                                  peer: connection.peer, isSecure: connection.isSecure)
             guard let application = route.factory(upgradeRequest) else {
                 respond(.error(.notFound), to: request)
                 return

@@ -9,8 +9,6 @@ public struct RequestContext: Sendable {
     public let isSecure: Bool
     /// The connection's event loop; deferred responses may be produced from any thread.
     public let loop: EventLoop
-    /// The server's worker pool for CPU-heavy work.
-    public let workers: WorkerPool
     /// The decoded part of the path after the route's prefix (empty for exact routes).
     public let remainder: Substring
 }
@@ -33,7 +31,7 @@ public enum PathMatch: Sendable, Hashable {
 public final class Router: @unchecked Sendable {
     /// A synchronous handler: runs on the connection's loop and must not block.
     public typealias Handler = (HTTPRequest, RequestContext) -> HTTPResponse
-    /// A deferred handler: calls `respond` exactly once, from any thread (e.g. after worker-pool work).
+    /// A deferred handler: calls `respond` exactly once, from any thread (e.g. after work on another thread).
     public typealias DeferredHandler = (HTTPRequest, RequestContext, _ respond: @escaping @Sendable (HTTPResponse) -> Void) -> Void
     /// Builds the handler of a new WebSocket, or nil to refuse the upgrade with 404.
     public typealias WebSocketFactory = (WebSocketRequest) -> WebSocketHandler?
@@ -64,7 +62,7 @@ public final class Router: @unchecked Sendable {
         httpRoutes.append(HTTPRoute(match: match, methods: methods, responder: .immediate(handler)))
     }
 
-    /// Adds an HTTP route answered later through `respond` (use it for worker-pool work). Responses on a
+    /// Adds an HTTP route answered later through `respond` (for work done off the event loop). Responses on a
     /// connection stay in request order: the connection reads no further request until this one is answered.
     public func addDeferred(_ match: PathMatch, methods: Set<String> = ["GET"], _ handler: @escaping DeferredHandler) {
         httpRoutes.append(HTTPRoute(match: match, methods: methods, responder: .deferred(handler)))

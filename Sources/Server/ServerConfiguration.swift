@@ -18,8 +18,6 @@ public struct ServerConfiguration: Sendable {
     public var certificate: CertificateSource = .development(directory: "data")
     /// Event-loop threads.
     public var eventLoops = 2
-    /// Worker threads for CPU-heavy route work.
-    public var workerThreads = 2
     /// Admitted connections at once; the next ones get 503.
     public var maxConnections = 1024
     /// Request line plus headers (431 beyond).

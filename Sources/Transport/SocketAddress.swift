@@ -81,7 +81,7 @@ public struct SocketAddress: Sendable, CustomStringConvertible, Equatable {
                 _ = inet_ntop(AF_INET, &a, &buffer, socklen_t(buffer.count))
             }
         }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Whether the address only accepts connections from this machine (127.0.0.0/8 or ::1).

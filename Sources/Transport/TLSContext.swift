@@ -13,7 +13,7 @@ func openSSLErrors(fallback: String = "unknown error") -> String {
         if code == 0 { break }
         var buffer = [CChar](repeating: 0, count: 256)
         ERR_error_string_n(code, &buffer, buffer.count)
-        parts.append(String(cString: buffer))
+        parts.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
     }
     return parts.isEmpty ? fallback : parts.joined(separator: "; ")
 }

@@ -5,8 +5,6 @@ public struct ServerSection: ConfigSection {
     public static let key = "server"
     /// Event-loop threads (connections are spread over them).
     public var eventLoops: Int
-    /// Worker threads for CPU-heavy work (inference).
-    public var workerThreads: Int
     /// Writable state: development certificate, databases.
     public var dataDirectory: String
     /// Static files served at `/`.
@@ -23,7 +21,6 @@ public struct ServerSection: ConfigSection {
 
     public init(from object: ConfigObject) throws {
         eventLoops = try object.integer("event_loops", default: 2, in: 1...64)
-        workerThreads = try object.integer("worker_threads", default: 2, in: 1...256)
         dataDirectory = try object.string("data_dir", default: "data")
         webRoot = try object.string("web_root", default: "web")
         allowedOrigins = try object.strings("allowed_origins", default: [
