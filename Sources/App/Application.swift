@@ -81,7 +81,11 @@ extension ServerConfiguration {
         closeLingerMilliseconds = timeouts.closeLingerMilliseconds
         allowedOrigins = server.allowedOrigins
         var hosts: [String] = ["localhost", "127.0.0.1", "::1"]
-        hosts += [listeners.http, listeners.https].compactMap { $0?.host }
+        let bound = [listeners.http, listeners.https].compactMap { $0 }
+        hosts += bound.map(\.host)
+        // A wildcard listener answers on every interface: its addresses are names clients may use. (A DNS
+        // name still has to be configured: that is what stops a rebinding page.)
+        if bound.contains(where: \.isUnspecified) { hosts += SocketAddress.interfaceHosts() }
         if let name = server.publicName { hosts.append(name) }
         allowedHosts = HostAllowList(names: hosts + server.allowedHosts)
         webRoot = server.webRoot

@@ -24,6 +24,17 @@ struct RequestEdgeTests {
         }
     }
 
+    @Test func wildcardListenerAcceptsEveryInterfaceAddressAsHost() throws {
+        let interfaces = SocketAddress.interfaceHosts()
+        #expect(interfaces.contains("127.0.0.1"))
+        let server = try TestServer(["listeners.https": .string("0.0.0.0:0")])
+        for address in interfaces {
+            let host = address.contains(":") ? "[\(address)]:443" : address
+            #expect(try RawClient(port: server.httpPort).get("/", host: host).status == 200, "\(host)")
+        }
+        #expect(try RawClient(port: server.httpPort).get("/", host: "rebind.example").status == 421)
+    }
+
     @Test func webSocketUpgradeFromRebindingHostIsRefused() throws {
         let server = try TestServer()
         let client = try RawClient(port: server.httpPort)
