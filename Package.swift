@@ -8,9 +8,7 @@ let v5: [SwiftSetting] = [.swiftLanguageMode(.v5), .unsafeFlags(["-Ounchecked"],
 // Modules that parse network input keep Swift's overflow and bounds checks in release builds: a missed
 // check there is a memory-safety hole reachable by any client, not a wrong pixel.
 let checked: [SwiftSetting] = [.swiftLanguageMode(.v5)]
-// Swift 6 language mode (complete concurrency checking) where it is cheap: the pure codecs and Transport.
-// Server stays in Swift 5 mode: its loop-confined handlers hop back to their loop from @Sendable callbacks,
-// which Swift 6 cannot see is safe without an unchecked wrapper.
+// Swift 6 language mode (complete concurrency checking) where it was cheap: the codecs, Transport, Server.
 let checkedSwift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(
@@ -33,7 +31,7 @@ let package = Package(
         .target(name: "WebSocket", dependencies: ["COpenSSL"], swiftSettings: checkedSwift6),
         .target(name: "HTTP", swiftSettings: checkedSwift6),
         .target(name: "Transport", dependencies: ["COpenSSL", "CLinux", .product(name: "Logging", package: "swift-log")], swiftSettings: checkedSwift6),
-        .target(name: "Server", dependencies: ["WebSocket", "HTTP", "Transport", .product(name: "Logging", package: "swift-log")], swiftSettings: checked),
+        .target(name: "Server", dependencies: ["WebSocket", "HTTP", "Transport", .product(name: "Logging", package: "swift-log")], swiftSettings: checkedSwift6),
         .target(name: "Raster", swiftSettings: v5),
         .target(name: "Sessions", dependencies: ["Raster", "CSQLite", .product(name: "Logging", package: "swift-log")], swiftSettings: checked),
         .target(name: "FaceModel", dependencies: ["COpenBLAS", "CPNG"], swiftSettings: v5),

@@ -152,9 +152,11 @@ final class HTTPConnectionHandler: ConnectionHandler {
             connection.pauseReading()
             let loop = connection.loop
             let answered = Locked(false)
-            handler(request, context(remainder)) { [self] response in
+            // The route may answer from any thread; the handler itself is touched again only on `loop`.
+            nonisolated(unsafe) let owner = self
+            handler(request, context(remainder)) { response in
                 guard !answered.withLock({ done in defer { done = true }; return done }) else { return }
-                loop.execute { [self] in finishDeferred(response, to: request) }
+                loop.execute { owner.finishDeferred(response, to: request) }
             }
         case .wrongMethod(let allowed):
             var response = HTTPResponse.text(.methodNotAllowed, "405 Method Not Allowed\n")
