@@ -1,17 +1,17 @@
 /// A token bucket: `rate` tokens per second up to `burst`; each message takes one.
-struct RateLimiter {
-    let rate: Double
-    let burst: Double
+public struct RateLimiter: Sendable {
+    public let rate: Double
+    public let burst: Double
     private var tokens: Double
     private var updated: Double
 
-    init(rate: Double, burst: Double, now: Double) {
+    public init(rate: Double, burst: Double, now: Double) {
         self.rate = rate; self.burst = burst
         tokens = burst; updated = now
     }
 
     /// Takes a token if there is one.
-    mutating func take(now: Double) -> Bool {
+    public mutating func take(now: Double) -> Bool {
         tokens = min(burst, tokens + max(0, now - updated) * rate)
         updated = now
         if tokens >= 1 { tokens -= 1; return true }
@@ -19,5 +19,5 @@ struct RateLimiter {
     }
 
     /// True when the bucket has refilled completely (the client calmed down).
-    var isFull: Bool { tokens >= burst }
+    public var isFull: Bool { tokens >= burst }
 }
