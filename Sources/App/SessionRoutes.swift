@@ -8,8 +8,10 @@ import SQLiteStore
 /// The sessions part of the app: the hub over its SQLite store, the HTTP and WebSocket routes, and the
 /// idle-expiry sweep.
 ///
-/// Routes: `GET|POST /new` → 303 to `/s/<id>` (503 when full); `GET /s/<id>` → the client page (404 page for an
-/// unknown id); `GET /s/<id>/sketch.pgm` → the server raster; WebSocket `/ws/<id>` (404 when unknown).
+/// Routes: `POST /new` → 303 to `/s/<id>` (403 from a foreign page's `Origin`; 429 over the per-address creation
+/// rate and 503 when full, both with `Retry-After`); `GET /new` → a page whose button posts there (GET and HEAD never create state, so links,
+/// prefetchers and cross-site `<img>` cannot); `GET /s/<id>` → the client page (404 page for an unknown id);
+/// `GET /s/<id>/sketch.pgm` → the server raster; WebSocket `/ws/<id>` (404 when unknown).
 /// `/` is web/index.html, served by the static files. No route touches the disk: the page is read at start-up
 /// and writes go through the store's writer thread.
 public final class SessionService: RouteProvider {
@@ -21,6 +23,11 @@ public final class SessionService: RouteProvider {
     private let logger: Logger
     private var sweep: DispatchSourceTimer?
     private let queues = SessionQueues()
+    private let creations: SessionCreationLimiter
+    /// Origins besides this server's own whose pages may create sessions (`server.allowed_origins`).
+    private let allowedOrigins: Set<String>
+    /// Seconds a client refused for a full server is told to wait: one expiry sweep.
+    private let fullRetryAfterSeconds: Int
 
     private static let currentLock = NSLock()
     nonisolated(unsafe) private static weak var _current: SessionService?
@@ -34,12 +41,17 @@ public final class SessionService: RouteProvider {
     public convenience init(context: AppContext) throws {
         let server = context.config[ServerSection.self]
         try self.init(section: context.config[SessionsSection.self], dataDirectory: server.dataDirectory,
-                      webRoot: server.webRoot, logger: context.logger)
+                      webRoot: server.webRoot, creationsPerMinute: context.config[LimitsSection.self].sessionCreationsPerMinute,
+                      allowedOrigins: server.allowedOrigins, logger: context.logger)
     }
 
     /// Opens the database under `dataDirectory`, restores every stored session and loads the client page.
-    public init(section: SessionsSection, dataDirectory: String, webRoot: String, logger: Logger) throws {
+    public init(section: SessionsSection, dataDirectory: String, webRoot: String, creationsPerMinute: Int = 10,
+                allowedOrigins: [String] = [], logger: Logger) throws {
         self.logger = logger
+        self.allowedOrigins = Set(allowedOrigins.map { $0.lowercased() })
+        creations = SessionCreationLimiter(perMinute: creationsPerMinute)
+        fullRetryAfterSeconds = section.expirySweepSeconds
         store = try SQLiteOperationStore(directory: dataDirectory, groupCommit: section.groupCommit, synchronous: section.synchronous)
         hub = SessionHub(config: section.limits, store: store)
         let started = Date()
@@ -68,15 +80,35 @@ public final class SessionService: RouteProvider {
 
     /// Registers the session routes.
     public func register(on router: Router) {
-        router.add(.exact("/new"), methods: ["GET", "POST"]) { [hub] _, _ in
+        router.add(.exact("/new"), methods: ["POST"]) { [hub, creations, fullRetryAfterSeconds, allowedOrigins, logger] request, context in
+            // A browser names the page that posts; a foreign page's auto-submitted form must not create sessions.
+            if let origin = request.headers["Origin"], !request.isSameOrigin(isSecure: context.isSecure),
+               !allowedOrigins.contains(origin.lowercased()) {
+                return SessionService.page(.forbidden, title: "Not from here",
+                                           text: "Sketches are started from this site's own page. <a href=\"/\">Go there</a>.")
+            }
+            guard creations.allow(context.peer.host, now: Date().timeIntervalSince1970) else {
+                logger.notice("session creation refused: rate", metadata: ["peer": "\(context.peer.host)"])
+                var response = SessionService.page(.tooManyRequests, title: "Slow down",
+                    text: "You started many sketches in the last minute. Try again shortly.")
+                response.headers.add(name: "Retry-After", value: String(creations.retryAfterSeconds))
+                return response
+            }
             do {
                 let id = try hub.createSession()
                 return HTTPResponse(status: HTTPStatus(code: 303, reasonPhrase: "See Other"),
                                     headers: ["Location": "/s/\(id.text)", "Cache-Control": "no-store"])
             } catch {
-                return SessionService.page(HTTPStatus(code: 503, reasonPhrase: "Service Unavailable"),
+                var response = SessionService.page(.serviceUnavailable,
                     title: "Too many sketches", text: "This server holds as many sketches as it may. Try again later.")
+                response.headers.add(name: "Retry-After", value: String(fullRetryAfterSeconds))
+                return response
             }
+        }
+        router.add(.exact("/new"), methods: ["GET"]) { _, _ in
+            SessionService.page(.ok, title: "New sketch", text: """
+                <form method="post" action="/new"><button class="primary" type="submit">Start a new sketch</button></form>
+                """)
         }
         router.add(.prefix("/s/")) { [hub, sketchPage] request, context in
             let parts = context.remainder.split(separator: "/", omittingEmptySubsequences: false)

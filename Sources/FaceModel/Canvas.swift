@@ -54,9 +54,6 @@ public struct Crop: Sendable, Equatable {
         self.side = side
         self.pixels = pixels
     }
-
-    /// Network input `u8 / 127.5 − 1`, shape `[1, side, side]`.
-    public var networkInput: [Float] { pixels.map { Float($0) / 127.5 - 1 } }
 }
 
 extension Manifest {

@@ -23,7 +23,8 @@ public final class FaceModel: @unchecked Sendable {
     public let encoders: [Network]
     /// `mapper.<c>` per component.
     public let mappers: [Network]
-    /// `generator`: fused map `[C, R, R]` → image `[3, R, R]`.
+    /// `generator`: its input blocks (`generator_input`: the fused map `[C, R, R]`, then in version 2 the
+    /// sketch `[1, R, R]`) → image `[3, R, R]`; conditioned on the appearance code in version 2.
     public let generator: Network
 
     /// Loads `manifest.json`, `weights.safetensors` and `database.safetensors` from `directory`.
@@ -39,31 +40,45 @@ public final class FaceModel: @unchecked Sendable {
         BLASKernel.selectForThisCPU()
         self.manifest = manifest
         let r = manifest.resolution, c = manifest.featureChannels
-        func build(_ name: String, input: [Int], output: [Int]) throws -> Network {
+        func build(_ name: String, input: [Int], output: [Int], condition: Int? = nil) throws -> Network {
             let spec = manifest.networks[name]!
             guard spec.input == input else { throw FaceModelError.mismatch(network: name, reason: "input \(spec.input), expected \(input)") }
+            guard spec.condition == condition else {
+                throw FaceModelError.mismatch(network: name, reason: "condition \(spec.condition.map(String.init) ?? "none"), expected \(condition.map(String.init) ?? "none")")
+            }
             let net = try Network(name: name, spec: spec, weights: weights)
             guard net.outputShape == output else { throw FaceModelError.mismatch(network: name, reason: "output \(net.outputShape), expected \(output)") }
             return net
         }
         encoders = try manifest.components.map { try build("encoder.\($0.name)", input: [1, $0.sideR, $0.sideR], output: [manifest.latent]) }
         mappers = try manifest.components.map { try build("mapper.\($0.name)", input: [manifest.latent], output: [c, $0.sideR, $0.sideR]) }
-        generator = try build("generator", input: [c, r, r], output: [3, r, r])
+        generator = try build("generator", input: manifest.generatorInputShape, output: [3, r, r], condition: manifest.appearance?.size)
         databases = try manifest.components.map { try ComponentDatabase(component: $0, latentSize: manifest.latent, file: database) }
     }
 
     /// Number of components (5 for the shipped model).
     public var componentCount: Int { manifest.components.count }
 
+    /// The appearance code used when none is chosen (`palette[default]`); empty for a version 1 model.
+    public var defaultAppearance: [Float] { manifest.appearance?.defaultCode ?? [] }
+
+    /// The canvas downsampled to the model resolution (step 1; also the generator's sketch block).
+    public func downsample(_ canvas: Canvas) -> [UInt8] { canvas.downsampled(factor: manifest.factor) }
+
     /// Crops of every component from a canvas, in `manifest.components` order.
-    public func crops(_ canvas: Canvas) -> [Crop] {
-        let small = canvas.downsampled(factor: manifest.factor)
-        return manifest.components.indices.map { manifest.crop(small, component: $0) }
+    public func crops(_ canvas: Canvas) -> [Crop] { crops(downsampled: downsample(canvas)) }
+
+    /// Crops of every component from the downsampled canvas (R×R).
+    public func crops(downsampled small: [UInt8]) -> [Crop] {
+        manifest.components.indices.map { manifest.crop(small, component: $0) }
     }
+
+    /// A crop as its encoder reads it: `[1, side, side]` normalised by the manifest's `input_normalisation`.
+    public func networkInput(_ crop: Crop) -> [Float] { manifest.inputNormalisation.apply(crop.pixels) }
 
     /// Step 1: `encoder.c(crop)` → latent.
     public func encode(_ crop: Crop, component: Int, workspace: Workspace) -> [Float] {
-        encoders[component](crop.networkInput, workspace: workspace)
+        encoders[component](networkInput(crop), workspace: workspace)
     }
 
     /// Step 2: the `k` nearest database rows for each latent (one sgemm for the batch).
@@ -116,21 +131,47 @@ public final class FaceModel: @unchecked Sendable {
         return fused
     }
 
-    /// Step 8: `generator(fused)` → RGB image.
-    public func generate(_ fused: Tensor, workspace: Workspace) -> RGBImage {
-        precondition(fused.shape == generator.inputShape, "fused map \(fused.shape), expected \(generator.inputShape)")
+    /// The generator's input: the blocks of `generator_input` concatenated along channels — the fused map
+    /// `[C, R, R]`, then (version 2) the downsampled canvas `small` (R×R u8, part boxes not blanked) normalised
+    /// by `input_normalisation`.
+    public func generatorInput(fused: Tensor, sketch small: [UInt8]) -> Tensor {
         let r = manifest.resolution
-        return fused.data.withUnsafeBufferPointer { x in
-            RGBImage(planar: generator.run(x.baseAddress!, workspace: workspace), height: r, width: r)
+        precondition(fused.shape == [manifest.featureChannels, r, r], "fused map \(fused.shape), expected \([manifest.featureChannels, r, r])")
+        precondition(small.count == r * r, "expected a \(r)×\(r) downsampled canvas")
+        var input = Tensor(zeros: manifest.generatorInputShape)
+        input.data.withUnsafeMutableBufferPointer { out in
+            var at = out.baseAddress!
+            for block in manifest.generatorInput {
+                switch block {
+                case .fused: fused.data.withUnsafeBufferPointer { at.update(from: $0.baseAddress!, count: $0.count) }; at += fused.data.count
+                case .sketch: manifest.inputNormalisation.apply(small, to: at); at += small.count
+                }
+            }
+        }
+        return input
+    }
+
+    /// Step 8: `generator(input, a)` → RGB image, `input` from ``generatorInput(fused:sketch:)`` and `appearance`
+    /// the code `a` (clamped to [−1, 1]; `manifest.appearance.size` values, none for a version 1 model).
+    public func generate(_ input: Tensor, appearance: [Float], workspace: Workspace) -> RGBImage {
+        precondition(input.shape == generator.inputShape, "generator input \(input.shape), expected \(generator.inputShape)")
+        let code = manifest.appearance.map { $0.clamped(appearance) }
+        precondition(code != nil || appearance.isEmpty, "a version 1 generator takes no appearance code")
+        let r = manifest.resolution
+        return input.data.withUnsafeBufferPointer { x in
+            withOptionalPointer(code) { a in
+                RGBImage(planar: generator.run(x.baseAddress!, condition: a, workspace: workspace), height: r, width: r)
+            }
         }
     }
 
     /// The whole pipeline for one canvas without caching (one slider per component, in
-    /// `manifest.components` order; missing entries default to 1).
-    public func synthesize(_ canvas: Canvas, sliders: [Float] = [], workspace: Workspace) -> RGBImage {
+    /// `manifest.components` order; missing entries default to 1; `appearance` defaults to the palette default).
+    public func synthesize(_ canvas: Canvas, sliders: [Float] = [], appearance: [Float]? = nil, workspace: Workspace) -> RGBImage {
         let session = FaceSession(model: self)
         session.update(canvas)
         for (i, s) in sliders.enumerated() where i < componentCount { session.setSlider(s, component: i) }
+        if let appearance { session.setAppearance(appearance) }
         return session.face(workspace: workspace)
     }
 }

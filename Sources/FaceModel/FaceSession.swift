@@ -27,6 +27,9 @@ public final class FaceSession {
     public private(set) var counters = Counters()
     /// Slider per component (manifest order), default 1 (fully projected).
     public private(set) var sliders: [Float]
+    /// The appearance code the generator is conditioned on, clamped to [−1, 1]; starts at the palette
+    /// default (empty for a version 1 model).
+    public private(set) var appearance: [Float]
 
     private struct Slot {
         var crop: Crop?
@@ -37,6 +40,8 @@ public final class FaceSession {
         var mappedSlider: Float?
     }
     private var slots: [Slot]
+    /// The downsampled canvas (the generator's sketch block in version 2).
+    private var small: [UInt8] = []
     private var image: RGBImage?
     private var fused: Tensor?
 
@@ -44,6 +49,7 @@ public final class FaceSession {
     public init(model: FaceModel) {
         self.model = model
         sliders = [Float](repeating: 1, count: model.componentCount)
+        appearance = model.defaultAppearance
         slots = [Slot](repeating: Slot(), count: model.componentCount)
         update(Canvas())
     }
@@ -52,7 +58,8 @@ public final class FaceSession {
     /// Returns the indices of the components that changed.
     @discardableResult
     public func update(_ canvas: Canvas) -> [Int] {
-        let crops = model.crops(canvas)
+        small = model.downsample(canvas)
+        let crops = model.crops(downsampled: small)
         var changed: [Int] = []
         for (i, crop) in crops.enumerated() where slots[i].crop != crop {
             slots[i] = Slot(crop: crop)
@@ -69,6 +76,19 @@ public final class FaceSession {
         sliders[i] = v
         slots[i].featureMap = nil
         image = nil; fused = nil
+    }
+
+    /// Sets the appearance code (`manifest.appearance.size` values, clamped to [−1, 1]); only the generator
+    /// runs again.
+    public func setAppearance(_ code: [Float]) {
+        guard let a = model.manifest.appearance else {
+            precondition(code.isEmpty, "a version 1 model takes no appearance code")
+            return
+        }
+        let clamped = a.clamped(code)
+        guard clamped != appearance else { return }
+        appearance = clamped
+        image = nil
     }
 
     /// The current crop of component `i`.
@@ -132,10 +152,16 @@ public final class FaceSession {
         return f
     }
 
-    /// The synthesized face for the current canvas and sliders (cached until something changes).
+    /// The generator's input: the fused map, then (version 2) the sketch block.
+    public func generatorInput(workspace: Workspace) -> Tensor {
+        model.generatorInput(fused: fusedFeatures(workspace: workspace), sketch: small)
+    }
+
+    /// The synthesized face for the current canvas, sliders and appearance (cached until something changes).
     public func face(workspace: Workspace) -> RGBImage {
         if let image { return image }
-        let img = model.generate(fusedFeatures(workspace: workspace), workspace: workspace)
+        let input = generatorInput(workspace: workspace)
+        let img = model.generate(input, appearance: appearance, workspace: workspace)
         counters.generations += 1
         image = img
         return img

@@ -5,9 +5,24 @@ public enum GenerateError: Error, Equatable, CustomStringConvertible {
     case invalidSlider(String)
     case unknownComponent(String, known: [String])
     case modelNotFound(searched: [String])
+    case invalidAppearance(String)
+    case appearanceOutOfRange(Int, paletteSize: Int)
+    case noAppearancePalette(String)
+
+    /// A bad command-line value rather than a bad file: the CLI exits 2 for these.
+    public var isUsageError: Bool {
+        switch self {
+        case .invalidAppearance, .appearanceOutOfRange, .noAppearancePalette: return true
+        default: return false
+        }
+    }
 
     public var description: String {
         switch self {
+        case let .invalidAppearance(text): return "invalid appearance '\(text)': expected a palette index N, default or random"
+        case let .appearanceOutOfRange(index, size):
+            return "appearance \(index) is out of range: the model's palette has \(size) code\(size == 1 ? "" : "s") (0–\(size - 1))"
+        case let .noAppearancePalette(text): return "appearance '\(text)': this model (version 1) has no appearance palette"
         case let .invalidSlider(text): return "invalid slider '\(text)': expected NAME=VALUE with VALUE in [0, 1], e.g. left_eye=0.7"
         case let .unknownComponent(name, known): return "unknown component '\(name)' (components: \(known.joined(separator: ", ")))"
         case let .modelNotFound(searched): return "no model found; looked for manifest.json in: \(searched.joined(separator: ", ")) (pass --model DIR)"
@@ -30,6 +45,10 @@ public struct Generation {
     public var master: Float?
     /// Folder for `<component>.png` shadows (grey+alpha); created when missing.
     public var shadowDirectory: String?
+    /// Which palette code the generator is conditioned on (version 2 models).
+    public var appearance = AppearanceChoice.default
+    /// Picks the palette index for `.random` given the palette size (replaced by tests).
+    public var randomIndex: (Int) -> Int = { Int.random(in: 0..<$0) }
 
     /// A run with every slider at 1 and no shadows written.
     public init(sketchPath: String, outputPath: String, modelDirectory: String) {
@@ -63,6 +82,10 @@ public struct Generation {
         public let shadowPaths: [String]
         public let resolution: Int
         public let sliders: [String: Float]
+        /// The palette index used; nil for a version 1 model.
+        public let appearanceIndex: Int?
+        /// Codes in the model's palette (0 for a version 1 model).
+        public let paletteSize: Int
     }
 
     /// Runs the pipeline. The sketch is checked before the model is loaded, so a bad input fails fast.
@@ -71,8 +94,10 @@ public struct Generation {
         let model = try FaceModel(directory: modelDirectory)
         let names = model.manifest.components.map(\.name)
         for name in sliders.keys where !names.contains(name) { throw GenerateError.unknownComponent(name, known: names) }
+        let index = try appearance.paletteIndex(in: model.manifest.appearance, random: randomIndex)
         let session = FaceSession(model: model)
         session.update(canvas)
+        if let index, let palette = model.manifest.appearance?.palette { session.setAppearance(palette[index]) }
         var used: [String: Float] = [:]
         for (i, name) in names.enumerated() {
             let s = sliders[name] ?? master ?? 1
@@ -92,6 +117,50 @@ public struct Generation {
                 shadowPaths.append(path)
             }
         }
-        return Summary(outputPath: outputPath, shadowPaths: shadowPaths, resolution: model.manifest.resolution, sliders: used)
+        return Summary(outputPath: outputPath, shadowPaths: shadowPaths, resolution: model.manifest.resolution, sliders: used,
+                       appearanceIndex: index, paletteSize: model.manifest.appearance?.palette.count ?? 0)
+    }
+}
+
+/// The `--appearance` choice: a palette index, the palette default, or a random palette code.
+public enum AppearanceChoice: Equatable, Sendable {
+    case `default`
+    case index(Int)
+    case random
+
+    /// Parses `N` (a non-negative integer), `default` or `random`.
+    public init(parsing text: String) throws {
+        switch text {
+        case "default": self = .default
+        case "random": self = .random
+        default:
+            guard let n = Int(text), n >= 0 else { throw GenerateError.invalidAppearance(text) }
+            self = .index(n)
+        }
+    }
+
+    /// The command-line spelling.
+    public var text: String {
+        switch self {
+        case .default: return "default"
+        case .random: return "random"
+        case let .index(n): return String(n)
+        }
+    }
+
+    /// The palette index this choice means for a model's `appearance` (nil for a version 1 model, which only
+    /// accepts `default`); `random` draws with `random(paletteSize)`.
+    public func paletteIndex(in appearance: Appearance?, random: (Int) -> Int) throws -> Int? {
+        guard let appearance else {
+            if self == .default { return nil }
+            throw GenerateError.noAppearancePalette(text)
+        }
+        switch self {
+        case .default: return appearance.defaultIndex
+        case .random: return random(appearance.palette.count)
+        case let .index(n):
+            guard n < appearance.palette.count else { throw GenerateError.appearanceOutOfRange(n, paletteSize: appearance.palette.count) }
+            return n
+        }
     }
 }

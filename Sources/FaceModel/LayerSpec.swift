@@ -19,6 +19,11 @@ public indirect enum LayerSpec: Equatable, Sendable {
     case reshape([Int])
     /// y = x + f(x) with f the nested layers.
     case residual([LayerSpec])
+    /// Feature-wise modulation by the network's condition `a`: `g = W a + b`, `y[c] = x[c]·(1 + g[c]) + g[C + c]`;
+    /// `weight [2C, A]`, `bias [2C]` (A = the network's `condition`).
+    case film(channels: Int, weight: String, bias: String?)
+    /// y = cat(x, f(x)) along channels; f must keep H and W (a U-Net skip).
+    case concat([LayerSpec])
 }
 
 /// Hyper-parameters of a `conv` layer.
@@ -81,6 +86,8 @@ extension LayerSpec {
         case "flatten": return .flatten
         case "reshape": return .reshape(try o.intArray("shape", minimum: 1))
         case "residual": return .residual(try parseLayerList(try o.array("layers"), path: "\(path).layers"))
+        case "film": return .film(channels: try o.positiveInt("channels"), weight: try o.string("weight"), bias: try o.optionalString("bias"))
+        case "concat": return .concat(try parseLayerList(try o.array("layers"), path: "\(path).layers"))
         default:
             throw ManifestError.invalid(path: "\(path).type", reason: "unknown layer type \"\(type)\"")
         }

@@ -28,14 +28,30 @@ public struct Component: Equatable, Sendable {
     public var isRemainder: Bool { name == "remainder" }
 }
 
-/// One network: input shape and layer list.
+/// One network: input shape, layer list and, for a conditioned network, the length of its condition vector.
 public struct NetworkSpec: Equatable, Sendable {
     public let input: [Int]
     public let layers: [LayerSpec]
+    /// `condition`: floats of the second input its `film` layers read; nil for an unconditioned network.
+    public let condition: Int?
+
+    public init(input: [Int], layers: [LayerSpec], condition: Int? = nil) {
+        self.input = input
+        self.layers = layers
+        self.condition = condition
+    }
 }
 
 /// The parsed and validated `manifest.json` (docs/MODEL_FORMAT.md).
 public struct Manifest: Sendable {
+    /// Format version, 1 or 2.
+    public let version: Int
+    /// How u8 inputs become floats (version 1: `u8 / 127.5 − 1`).
+    public let inputNormalisation: InputNormalisation
+    /// The generator's input blocks in channel order (version 1: `[.fused]`).
+    public let generatorInput: [GeneratorInputBlock]
+    /// The appearance code the generator is conditioned on; nil in version 1.
+    public let appearance: Appearance?
     public let canvas: Int
     public let resolution: Int
     public let latent: Int
@@ -73,8 +89,22 @@ public struct Manifest: Sendable {
         let o = try JSONFields(root, path: "$")
         let format = try o.string("format")
         guard format == "sketchface-model" else { throw ManifestError.invalid(path: "$.format", reason: "expected \"sketchface-model\", got \"\(format)\"") }
-        let version = try o.int("version")
-        guard version == 1 else { throw ManifestError.invalid(path: "$.version", reason: "version \(version) is not supported (this runtime reads version 1)") }
+        version = try o.int("version")
+        switch version {
+        case 1:
+            for key in ["input_normalisation", "generator_input", "appearance"] where o.has(key) {
+                throw ManifestError.invalid(path: "$.\(key)", reason: "only in version 2 (this manifest says version 1)")
+            }
+            inputNormalisation = .version1
+            generatorInput = [.fused]
+            appearance = nil
+        case 2:
+            inputNormalisation = try Self.parseInputNormalisation(o)
+            generatorInput = try Self.parseGeneratorInput(o)
+            appearance = try Self.parseAppearance(o)
+        default:
+            throw ManifestError.invalid(path: "$.version", reason: "version \(version) is not supported (this runtime reads versions 1 and 2)")
+        }
         canvas = try o.positiveInt("canvas")
         guard canvas == Canvas.side else { throw ManifestError.invalid(path: "$.canvas", reason: "the canvas must be \(Canvas.side)") }
         resolution = try o.positiveInt("resolution")
@@ -116,14 +146,25 @@ public struct Manifest: Sendable {
         for (name, value) in nets.object {
             let n = try JSONFields(value, path: "$.networks.\(name)")
             networks[name] = NetworkSpec(input: try n.intArray("input", minimum: 1),
-                                         layers: try parseLayerList(try n.array("layers"), path: "\(n.path).layers"))
+                                         layers: try parseLayerList(try n.array("layers"), path: "\(n.path).layers"),
+                                         condition: try n.optionalInt("condition", minimum: 1))
         }
         for c in components {
             for prefix in ["encoder", "mapper"] where networks["\(prefix).\(c.name)"] == nil {
                 throw ManifestError.missing(path: "$.networks.\(prefix).\(c.name)")
             }
         }
-        guard networks["generator"] != nil else { throw ManifestError.missing(path: "$.networks.generator") }
+        guard let generator = networks["generator"] else { throw ManifestError.missing(path: "$.networks.generator") }
+        switch (appearance, generator.condition) {
+        case (nil, nil): break
+        case (nil, _?):
+            throw ManifestError.invalid(path: "$.networks.generator.condition", reason: "a conditioned generator needs $.appearance (version 2)")
+        case (_?, nil):
+            throw ManifestError.missing(path: "$.networks.generator.condition")
+        case let (a?, size?) where size != a.size:
+            throw ManifestError.invalid(path: "$.networks.generator.condition", reason: "\(size) does not match $.appearance.size \(a.size)")
+        default: break
+        }
         self.networks = networks
     }
 }

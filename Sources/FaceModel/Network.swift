@@ -1,6 +1,6 @@
 /// A network built from a manifest layer list: weights converted to f32 and packed once, shapes
 /// inferred and checked at build time, and the layers compiled into a flat list of steps over a
-/// small pool of activation buffers (ping-pong, plus one pinned buffer per open residual). Running it
+/// small pool of activation buffers (ping-pong, plus one pinned buffer per open residual or concat). Running it
 /// allocates nothing: it uses a caller-owned `Workspace`. Immutable, so one `Network` serves every
 /// thread; each thread brings its own workspace.
 public struct Network: Sendable {
@@ -10,8 +10,11 @@ public struct Network: Sendable {
     public let inputShape: [Int]
     /// Output shape.
     public let outputShape: [Int]
+    /// Length of the condition vector a conditioned network takes (`film` layers read it); nil otherwise.
+    public let conditionSize: Int?
     /// Multiply-adds executed by one forward pass (convolutions, transposed convolutions, linear
-    /// layers; a fused upsample+conv counts the 16 per low-res pixel it really does, not 36).
+    /// layers; a fused upsample+conv counts the 16 per low-res pixel it really does, not 36; a `film`
+    /// counts its `2C × A` projection plus one per element).
     public let multiplyAdds: Int
     let steps: [Step]
     /// Activation buffers used, and floats each must hold.
@@ -33,6 +36,10 @@ public struct Network: Sendable {
         case linear(LinearLayer, src: Int, dst: Int)
         case copy(src: Int, dst: Int, count: Int)
         case add(src: Int, dst: Int, count: Int)
+        /// `buffer` modulated in place by the condition (`g` goes to the column buffer).
+        case film(FiLMLayer, buffer: Int, planeSize: Int)
+        /// `dst = first ++ second` (channel concatenation of two `[C, H, W]` tensors is memory concatenation).
+        case concat(first: Int, firstCount: Int, second: Int, secondCount: Int, dst: Int)
     }
 
     /// Column budget per chunk: 256 K floats (1 MB, about an L2) so a chunk written by im2col is still
@@ -47,7 +54,7 @@ public struct Network: Sendable {
     }
 
     init(name: String, spec: NetworkSpec, weights: SafeTensors, fuseUpsampleConv: Bool, useWinograd: Bool = true) throws {
-        var builder = NetworkBuilder(name: name, weights: weights, fuseUpsampleConv: fuseUpsampleConv, useWinograd: useWinograd)
+        var builder = NetworkBuilder(name: name, weights: weights, condition: spec.condition, fuseUpsampleConv: fuseUpsampleConv, useWinograd: useWinograd)
         let input = spec.input
         guard input.count == 1 || input.count == 3 else {
             throw ManifestError.invalid(path: "$.networks.\(name).input", reason: "expected [C, H, W] or [N], got \(input)")
@@ -57,7 +64,8 @@ public struct Network: Sendable {
         self.name = name
         inputShape = input
         outputShape = shape
-        multiplyAdds = builder.multiplyAdds
+        conditionSize = spec.condition
+        multiplyAdds = builder.steps.reduce(0) { $0 + $1.multiplyAdds }
         steps = builder.steps
         bufferCount = max(builder.buffersUsed, 1)
         bufferFloats = builder.maxFloats
@@ -65,48 +73,64 @@ public struct Network: Sendable {
         outputBuffer = buffer
     }
 
-    /// Runs the network on `input` (`inputShape.reduce(*)` floats) and returns the workspace buffer
-    /// holding the output; it stays valid until the workspace is used again.
-    func run(_ input: UnsafePointer<Float>, workspace: Workspace) -> UnsafeMutablePointer<Float> {
+    /// Runs the network on `input` (`inputShape.reduce(*)` floats) and, for a conditioned network, the
+    /// condition vector (`conditionSize` floats); returns the workspace buffer holding the output, valid
+    /// until the workspace is used again.
+    func run(_ input: UnsafePointer<Float>, condition: UnsafePointer<Float>? = nil, workspace: Workspace) -> UnsafeMutablePointer<Float> {
+        precondition((condition != nil) == (conditionSize != nil),
+                     "\(name): " + (conditionSize.map { "needs a condition of \($0) values" } ?? "takes no condition"))
         workspace.reserve(buffers: bufferCount, floats: bufferFloats, columns: columnFloats)
-        let buffers = workspace.buffers
-        buffers[0].update(from: input, count: inputShape.reduce(1, *))
-        let columns = workspace.columns
-        let capacity = workspace.columnCapacity
-        for step in steps {
-            switch step {
-            case let .conv(layer, src, dst, h, w):
-                conv2d(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: columns, columnCapacity: capacity)
-            case let .convTranspose(layer, src, dst, h, w):
-                convTranspose2d(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: columns, columnCapacity: capacity)
-            case let .upsampleConv(layer, src, dst, h, w):
-                upsampleConv2d(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: columns, columnCapacity: capacity)
-            case let .winograd(layer, src, dst, h, w):
-                winogradConv3x3(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: columns, columnCapacity: capacity)
-            case let .upsample(scale, src, dst, c, h, w):
-                upsampleNearest(buffers[src], channels: c, height: h, width: w, scale: scale, output: buffers[dst])
-            case let .instanceNorm(buffer, c, n, eps, weight, bias, act):
-                instanceNorm(buffers[buffer], channels: c, planeSize: n, eps: eps, weight: weight, bias: bias, then: act)
-            case let .activation(kind, buffer, count):
-                activate(kind, buffers[buffer], count: count)
-            case let .linear(layer, src, dst):
-                linear(layer, input: buffers[src], output: buffers[dst])
-            case let .copy(src, dst, count):
-                buffers[dst].update(from: buffers[src], count: count)
-            case let .add(src, dst, count):
-                addInPlace(buffers[dst], buffers[src], count: count)
-            }
-        }
-        return buffers[outputBuffer]
+        workspace.buffers[0].update(from: input, count: inputShape.reduce(1, *))
+        for step in steps { execute(step, condition: condition, workspace: workspace) }
+        return workspace.buffers[outputBuffer]
     }
 
-    /// Runs the network and copies the output out.
-    public func callAsFunction(_ input: [Float], workspace: Workspace) -> [Float] {
+    /// Runs one compiled step over the workspace's buffers.
+    @inline(__always)
+    private func execute(_ step: Step, condition: UnsafePointer<Float>?, workspace: Workspace) {
+        let buffers = workspace.buffers
+        let columns = workspace.columns
+        let capacity = workspace.columnCapacity
+        switch step {
+        case let .conv(layer, src, dst, h, w):
+            conv2d(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: columns, columnCapacity: capacity)
+        case let .convTranspose(layer, src, dst, h, w):
+            convTranspose2d(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: columns, columnCapacity: capacity)
+        case let .upsampleConv(layer, src, dst, h, w):
+            upsampleConv2d(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: columns, columnCapacity: capacity)
+        case let .winograd(layer, src, dst, h, w):
+            winogradConv3x3(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: columns, columnCapacity: capacity)
+        case let .upsample(scale, src, dst, c, h, w):
+            upsampleNearest(buffers[src], channels: c, height: h, width: w, scale: scale, output: buffers[dst])
+        case let .instanceNorm(buffer, c, n, eps, weight, bias, act):
+            instanceNorm(buffers[buffer], channels: c, planeSize: n, eps: eps, weight: weight, bias: bias, then: act)
+        case let .activation(kind, buffer, count):
+            activate(kind, buffers[buffer], count: count)
+        case let .linear(layer, src, dst):
+            linear(layer, input: buffers[src], output: buffers[dst])
+        case let .copy(src, dst, count):
+            buffers[dst].update(from: buffers[src], count: count)
+        case let .add(src, dst, count):
+            addInPlace(buffers[dst], buffers[src], count: count)
+        case let .film(layer, buffer, n):
+            film(layer, buffers[buffer], planeSize: n, condition: condition!, scratch: columns)
+        case let .concat(first, firstCount, second, secondCount, dst):
+            buffers[dst].update(from: buffers[first], count: firstCount)
+            (buffers[dst] + firstCount).update(from: buffers[second], count: secondCount)
+        }
+    }
+
+    /// Runs the network and copies the output out; `condition` is required exactly when the network is
+    /// conditioned (`conditionSize` values).
+    public func callAsFunction(_ input: [Float], condition: [Float]? = nil, workspace: Workspace) -> [Float] {
         precondition(input.count == inputShape.reduce(1, *), "\(name): input has \(input.count) values, expected \(inputShape)")
+        precondition(condition?.count == conditionSize, "\(name): condition has \(condition?.count ?? 0) values, expected \(conditionSize ?? 0)")
         let n = outputShape.reduce(1, *)
         return input.withUnsafeBufferPointer { x in
-            let out = run(x.baseAddress!, workspace: workspace)
-            return Array(UnsafeBufferPointer(start: out, count: n))
+            withOptionalPointer(condition) { a in
+                let out = run(x.baseAddress!, condition: a, workspace: workspace)
+                return Array(UnsafeBufferPointer(start: out, count: n))
+            }
         }
     }
 }
@@ -115,18 +139,20 @@ public struct Network: Sendable {
 struct NetworkBuilder {
     let name: String
     let weights: SafeTensors
+    /// The network's condition length (`film` layers need one).
+    let condition: Int?
     var steps: [Network.Step] = []
     var buffersUsed = 1
     var maxFloats = 0
     var columnFloats = 0
-    var multiplyAdds = 0
     /// Fuse `upsample ×2` + 3×3 stride-1 pad-1 `conv` (tests turn it off to compare both paths).
     var fuseUpsampleConv = true
     /// Run wide 3×3 stride-1 pad-1 convs by Winograd F(2×2, 3×3) (tests turn it off likewise).
     var useWinograd = true
 
-    init(name: String, weights: SafeTensors, fuseUpsampleConv: Bool = true, useWinograd: Bool = true) {
-        self.name = name; self.weights = weights; self.fuseUpsampleConv = fuseUpsampleConv; self.useWinograd = useWinograd
+    init(name: String, weights: SafeTensors, condition: Int? = nil, fuseUpsampleConv: Bool = true, useWinograd: Bool = true) {
+        self.name = name; self.weights = weights; self.condition = condition
+        self.fuseUpsampleConv = fuseUpsampleConv; self.useWinograd = useWinograd
     }
 
     private mutating func freeBuffer(excluding: Set<Int>) -> Int {
@@ -146,7 +172,7 @@ struct NetworkBuilder {
     }
 
     /// Compiles `layers` applied to a tensor of `shape` in buffer `current`; `pinned` buffers hold
-    /// residual inputs and must not be overwritten. Returns the output shape and buffer.
+    /// residual and concat inputs and must not be overwritten. Returns the output shape and buffer.
     mutating func compile(_ layers: [LayerSpec], shape inShape: [Int], current inCurrent: Int, pinned: Set<Int>, path: String) throws -> ([Int], Int) {
         var shape = inShape
         var current = inCurrent
@@ -180,7 +206,6 @@ struct NetworkBuilder {
                 steps.append(.upsampleConv(fused, src: current, dst: dst, height: h, width: w))
                 shape = [spec.outChannels, 2 * h, 2 * w]
                 columnFloats = max(columnFloats, fused.columnFloats(height: h, width: w, budget: Network.columnBudget))
-                multiplyAdds += 16 * h * w * c * spec.outChannels
                 maxFloats = max(maxFloats, shape.reduce(1, *))
                 current = dst
                 fusedNext = true
@@ -204,11 +229,9 @@ struct NetworkBuilder {
                     let wino = WinogradConv3x3Layer(conv: layer)
                     steps.append(.winograd(wino, src: current, dst: dst, height: h, width: w))
                     columnFloats = max(columnFloats, wino.columnFloats(height: h, width: w, budget: Network.winogradBudget))
-                    multiplyAdds += 16 * ((h + 1) / 2) * ((w + 1) / 2) * c * spec.outChannels
                 } else {
                     steps.append(.conv(layer, src: current, dst: dst, height: h, width: w))
                     columnFloats = max(columnFloats, layer.columnFloats(height: h, width: w, budget: Network.columnBudget))
-                    multiplyAdds += shape.reduce(1, *) * c * spec.kernel * spec.kernel
                 }
                 current = dst
             case let .convTranspose(spec):
@@ -231,7 +254,6 @@ struct NetworkBuilder {
                     columnFloats = max(columnFloats, layer.columnFloats(height: h, width: w, budget: Network.columnBudget))
                 }
                 shape = [spec.outChannels, layer.outputSize(h), layer.outputSize(w)]
-                multiplyAdds += h * w * c * spec.outChannels * spec.kernel * spec.kernel
                 current = dst
             case let .upsample(scale):
                 let (c, h, w) = try chw(i)
@@ -271,7 +293,6 @@ struct NetworkBuilder {
                 let dst = freeBuffer(excluding: pinned.union([current]))
                 steps.append(.linear(layer, src: current, dst: dst))
                 shape = [outFeatures]
-                multiplyAdds += inFeatures * outFeatures
                 current = dst
             case .flatten:
                 shape = [count]
@@ -287,6 +308,27 @@ struct NetworkBuilder {
                     steps.append(.copy(src: current, dst: dst, count: count))
                 }
                 steps.append(.add(src: current, dst: dst, count: count))
+                current = dst
+            case let .film(channels, weightName, biasName):
+                let (c, h, w) = try chw(i)
+                guard let a = condition else {
+                    throw invalid(i, "film needs a conditioned network: $.networks.\(name).condition is not set")
+                }
+                guard c == channels else { throw invalid(i, "film expects \(channels) channels, got \(c)") }
+                let layer = FiLMLayer(channels: c, conditionSize: a, weight: try tensor(weightName, shape: [2 * c, a]),
+                                      bias: try bias(biasName, count: 2 * c))
+                steps.append(.film(layer, buffer: writable(count), planeSize: h * w))
+                columnFloats = max(columnFloats, 2 * c)
+            case let .concat(inner):
+                let (c, h, w) = try chw(i)
+                let (branchShape, result) = try compile(inner, shape: shape, current: current, pinned: pinned.union([current]), path: "\(path)[\(i)].layers")
+                guard branchShape.count == 3, branchShape[1] == h, branchShape[2] == w else {
+                    throw invalid(i, "concat branch maps \(shape) to \(branchShape); it must keep H and W")
+                }
+                let dst = freeBuffer(excluding: pinned.union([current, result]))
+                let branchCount = branchShape.reduce(1, *)
+                steps.append(.concat(first: current, firstCount: count, second: result, secondCount: branchCount, dst: dst))
+                shape = [c + branchShape[0], h, w]
                 current = dst
             }
             maxFloats = max(maxFloats, shape.reduce(1, *))
@@ -306,45 +348,64 @@ extension Network {
     }
 
     /// Runs the network once, timing every step (for the benchmark; `run` has no timing overhead).
-    public func profile(_ input: [Float], workspace: Workspace) -> [StepTiming] {
+    public func profile(_ input: [Float], condition: [Float]? = nil, workspace: Workspace) -> [StepTiming] {
+        precondition(condition?.count == conditionSize, "\(name): condition has \(condition?.count ?? 0) values, expected \(conditionSize ?? 0)")
         workspace.reserve(buffers: bufferCount, floats: bufferFloats, columns: columnFloats)
         input.withUnsafeBufferPointer { workspace.buffers[0].update(from: $0.baseAddress!, count: input.count) }
-        var timings: [StepTiming] = []
-        let buffers = workspace.buffers
-        for step in steps {
-            let start = monotonicSeconds()
-            let kind: String
-            var macs = 0
-            switch step {
-            case let .conv(layer, src, dst, h, w):
-                conv2d(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: workspace.columns, columnCapacity: workspace.columnCapacity)
-                kind = "conv"; macs = layer.outChannels * layer.outputSize(h) * layer.outputSize(w) * layer.inChannels * layer.kernel * layer.kernel
-            case let .convTranspose(layer, src, dst, h, w):
-                convTranspose2d(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: workspace.columns, columnCapacity: workspace.columnCapacity)
-                kind = "conv_transpose"; macs = h * w * layer.inChannels * layer.outChannels * layer.kernel * layer.kernel
-            case let .upsampleConv(layer, src, dst, h, w):
-                upsampleConv2d(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: workspace.columns, columnCapacity: workspace.columnCapacity)
-                kind = "upsample_conv"; macs = 16 * h * w * layer.inChannels * layer.outChannels
-            case let .winograd(layer, src, dst, h, w):
-                winogradConv3x3(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: workspace.columns, columnCapacity: workspace.columnCapacity)
-                kind = "conv_winograd"; macs = 16 * ((h + 1) / 2) * ((w + 1) / 2) * layer.inChannels * layer.outChannels
-            case let .upsample(scale, src, dst, c, h, w):
-                upsampleNearest(buffers[src], channels: c, height: h, width: w, scale: scale, output: buffers[dst]); kind = "upsample"
-            case let .instanceNorm(buffer, c, n, eps, weight, bias, act):
-                instanceNorm(buffers[buffer], channels: c, planeSize: n, eps: eps, weight: weight, bias: bias, then: act); kind = "instance_norm"
-            case let .activation(a, buffer, count):
-                activate(a, buffers[buffer], count: count); kind = "activation"
-            case let .linear(layer, src, dst):
-                linear(layer, input: buffers[src], output: buffers[dst]); kind = "linear"; macs = layer.inFeatures * layer.outFeatures
-            case let .copy(src, dst, count):
-                buffers[dst].update(from: buffers[src], count: count); kind = "copy"
-            case let .add(src, dst, count):
-                addInPlace(buffers[dst], buffers[src], count: count); kind = "add"
+        return withOptionalPointer(condition) { a in
+            steps.map { step in
+                let start = monotonicSeconds()
+                execute(step, condition: a, workspace: workspace)
+                return StepTiming(kind: step.kind, seconds: monotonicSeconds() - start, multiplyAdds: step.multiplyAdds)
             }
-            timings.append(StepTiming(kind: kind, seconds: monotonicSeconds() - start, multiplyAdds: macs))
         }
-        return timings
     }
+}
+
+extension Network.Step {
+    /// What the step is called in profiles.
+    var kind: String {
+        switch self {
+        case .conv: return "conv"
+        case .convTranspose: return "conv_transpose"
+        case .upsampleConv: return "upsample_conv"
+        case .winograd: return "conv_winograd"
+        case .upsample: return "upsample"
+        case .instanceNorm: return "instance_norm"
+        case .activation: return "activation"
+        case .linear: return "linear"
+        case .copy: return "copy"
+        case .add: return "add"
+        case .film: return "film"
+        case .concat: return "concat"
+        }
+    }
+
+    /// Multiply-adds of the step (0 for memory-bound steps); they sum to `Network.multiplyAdds`.
+    var multiplyAdds: Int {
+        switch self {
+        case let .conv(layer, _, _, h, w):
+            return layer.outChannels * layer.outputSize(h) * layer.outputSize(w) * layer.inChannels * layer.kernel * layer.kernel
+        case let .convTranspose(layer, _, _, h, w):
+            return h * w * layer.inChannels * layer.outChannels * layer.kernel * layer.kernel
+        case let .upsampleConv(layer, _, _, h, w):
+            return 16 * h * w * layer.inChannels * layer.outChannels
+        case let .winograd(layer, _, _, h, w):
+            return 16 * ((h + 1) / 2) * ((w + 1) / 2) * layer.inChannels * layer.outChannels
+        case let .linear(layer, _, _):
+            return layer.inFeatures * layer.outFeatures
+        case let .film(layer, _, n):
+            return layer.multiplyAdds(planeSize: n)
+        case .upsample, .instanceNorm, .activation, .copy, .add, .concat:
+            return 0
+        }
+    }
+}
+
+/// Calls `body` with a pointer to `values`' storage, or nil when there are none.
+func withOptionalPointer<T>(_ values: [Float]?, _ body: (UnsafePointer<Float>?) -> T) -> T {
+    guard let values else { return body(nil) }
+    return values.withUnsafeBufferPointer { body($0.baseAddress!) }
 }
 
 #if canImport(Glibc)

@@ -64,7 +64,8 @@ public struct PixelRect: Sendable, Equatable {
     }
 }
 
-/// The component geometry of a model: canvas size, model resolution and the boxes in manifest order.
+/// The component geometry of a model: canvas size, model resolution and the boxes in manifest order. It is
+/// read from the loaded model's manifest (``FaceModelEngine/layout``); nothing else holds a copy.
 ///
 /// A component whose box covers the whole canvas is the `remainder`: its crop is the whole canvas with the part
 /// windows blanked, so a pixel belongs to the remainder only when it lies in no part window.
@@ -75,15 +76,6 @@ public struct ComponentLayout: Sendable, Equatable {
     public var resolution: Int
     /// Components in manifest order; their index is the component id on the wire.
     public var components: [ComponentBox]
-
-    /// The geometry of docs/MODEL_FORMAT.md at 256².
-    public static let standard = ComponentLayout(canvas: 512, resolution: 256, components: [
-        ComponentBox(name: "left_eye", x: 108, y: 156, side: 128),
-        ComponentBox(name: "right_eye", x: 255, y: 156, side: 128),
-        ComponentBox(name: "nose", x: 182, y: 232, side: 160),
-        ComponentBox(name: "mouth", x: 169, y: 301, side: 192),
-        ComponentBox(name: "remainder", x: 0, y: 0, side: 512),
-    ])
 
     public init(canvas: Int, resolution: Int, components: [ComponentBox]) {
         self.canvas = canvas

@@ -11,6 +11,8 @@ public final class FaceModelEngine: FaceEngine, @unchecked Sendable {
     public let model: FaceModel
     /// Component geometry from the manifest.
     public let layout: ComponentLayout
+    /// Appearance codes from the manifest (version 2).
+    public let palette: AppearancePalette?
     private let lock = NSLock()
     private var idle: [Workspace] = []
     private let maps: FeatureMapCache
@@ -24,6 +26,7 @@ public final class FaceModelEngine: FaceEngine, @unchecked Sendable {
         layout = ComponentLayout(
             canvas: manifest.canvas, resolution: manifest.resolution,
             components: manifest.components.map { ComponentBox(name: $0.name, x: $0.x, y: $0.y, side: $0.side) })
+        palette = AppearancePalette(manifest.appearance)
     }
 
     /// Loads the model folder at `directory` (manifest, weights, database); throws the runtime's error naming
@@ -44,25 +47,47 @@ public final class FaceModelEngine: FaceEngine, @unchecked Sendable {
 
     public func shadowPNG(component: Int, latent: Latent) throws -> [UInt8] {
         let neighbours = model.nearest([latent], component: component, k: model.manifest.kShadow)[0]
-        return try PNG.encode(model.shadow(neighbours: neighbours, component: component))
+        let shadow = model.shadow(neighbours: neighbours, component: component)
+        return try PNG.encode(layout.isRemainder(component) ? shadow : ShadowFeather.apply(to: shadow))
     }
 
-    public func synthesizePNG(latents: [Latent], weights: [Double]) throws -> [UInt8] {
+    public func synthesizePNG(latents: [Latent], weights: [Double], sketch: CanvasSnapshot, appearance: Int?) throws -> [UInt8] {
         let image: RGBImage = withWorkspace { workspace in
-            let featureMaps = latents.indices.map { component -> Tensor in
-                let latent = latents[component]
-                let key = FeatureMapCache.Key(component: component, weight: weights[component], latent: latent)
-                return maps.map(for: key) {
-                    let neighbours = model.nearest([latent], component: component, k: model.manifest.kProject)[0]
-                    let lle = model.weights(latent, neighbours: neighbours, component: component)
-                    let projected = model.project(latent, neighbours: neighbours, weights: lle, component: component,
-                                                  slider: Float(weights[component]))
-                    return model.featureMap(projected, component: component, workspace: workspace)
-                }
-            }
-            return model.generate(model.fuse(featureMaps), workspace: workspace)
+            model.generate(generatorInput(latents: latents, weights: weights, sketch: sketch, workspace: workspace),
+                           appearance: code(appearance), workspace: workspace)
         }
         return try PNG.encode(image)
+    }
+
+    public func candidatePNGs(latents: [Latent], weights: [Double], sketch: CanvasSnapshot, appearances: [Int]) throws -> [[UInt8]] {
+        let images: [RGBImage] = withWorkspace { workspace in
+            let input = generatorInput(latents: latents, weights: weights, sketch: sketch, workspace: workspace)
+            return appearances.map { model.generate(input, appearance: code($0), workspace: workspace) }
+        }
+        return try images.map { try PNG.encode($0) }
+    }
+
+    /// The palette code a setting means (none without a palette).
+    private func code(_ appearance: Int?) -> [Float] {
+        palette.map { $0.codes[$0.index(for: appearance)] } ?? []
+    }
+
+    /// Projection of every latent with its weight, feature maps (unchanged ones from the cache), fusion, and the
+    /// sketch block: everything before the generator.
+    private func generatorInput(latents: [Latent], weights: [Double], sketch: CanvasSnapshot, workspace: Workspace) -> Tensor {
+        let featureMaps = latents.indices.map { component -> Tensor in
+            let latent = latents[component]
+            let key = FeatureMapCache.Key(component: component, weight: weights[component], latent: latent)
+            return maps.map(for: key) {
+                let neighbours = model.nearest([latent], component: component, k: model.manifest.kProject)[0]
+                let lle = model.weights(latent, neighbours: neighbours, component: component)
+                let projected = model.project(latent, neighbours: neighbours, weights: lle, component: component,
+                                              slider: Float(weights[component]))
+                return model.featureMap(projected, component: component, workspace: workspace)
+            }
+        }
+        let small = model.downsample(Canvas(pixels: sketch.pixels))
+        return model.generatorInput(fused: model.fuse(featureMaps), sketch: small)
     }
 
     private func withWorkspace<T>(_ body: (Workspace) -> T) -> T {

@@ -1,15 +1,20 @@
+import Sessions
+
 /// Work for a guidance worker, built by ``GuidanceScheduler`` and run off the event loop.
 public enum GuidanceJob: Sendable {
     /// Re-encode the components an edit touched and draw their shadows.
     case encode(EncodeJob)
     /// Synthesise a face from cached latents.
     case synthesize(SynthesisJob)
+    /// Synthesise candidate faces, one per palette code, from cached latents, for one participant.
+    case candidates(CandidatesJob)
 
     /// The session the job belongs to.
     public var session: String {
         switch self {
         case .encode(let job): return job.session
         case .synthesize(let job): return job.session
+        case .candidates(let job): return job.session
         }
     }
 }
@@ -91,10 +96,47 @@ public struct SynthesisJob: Sendable {
     public var number: UInt32
     /// The canvas was empty: this is the default face.
     public var isDefault: Bool
+    /// The canvas the latents were encoded from (the generator's sketch input).
+    public var sketch: CanvasSnapshot
+    /// The session's appearance palette index; nil for the model's default.
+    public var appearance: Int?
 
     /// Runs the job: one synthesis, PNG included.
     public func run(engine: FaceEngine) throws -> FaceFrame {
-        let png = try engine.synthesizePNG(latents: latents, weights: weights)
+        let png = try engine.synthesizePNG(latents: latents, weights: weights, sketch: sketch, appearance: appearance)
         return FaceFrame(seq: seq, number: number, isDefault: isDefault, png: png)
+    }
+}
+
+/// Candidates work: the session's face under several appearance codes, from one snapshot of its latents and
+/// slider weights (mapped and fused once; only the generator runs per code), for the participant who asked.
+public struct CandidatesJob: Sendable {
+    /// The session the job belongs to.
+    public var session: String
+    /// Incarnation of the session the job was made for; results for an older one are dropped.
+    public var generation: UInt64
+    /// Who asked; the faces go to this participant only.
+    public var participant: ParticipantRef
+    /// The request's `ref` (0 when it had none).
+    public var ref: Int
+    /// Palette indices, in the order asked (checked against the palette).
+    public var indices: [Int]
+    /// One latent per component, layout order.
+    public var latents: [Latent]
+    /// Effective slider weight per component, layout order.
+    public var weights: [Double]
+    /// The newest operation the faces reflect (as a face frame's).
+    public var seq: UInt64
+    /// The canvas was empty: these are default faces.
+    public var isDefault: Bool
+    /// The canvas the latents were encoded from (the generator's sketch input).
+    public var sketch: CanvasSnapshot
+
+    /// Runs the job: one generator run and PNG per index.
+    public func run(engine: FaceEngine) throws -> [CandidateFace] {
+        let pngs = try engine.candidatePNGs(latents: latents, weights: weights, sketch: sketch, appearances: indices)
+        return zip(indices, pngs).map { index, png in
+            CandidateFace(appearance: index, count: indices.count, ref: ref, seq: seq, isDefault: isDefault, png: png)
+        }
     }
 }

@@ -39,6 +39,31 @@ public struct FaceFrame: Sendable, Equatable {
     }
 }
 
+/// One candidate face: the session's face under one appearance code, for the participant who asked.
+public struct CandidateFace: Sendable, Equatable {
+    /// The palette index the face was made with.
+    public var appearance: Int
+    /// How many faces answer the request (they arrive in the order asked).
+    public var count: Int
+    /// The request's `ref` (0 when it had none).
+    public var ref: Int
+    /// Sequence number of the last operation the face reflects.
+    public var seq: UInt64
+    /// True when the canvas was empty (default faces).
+    public var isDefault: Bool
+    /// RGB PNG at the model resolution.
+    public var png: [UInt8]
+
+    public init(appearance: Int, count: Int, ref: Int, seq: UInt64, isDefault: Bool, png: [UInt8]) {
+        self.appearance = appearance
+        self.count = count
+        self.ref = ref
+        self.seq = seq
+        self.isDefault = isDefault
+        self.png = png
+    }
+}
+
 /// What a message to a participant looks like on the WebSocket: a text or a binary message.
 public enum WireMessage: Sendable, Equatable {
     case text(String)
@@ -51,16 +76,22 @@ public enum GuidanceMessage: Sendable, Equatable {
     case shadow(ShadowUpdate)
     /// Binary: a new face.
     case frame(FaceFrame)
-    /// Text: whether guidance runs, why not, the session's mode and the component boxes.
-    case status(enabled: Bool, reason: String?, mode: GuidanceMode, layout: ComponentLayout?)
+    /// Text: whether guidance runs, why not, the session's mode, the component boxes and the appearance palette.
+    case status(enabled: Bool, reason: String?, mode: GuidanceMode, layout: ComponentLayout?, palette: AppearancePalette? = nil)
     /// Text: a newer face is being computed (`true`) or the face shown is current (`false`).
     case busy(Bool)
+    /// Binary, to one participant: a candidate face it asked for.
+    case candidate(CandidateFace)
+    /// Text, to one participant: a request guidance accepted could not be served after all (`error` message).
+    case refusal(ProtocolError, ref: Int?)
 
     /// First byte of a binary shadow message.
     public static let shadowKind: UInt8 = 0x01
     /// First byte of a binary frame message.
     public static let frameKind: UInt8 = 0x02
-    /// Bytes before the PNG in both binary messages.
+    /// First byte of a binary candidate face message.
+    public static let candidateKind: UInt8 = 0x03
+    /// Bytes before the PNG in every binary message.
     public static let headerSize = 16
 
     /// The message as it goes on the wire.
@@ -87,21 +118,38 @@ public enum GuidanceMessage: Sendable, Equatable {
             appendBigEndian(frame.seq, to: &bytes)
             bytes += frame.png
             return .binary(bytes)
-        case .status(let enabled, let reason, let mode, let layout):
+        case .status(let enabled, let reason, let mode, let layout, let palette):
             var object: [String: Any] = ["type": "guidance", "enabled": enabled, "mode": mode.rawValue]
             if let reason { object["reason"] = reason }
             if let layout {
                 object["resolution"] = layout.resolution
                 object["components"] = layout.components.map { ["name": $0.name, "box": [$0.x, $0.y, $0.side]] }
             }
+            if let palette {
+                object["appearance"] = ["regions": palette.regions, "palette": palette.codes.map { $0.map(Double.init) },
+                                        "default": palette.defaultIndex] as [String: Any]
+            }
             return .text(Self.json(object))
         case .busy(let busy):
             return .text(Self.json(["type": "guidance.busy", "busy": busy]))
+        case .candidate(let face):
+            var bytes = [UInt8]()
+            bytes.reserveCapacity(Self.headerSize + face.png.count)
+            bytes.append(Self.candidateKind)
+            bytes.append(face.isDefault ? 1 : 0)
+            bytes.append(UInt8(clamping: face.appearance))
+            bytes.append(UInt8(clamping: face.count))
+            appendBigEndian(UInt32(clamping: face.ref), to: &bytes)
+            appendBigEndian(face.seq, to: &bytes)
+            bytes += face.png
+            return .binary(bytes)
+        case .refusal(let error, let ref):
+            return .text(error.errorMessage(ref: ref))
         }
     }
 
     /// Decodes a binary guidance message (the inverse of ``wire``; used by tests and the benchmark client).
-    /// Returns `nil` for anything that is not a well-formed shadow or frame message.
+    /// Returns `nil` for anything that is not a well-formed shadow, frame or candidate message.
     public static func decode(binary bytes: [UInt8]) -> GuidanceMessage? {
         guard bytes.count >= headerSize else { return nil }
         func u16(_ at: Int) -> Int { Int(bytes[at]) << 8 | Int(bytes[at + 1]) }
@@ -115,6 +163,9 @@ public enum GuidanceMessage: Sendable, Equatable {
             return .shadow(ShadowUpdate(component: Int(bytes[1]), box: box, seq: u64(8), png: png))
         case frameKind:
             return .frame(FaceFrame(seq: u64(8), number: u32(4), isDefault: bytes[1] & 1 == 1, png: png))
+        case candidateKind:
+            return .candidate(CandidateFace(appearance: Int(bytes[2]), count: Int(bytes[3]), ref: Int(u32(4)), seq: u64(8),
+                                            isDefault: bytes[1] & 1 == 1, png: png))
         default:
             return nil
         }

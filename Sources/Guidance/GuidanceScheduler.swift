@@ -16,14 +16,21 @@ import Sessions
 ///   sessions are held: opening one more forgets the least recently active idle one (it is re-encoded from its
 ///   canvas if it becomes active again).
 ///
+/// - **Candidates** (a participant's request for its face under several appearance codes): each connection has at
+///   most one request waiting or running; requests are generator work of their session, so they wait in the
+///   synthesis queue like faces and a session runs one face or one candidates job at a time (when both are due they
+///   alternate): asking for candidates gets a session no more of the workers than drawing does.
+///
 /// Methods return the messages to broadcast to a session's participants as ``Delivery`` values.
 public struct GuidanceScheduler {
-    /// A message for every participant of `session`.
+    /// A message for every participant of `session`, or for one of them.
     public struct Delivery: Sendable, Equatable {
         /// Whose participants get it.
         public var session: String
         /// What they get.
         public var message: GuidanceMessage
+        /// The one participant who gets it (an answer to its own request); nil for all of them.
+        public var recipient: ParticipantRef? = nil
     }
 
     /// Which jobs a worker takes, and in which order of preference.
@@ -41,6 +48,8 @@ public struct GuidanceScheduler {
     public var throttle: Double
     /// Component geometry of the model.
     public let layout: ComponentLayout
+    /// The model's appearance codes (announced in the status message); nil without.
+    public let palette: AppearancePalette?
     /// Most sessions held at once (at least 1).
     public let capacity: Int
 
@@ -55,8 +64,9 @@ public struct GuidanceScheduler {
     /// Logical clock for "least recently active".
     private var ticks: UInt64 = 0
 
-    public init(layout: ComponentLayout, throttle: Double = 0.1, capacity: Int = 64) {
+    public init(layout: ComponentLayout, palette: AppearancePalette? = nil, throttle: Double = 0.1, capacity: Int = 64) {
         self.layout = layout
+        self.palette = palette
         self.throttle = throttle
         self.capacity = max(1, capacity)
     }
@@ -69,7 +79,7 @@ public struct GuidanceScheduler {
     /// Starts guidance for a session: its current canvas gets encoded and a first face (the default face for an
     /// empty canvas) synthesised, in either mode.
     public mutating func open(
-        session: String, canvas: CanvasSnapshot, sliders: SliderValues, mode: GuidanceMode, now: Double
+        session: String, canvas: CanvasSnapshot, sliders: SliderValues, mode: GuidanceMode, appearance: Int? = nil, now: Double
     ) -> [Delivery] {
         if sessions[session] != nil { return [] }
         if sessions.count >= capacity { evictLeastRecentlyActive() }
@@ -78,6 +88,7 @@ public struct GuidanceScheduler {
         touch(&state)
         state.mode = mode
         state.sliders = sliders
+        state.appearance = appearance
         state.pendingCanvas = canvas
         state.dirtyUnknown = true
         state.synthesisWanted = true
@@ -120,11 +131,30 @@ public struct GuidanceScheduler {
     /// New slider values, set by operation `seq`: re-synthesise from cached latents (no encode), in either mode.
     /// The next frame carries `seq` (a frame's seq is the newest operation it reflects).
     public mutating func slidersChanged(session: String, sliders: SliderValues, seq: UInt64 = 0) -> [Delivery] {
+        settingChanged(session, seq: seq) { state in
+            guard state.sliders != sliders else { return false }
+            state.sliders = sliders
+            return true
+        }
+    }
+
+    /// The session's appearance (palette index; nil for the default) was set by operation `seq`: re-synthesise
+    /// from cached latents (no encode, no re-mapping), in either mode; the next frame carries `seq`.
+    public mutating func appearanceChanged(session: String, appearance: Int?, seq: UInt64 = 0) -> [Delivery] {
+        settingChanged(session, seq: seq) { state in
+            guard state.appearance != appearance else { return false }
+            state.appearance = appearance
+            return true
+        }
+    }
+
+    /// A session setting (sliders, appearance) set by operation `seq`; `apply` changes it and says whether it
+    /// differs, in which case a face is wanted from the cached latents.
+    private mutating func settingChanged(_ session: String, seq: UInt64, _ apply: (inout SessionState) -> Bool) -> [Delivery] {
         guard var state = sessions[session] else { return [] }
         touch(&state)
         state.sliderSeq = max(state.sliderSeq, seq)
-        guard state.sliders != sliders else { return [] }
-        state.sliders = sliders
+        guard apply(&state) else { return [] }
         state.synthesisWanted = true
         sessions[session] = state
         return refreshSynthesis(session)
@@ -146,6 +176,23 @@ public struct GuidanceScheduler {
         guard var state = sessions[session] else { return [] }
         touch(&state)
         state.synthesisWanted = true
+        sessions[session] = state
+        return refreshSynthesis(session)
+    }
+
+    /// `participant` asks for candidate faces: `indices` of the palette (nil: the first
+    /// ``ClientMessage/maxCandidates`` codes), from the cached latents, answered to it alone. Throws the refusal it
+    /// is told: no palette, bad indices (``ClientMessage/candidateIndices(_:paletteSize:)``), its previous request
+    /// still waiting or running, or a session guidance does not hold.
+    public mutating func requestCandidates(session: String, by participant: ParticipantRef, indices: [Int]?, ref: Int?) throws -> [Delivery] {
+        guard let palette else { throw ProtocolError.candidatesUnavailable("the model has no appearance palette") }
+        let indices = try ClientMessage.candidateIndices(indices, paletteSize: palette.codes.count)
+        guard var state = sessions[session] else { throw ProtocolError.candidatesUnavailable("guidance does not hold this session") }
+        if state.candidatesInFlight == participant || state.candidateRequests.contains(where: { $0.participant == participant }) {
+            throw ProtocolError.candidatesPending
+        }
+        touch(&state)
+        state.candidateRequests.append(CandidatesRequestState(participant: participant, indices: indices, ref: ref ?? 0))
         sessions[session] = state
         return refreshSynthesis(session)
     }
@@ -198,14 +245,21 @@ public struct GuidanceScheduler {
         return nil
     }
 
+    /// The next generator job: a face or candidates, from the session at the front of the synthesis queue.
     private mutating func nextSynthesis() -> GuidanceJob? {
         while let session = synthesisQueue.popFirst() {
             guard var state = sessions[session], state.synthesisQueued else { continue }
             state.synthesisQueued = false
-            guard state.synthesisReady, let latents = state.completeLatents else {
+            let faceDue = state.faceQueued && state.synthesisReady
+            state.faceQueued = false
+            if state.candidatesDue && (!faceDue || !state.lastGeneratorJobWasCandidates) {
+                return .candidates(startCandidates(session, &state))
+            }
+            guard faceDue, let latents = state.completeLatents else {
                 sessions[session] = state
                 continue
             }
+            state.lastGeneratorJobWasCandidates = false
             let key = state.nextKey(layout: layout)
             // Running ahead of pending encode work (see refreshSynthesis): that work still wants its own face.
             state.synthesisWanted = state.encodeBusy
@@ -216,9 +270,23 @@ public struct GuidanceScheduler {
             sessions[session] = state
             return .synthesize(SynthesisJob(
                 session: session, generation: state.generation, latents: latents, weights: key.weights,
-                seq: max(state.baseline?.seq ?? 0, state.sliderSeq), number: frameNumbers, isDefault: state.isBlank))
+                seq: max(state.baseline?.seq ?? 0, state.sliderSeq), number: frameNumbers, isDefault: state.isBlank,
+                sketch: state.baseline ?? .blank(side: layout.canvas), appearance: key.appearance))
         }
         return nil
+    }
+
+    private mutating func startCandidates(_ session: String, _ state: inout SessionState) -> CandidatesJob {
+        let request = state.candidateRequests.removeFirst()
+        state.candidatesInFlight = request.participant
+        state.lastGeneratorJobWasCandidates = true
+        let key = state.nextKey(layout: layout)
+        defer { sessions[session] = state }
+        return CandidatesJob(
+            session: session, generation: state.generation, participant: request.participant, ref: request.ref,
+            indices: request.indices, latents: state.completeLatents ?? [], weights: key.weights,
+            seq: max(state.baseline?.seq ?? 0, state.sliderSeq), isDefault: state.isBlank,
+            sketch: state.baseline ?? .blank(side: layout.canvas))
     }
 
     /// The earliest time throttled encode work becomes ready, if any is waiting.
@@ -291,12 +359,23 @@ public struct GuidanceScheduler {
         return deliveries + refreshSynthesis(job.session)
     }
 
+    /// Applies a candidates result: the faces (or, when the engine failed, an error) go to the participant who
+    /// asked; the session's next generator job may start.
+    public mutating func finishCandidates(_ job: CandidatesJob, faces: [CandidateFace]?) -> [Delivery] {
+        guard var state = sessions[job.session], state.generation == job.generation else { return [] }
+        state.candidatesInFlight = nil
+        sessions[job.session] = state
+        let answer: [GuidanceMessage] = faces.map { $0.map(GuidanceMessage.candidate) }
+            ?? [.refusal(.candidatesUnavailable("the model failed on this sketch"), ref: job.ref)]
+        return answer.map { Delivery(session: job.session, message: $0, recipient: job.participant) } + refreshSynthesis(job.session)
+    }
+
     // MARK: internals
 
     /// Forgets the least recently active session with no job running, preferring one with no work pending
     /// either (its participants have the current shadows and face, so nothing they wait for is lost).
     private mutating func evictLeastRecentlyActive() {
-        let candidates = sessions.filter { !$0.value.encodeInFlight && !$0.value.synthesisInFlight }
+        let candidates = sessions.filter { !$0.value.encodeInFlight && !$0.value.generatorBusy }
         let victim = candidates.min { a, b in
             let (pa, pb) = (a.value.hasPendingWork, b.value.hasPendingWork)
             return pa != pb ? !pa : a.value.lastActive < b.value.lastActive
@@ -346,17 +425,25 @@ public struct GuidanceScheduler {
     /// encodes when a worker came free would get it: unfair.
     private mutating func refreshSynthesis(_ session: String) -> [Delivery] {
         guard var state = sessions[session] else { return [] }
-        if state.synthesisWanted && !state.synthesisInFlight {
+        // A session runs one generator job (face or candidates) at a time: the next waits for the running one.
+        if state.synthesisWanted && !state.generatorBusy {
             if state.synthesisReady {
                 if state.lastSynthesisKey == state.nextKey(layout: layout) {
                     if !state.encodeBusy { state.synthesisWanted = false } // nothing new to show
-                } else if !state.synthesisQueued {
-                    state.synthesisQueued = true
-                    synthesisQueue.append(session)
+                } else {
+                    state.faceQueued = true
+                    if !state.synthesisQueued {
+                        state.synthesisQueued = true
+                        synthesisQueue.append(session)
+                    }
                 }
             } else if !state.encodeBusy {
                 state.synthesisWanted = false // nothing encodable (the engine failed on this canvas)
             }
+        }
+        if state.candidatesDue && !state.generatorBusy && !state.synthesisQueued {
+            state.synthesisQueued = true
+            synthesisQueue.append(session)
         }
         var deliveries = [Delivery]()
         let busy = state.synthesisWanted || state.synthesisInFlight
@@ -369,7 +456,7 @@ public struct GuidanceScheduler {
     }
 
     private func status(of state: SessionState) -> GuidanceMessage {
-        .status(enabled: true, reason: nil, mode: state.mode, layout: layout)
+        .status(enabled: true, reason: nil, mode: state.mode, layout: layout, palette: palette)
     }
 }
 
@@ -377,6 +464,14 @@ public struct GuidanceScheduler {
 struct SynthesisKey: Equatable {
     var latents: UInt64
     var weights: [Double]
+    var appearance: Int?
+}
+
+/// A participant's accepted candidates request, waiting for a worker.
+struct CandidatesRequestState {
+    var participant: ParticipantRef
+    var indices: [Int]
+    var ref: Int
 }
 
 /// Guidance state of one session.
@@ -384,6 +479,9 @@ struct SessionState {
     var generation: UInt64
     var mode: GuidanceMode = .live
     var sliders = SliderValues()
+    /// Appearance palette index; nil for the model's default.
+    var appearance: Int?
+    /// Newest settings operation (sliders, appearance): frames made for it carry its seq.
     var sliderSeq: UInt64 = 0
 
     var pendingCanvas: CanvasSnapshot?
@@ -406,12 +504,20 @@ struct SessionState {
     var shadows: [ShadowUpdate?]
 
     var synthesisWanted = false
+    /// In the synthesis queue (for a face, candidates or both).
     var synthesisQueued = false
+    /// A face was due when the session was queued.
+    var faceQueued = false
     var synthesisInFlight = false
     var lastSynthesisKey: SynthesisKey?
     var lastActive: UInt64 = 0
     var lastFrame: FaceFrame?
     var busyReported = false
+
+    /// Accepted candidates requests, oldest first, at most one per participant (with the one running).
+    var candidateRequests: [CandidatesRequestState] = []
+    var candidatesInFlight: ParticipantRef?
+    var lastGeneratorJobWasCandidates = false
 
     init(generation: UInt64, components: Int) {
         self.generation = generation
@@ -420,7 +526,15 @@ struct SessionState {
     }
 
     /// Something is queued or wanted for this session.
-    var hasPendingWork: Bool { encodeQueued || pendingCanvas != nil || synthesisWanted || synthesisQueued }
+    var hasPendingWork: Bool {
+        encodeQueued || pendingCanvas != nil || synthesisWanted || synthesisQueued || !candidateRequests.isEmpty
+    }
+
+    /// A face or candidates job of this session is running.
+    var generatorBusy: Bool { synthesisInFlight || candidatesInFlight != nil }
+
+    /// A candidates request waits and every latent is there to answer it (from the latents cached now).
+    var candidatesDue: Bool { !candidateRequests.isEmpty && !generatorBusy && completeLatents != nil }
 
     /// Encode work is queued or running: a synthesis now would miss the newest edit.
     var encodeBusy: Bool { encodeQueued || encodeInFlight }
@@ -428,7 +542,7 @@ struct SessionState {
     /// A synthesis may start now: wanted, none running, every latent there, and either no encode work pending
     /// or latents holding a completed edit the last frame does not show yet.
     var synthesisReady: Bool {
-        guard synthesisWanted, !synthesisInFlight, completeLatents != nil else { return false }
+        guard synthesisWanted, !generatorBusy, completeLatents != nil else { return false }
         return !encodeBusy || encodedEdits > framedEdits
     }
 
@@ -445,6 +559,6 @@ struct SessionState {
 
     func nextKey(layout: ComponentLayout) -> SynthesisKey {
         let weights = isBlank ? SliderValues.fullyProjected(for: layout) : sliders.weights(for: layout)
-        return SynthesisKey(latents: latentsVersion, weights: weights)
+        return SynthesisKey(latents: latentsVersion, weights: weights, appearance: appearance)
     }
 }

@@ -11,6 +11,8 @@ public protocol GuidanceAudience: AnyObject, Sendable {
     /// Sends `message` to every participant of `session`. Must not block; may be called from any thread, but
     /// never concurrently and always in the order guidance produced the messages.
     func broadcast(_ message: WireMessage, session: String)
+    /// Sends `message` to one participant only (an answer to its own request), under the same rules.
+    func send(_ message: WireMessage, to participant: ParticipantRef)
 }
 
 /// Live guidance for all sessions of a server: the thin, threaded shell around ``GuidanceScheduler``.
@@ -53,6 +55,8 @@ public final class LiveGuidance: @unchecked Sendable {
         public var componentEncodes = 0
         /// Faces synthesised.
         public var syntheses = 0
+        /// Candidates requests answered (each with up to four faces).
+        public var candidateJobs = 0
         /// Jobs the engine failed.
         public var failures = 0
     }
@@ -89,7 +93,7 @@ public final class LiveGuidance: @unchecked Sendable {
         self.clock = clock
         self.logger = logger
         guard let engine else { return }
-        scheduler = GuidanceScheduler(layout: engine.layout, throttle: settings.throttle, capacity: settings.maxSessions)
+        scheduler = GuidanceScheduler(layout: engine.layout, palette: engine.palette, throttle: settings.throttle, capacity: settings.maxSessions)
         for index in 0..<settings.workers {
             let lane: GuidanceScheduler.Lane = settings.workers == 1 ? .any : (index == 0 ? .encode : .synthesisFirst)
             let niceness = settings.niceness
@@ -117,9 +121,10 @@ public final class LiveGuidance: @unchecked Sendable {
 
     /// A session became active (created, restored or first joined): encode its canvas, make its first face.
     /// Does nothing for a session already open.
-    public func open(session: String, canvas: CanvasSnapshot, sliders: SliderValues = SliderValues(), mode: GuidanceMode? = nil) {
+    public func open(session: String, canvas: CanvasSnapshot, sliders: SliderValues = SliderValues(), mode: GuidanceMode? = nil,
+                     appearance: Int? = nil) {
         let mode = mode ?? settings.defaultMode
-        mutate { $0.open(session: session, canvas: canvas, sliders: sliders, mode: mode, now: $1) }
+        mutate { $0.open(session: session, canvas: canvas, sliders: sliders, mode: mode, appearance: appearance, now: $1) }
     }
 
     /// The session ended (expired, deleted or left by everyone): forget its guidance state.
@@ -139,6 +144,11 @@ public final class LiveGuidance: @unchecked Sendable {
         mutate { scheduler, _ in scheduler.slidersChanged(session: session, sliders: sliders, seq: seq) }
     }
 
+    /// The session's appearance changed (by operation `seq`): re-synthesise from cached latents.
+    public func appearanceChanged(session: String, appearance: Int?, seq: UInt64 = 0) {
+        mutate { scheduler, _ in scheduler.appearanceChanged(session: session, appearance: appearance, seq: seq) }
+    }
+
     /// Switch the session between live and on-demand synthesis.
     public func modeChanged(session: String, mode: GuidanceMode) {
         mutate { scheduler, _ in scheduler.modeChanged(session: session, mode: mode) }
@@ -147,6 +157,14 @@ public final class LiveGuidance: @unchecked Sendable {
     /// "Convert" was pressed: synthesise now.
     public func convert(session: String) {
         mutate { scheduler, _ in scheduler.convert(session: session) }
+    }
+
+    /// `participant` asks for candidate faces (palette `indices`, nil for the default choice), answered to it
+    /// alone; see ``GuidanceScheduler/requestCandidates(session:by:indices:ref:)``. Throws the refusal to send it,
+    /// also when no model is loaded.
+    public func requestCandidates(session: String, by participant: ParticipantRef, indices: [Int]?, ref: Int?) throws {
+        guard engine != nil else { throw ProtocolError.candidatesUnavailable(unavailableReason) }
+        try mutate { scheduler, _ in try scheduler.requestCandidates(session: session, by: participant, indices: indices, ref: ref) }
     }
 
     /// The messages a participant joining `session` gets before live updates: guidance status, current shadows,
@@ -195,13 +213,18 @@ public final class LiveGuidance: @unchecked Sendable {
         #endif
     }
 
-    private func mutate(_ change: (inout GuidanceScheduler, Double) -> [GuidanceScheduler.Delivery]) {
+    private func mutate(_ change: (inout GuidanceScheduler, Double) throws -> [GuidanceScheduler.Delivery]) rethrows {
         condition.lock()
         guard running, scheduler != nil else {
             condition.unlock()
             return
         }
-        outbox += change(&scheduler!, clock())
+        do {
+            outbox += try change(&scheduler!, clock())
+        } catch {
+            condition.unlock()
+            throw error
+        }
         condition.broadcast()
         condition.unlock()
         flush()
@@ -220,7 +243,13 @@ public final class LiveGuidance: @unchecked Sendable {
             let batch = outbox
             outbox.removeAll(keepingCapacity: true)
             condition.unlock()
-            for delivery in batch { audience.broadcast(delivery.message.wire, session: delivery.session) }
+            for delivery in batch {
+                if let participant = delivery.recipient {
+                    audience.send(delivery.message.wire, to: participant)
+                } else {
+                    audience.broadcast(delivery.message.wire, session: delivery.session)
+                }
+            }
             condition.lock()
         }
         delivering = false
@@ -273,7 +302,7 @@ public final class LiveGuidance: @unchecked Sendable {
                     return scheduler.finishEncode(result, now: now, shadowsSent: true)
                 }
             } catch {
-                logger.warning("guidance: encode failed", metadata: ["session": "\(encode.session)", "error": "\(error)"])
+                logger.warning("guidance: encode failed", metadata: ["session": "\(SessionID(encode.session)?.logName ?? "?")", "error": "\(error)"])
                 return { [self] scheduler, now in
                     tally.failures += 1
                     return scheduler.failEncode(encode, now: now)
@@ -287,10 +316,24 @@ public final class LiveGuidance: @unchecked Sendable {
                     return scheduler.finishSynthesis(synthesis, frame: frame)
                 }
             } catch {
-                logger.warning("guidance: synthesis failed", metadata: ["session": "\(synthesis.session)", "error": "\(error)"])
+                logger.warning("guidance: synthesis failed", metadata: ["session": "\(SessionID(synthesis.session)?.logName ?? "?")", "error": "\(error)"])
                 return { [self] scheduler, _ in
                     tally.failures += 1
                     return scheduler.finishSynthesis(synthesis, frame: nil)
+                }
+            }
+        case .candidates(let candidates):
+            do {
+                let faces = try candidates.run(engine: engine)
+                return { [self] scheduler, _ in
+                    tally.candidateJobs += 1
+                    return scheduler.finishCandidates(candidates, faces: faces)
+                }
+            } catch {
+                logger.warning("guidance: candidates failed", metadata: ["session": "\(SessionID(candidates.session)?.logName ?? "?")", "error": "\(error)"])
+                return { [self] scheduler, _ in
+                    tally.failures += 1
+                    return scheduler.finishCandidates(candidates, faces: nil)
                 }
             }
         }

@@ -8,6 +8,7 @@ import Sessions
 /// - `stroke.points` (stroke in progress, pixels changed) → throttled shadow refresh;
 /// - `stroke.end`, `undo`, `redo`, `clear` → shadows now and, in live mode, a face;
 /// - `sliders` → a face from cached latents; `mode` → mode switch; `convert` → a face now;
+/// - `candidates` → candidate faces for the participant who asked, or the refusal it is told;
 /// - a joining participant gets the status, current shadows and last face; without a model it is told
 ///   guidance is off (sketching is unaffected).
 /// A session is opened for guidance the first time anything happens in it (restored sessions cost nothing
@@ -26,6 +27,10 @@ public final class SessionGuidance: SessionObserver, GuidanceAudience, @unchecke
         self.hub = hub
         guidance = LiveGuidance(engine: engine, unavailableReason: unavailableReason, settings: settings, audience: self)
         hub.observer = self
+        if let engine {
+            hub.sliderNames = Set(engine.layout.components.map(\.name))
+            hub.paletteSize = engine.palette?.codes.count ?? 0
+        }
     }
 
     /// Stops the workers (server shutdown).
@@ -37,10 +42,12 @@ public final class SessionGuidance: SessionObserver, GuidanceAudience, @unchecke
         guard guidance.isEnabled else { return }
         let key = event.session.text
         let snapshot = CanvasSnapshot(seq: UInt64(max(0, event.seq)), side: Canvas.size, pixels: event.canvas.pixels)
-        openIfNeeded(key, canvas: snapshot, sliders: event.sliders, mode: event.mode)
+        openIfNeeded(key, canvas: snapshot, sliders: event.sliders, mode: event.mode, appearance: event.appearance)
         switch event.kind {
         case .sliders:
             guidance.slidersChanged(session: key, sliders: event.sliders, seq: snapshot.seq)
+        case .appearance:
+            guidance.appearanceChanged(session: key, appearance: event.appearance, seq: snapshot.seq)
         case .mode:
             guidance.modeChanged(session: key, mode: event.mode)
         case .strokeBegin:
@@ -58,7 +65,7 @@ public final class SessionGuidance: SessionObserver, GuidanceAudience, @unchecke
     public func participantDidJoin(_ event: ParticipantJoined) {
         if guidance.isEnabled {
             let snapshot = CanvasSnapshot(seq: UInt64(max(0, event.head)), side: Canvas.size, pixels: event.canvas.pixels)
-            openIfNeeded(event.session.text, canvas: snapshot, sliders: event.sliders, mode: event.mode)
+            openIfNeeded(event.session.text, canvas: snapshot, sliders: event.sliders, mode: event.mode, appearance: event.appearance)
         }
         guard let hub else { return }
         for message in guidance.joinMessages(session: event.session.text) {
@@ -71,6 +78,15 @@ public final class SessionGuidance: SessionObserver, GuidanceAudience, @unchecke
 
     public func sessionDidRequestConvert(_ session: SessionID, by participant: ParticipantRef) {
         guidance.convert(session: session.text)
+    }
+
+    public func sessionDidRequestCandidates(_ request: CandidatesRequest) throws {
+        let key = request.participant.session.text
+        if guidance.isEnabled {
+            let snapshot = CanvasSnapshot(seq: UInt64(max(0, request.head)), side: Canvas.size, pixels: request.canvas.pixels)
+            openIfNeeded(key, canvas: snapshot, sliders: request.sliders, mode: request.mode, appearance: request.appearance)
+        }
+        try guidance.requestCandidates(session: key, by: request.participant, indices: request.indices, ref: request.ref)
     }
 
     public func sessionDidEnd(_ session: SessionID) {
@@ -87,11 +103,19 @@ public final class SessionGuidance: SessionObserver, GuidanceAudience, @unchecke
         }
     }
 
+    public func send(_ message: WireMessage, to participant: ParticipantRef) {
+        guard let hub else { return }
+        switch message {
+        case .text(let text): hub.send(text: text, to: participant)
+        case .binary(let bytes): hub.send(binary: bytes, to: participant)
+        }
+    }
+
     // MARK: internals
 
     /// Opening is idempotent: a session already open keeps its state.
-    private func openIfNeeded(_ session: String, canvas: CanvasSnapshot, sliders: SliderValues, mode: GuidanceMode) {
-        guidance.open(session: session, canvas: canvas, sliders: sliders, mode: mode)
+    private func openIfNeeded(_ session: String, canvas: CanvasSnapshot, sliders: SliderValues, mode: GuidanceMode, appearance: Int?) {
+        guidance.open(session: session, canvas: canvas, sliders: sliders, mode: mode, appearance: appearance)
     }
 
     static func rect(_ dirty: DirtyRect) -> PixelRect {

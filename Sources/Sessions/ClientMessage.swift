@@ -15,12 +15,18 @@ public enum ClientMessage: Equatable {
     case undo(ref: Int?)
     case redo(ref: Int?)
     case clear(ref: Int?)
-    /// Changes some sliders (names from `SliderValues.names`, values 0...1).
+    /// Changes some sliders (`master` or a component name of the loaded model, values 0...1).
     case sliders([String: Double], ref: Int?)
     /// Switches guidance mode (reserved for Guidance, persisted here).
     case mode(GuidanceMode, ref: Int?)
+    /// Picks the session's appearance: an index into the model's palette (shared and persisted like sliders).
+    case appearance(index: Int, ref: Int?)
     /// Asks Guidance for a face now (on-demand mode); not persisted.
     case convert
+    /// Asks Guidance for candidate faces, one per palette index (nil: the default choice), for this connection
+    /// only; not persisted. The indices are checked against the model's palette by Guidance
+    /// (``ClientMessage/candidateIndices(_:paletteSize:)``).
+    case candidates(indices: [Int]?, ref: Int?)
     /// Where this participant's pointer is, in canvas pixels (throttled, never persisted).
     case cursor(x: Double, y: Double)
     /// Liveness probe; answered with `pong`.
@@ -52,8 +58,23 @@ public enum ClientMessage: Equatable {
     public struct Limits: Equatable {
         /// Points one `stroke.points` may carry.
         public var pointsPerMessage: Int
-        public init(pointsPerMessage: Int = 512) { self.pointsPerMessage = pointsPerMessage }
+        /// Slider names accepted besides `master` (the model's components); nil accepts any well-formed name.
+        public var sliderNames: Set<String>?
+        /// Codes in the model's appearance palette (0: the model has none); nil accepts any index up to
+        /// ``ClientMessage/maxAppearanceIndex``.
+        public var paletteSize: Int?
+        public init(pointsPerMessage: Int = 512, sliderNames: Set<String>? = nil, paletteSize: Int? = nil) {
+            self.pointsPerMessage = pointsPerMessage
+            self.sliderNames = sliderNames
+            self.paletteSize = paletteSize
+        }
     }
+
+    /// The largest appearance index the protocol carries.
+    public static let maxAppearanceIndex = 255
+
+    /// Most candidate faces one `candidates` request may ask for.
+    public static let maxCandidates = 4
 
     /// Parses and validates one text message.
     public static func parse(_ text: String, limits: Limits = Limits()) throws -> ClientMessage {
@@ -104,7 +125,7 @@ public enum ClientMessage: Equatable {
         case "redo": return .redo(ref: ref)
         case "clear": return .clear(ref: ref)
         case "sliders":
-            let values = try sliders(fields.child("values"))
+            let values = try sliders(fields.child("values"), names: limits.sliderNames)
             if values.isEmpty { throw ProtocolError.invalidField("values", "must name at least one slider") }
             return .sliders(values, ref: ref)
         case "mode":
@@ -112,7 +133,19 @@ public enum ClientMessage: Equatable {
                 throw ProtocolError.invalidField("mode", "must be \"live\" or \"on_demand\"")
             }
             return .mode(mode, ref: ref)
+        case "appearance":
+            let index = try fields.integer("index", in: 0...maxAppearanceIndex)
+            if let size = limits.paletteSize { try checkPaletteIndex(index, field: "index", paletteSize: size) }
+            return .appearance(index: index, ref: ref)
         case "convert": return .convert
+        case "candidates":
+            guard fields.has("indices") else { return .candidates(indices: nil, ref: ref) }
+            let raw = try fields.array("indices")
+            if raw.count > maxCandidates { throw ProtocolError.tooManyCandidates(maxCandidates) }
+            let indices = try raw.indices.map { i in
+                try JSONFields(["indices[\(i)]": raw[i]]).integer("indices[\(i)]", in: 0...maxAppearanceIndex)
+            }
+            return .candidates(indices: indices, ref: ref)
         case "cursor":
             let max = Double(Canvas.size)
             return .cursor(x: try fields.number("x", in: 0...max), y: try fields.number("y", in: 0...max))
@@ -121,6 +154,28 @@ public enum ClientMessage: Equatable {
         default:
             throw ProtocolError.unknownType(type)
         }
+    }
+
+    /// The palette indices a `candidates` request stands for, checked against a palette of `paletteSize` codes:
+    /// the requested ones, or without a list the first ``maxCandidates`` codes. Refused: more than
+    /// ``maxCandidates`` (`limit`), an empty list, an index past the palette, an index twice (`invalid`, naming
+    /// `indices[i]`), and any request when the model has no palette (`unavailable`).
+    public static func candidateIndices(_ requested: [Int]?, paletteSize: Int) throws -> [Int] {
+        guard paletteSize > 0 else { throw ProtocolError.candidatesUnavailable("the model has no appearance palette") }
+        guard let requested else { return Array(0..<min(maxCandidates, paletteSize)) }
+        if requested.count > maxCandidates { throw ProtocolError.tooManyCandidates(maxCandidates) }
+        if requested.isEmpty { throw ProtocolError.invalidField("indices", "must hold 1–\(maxCandidates) palette indices") }
+        for (i, index) in requested.enumerated() {
+            try checkPaletteIndex(index, field: "indices[\(i)]", paletteSize: paletteSize)
+            if requested[..<i].contains(index) { throw ProtocolError.invalidField("indices[\(i)]", "repeats index \(index)") }
+        }
+        return requested
+    }
+
+    /// Refuses an appearance index at or past the palette size (`field` names it in the error).
+    static func checkPaletteIndex(_ index: Int, field: String, paletteSize: Int) throws {
+        guard index < 0 || index >= paletteSize else { return }
+        throw ProtocolError.invalidField(field, paletteSize == 0 ? "the model has no appearance palette" : "must be below the palette size \(paletteSize)")
     }
 
     /// Parses `points` (`[{x, y, p}]`, `p` optional, default 1) into quantised stroke points.
@@ -144,11 +199,14 @@ public enum ClientMessage: Equatable {
         return out
     }
 
-    /// Parses a slider object; unknown names are refused by name.
-    static func sliders(_ fields: JSONFields) throws -> [String: Double] {
+    /// Parses a slider object; a name that is not `master` or one of `names` (any well-formed name when nil) is
+    /// refused by name.
+    static func sliders(_ fields: JSONFields, names: Set<String>?) throws -> [String: Double] {
         var values = [String: Double]()
+        if fields.object.count > SliderValues.maxNames { throw ProtocolError.invalidField(fields.path, "at most \(SliderValues.maxNames) sliders") }
         for key in fields.object.keys.sorted() {
-            guard SliderValues.names.contains(key) else { throw ProtocolError.invalidField(fields.name(key), "unknown slider") }
+            let known = key == SliderValues.master || (names?.contains(key) ?? SliderValues.isWellFormed(key))
+            guard known else { throw ProtocolError.invalidField(fields.name(key), "unknown slider") }
             values[key] = try fields.number(key, in: 0...1)
         }
         return values

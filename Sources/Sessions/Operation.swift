@@ -28,10 +28,12 @@ public struct Operation: Equatable, Sendable {
         case redo(target: Int)
         /// Everything before is hidden (undoable like a stroke).
         case clear
-        /// Slider values after the change (all six).
+        /// Slider values after the change (master and every slider set so far).
         case sliders(SliderValues)
         /// Guidance mode change.
         case mode(GuidanceMode)
+        /// The appearance: an index into the model's palette of appearance codes.
+        case appearance(Int)
     }
 
     public init(seq: Int, author: String, ref: Int?, body: Body) {
@@ -49,6 +51,7 @@ public struct Operation: Equatable, Sendable {
         case .clear: return .clear
         case .sliders: return .sliders
         case .mode: return .mode
+        case .appearance: return .appearance
         }
     }
 
@@ -78,6 +81,8 @@ public struct Operation: Equatable, Sendable {
             json.add("values", raw: Operation.encode(sliders))
         case .mode(let mode):
             json.add("mode", mode.rawValue)
+        case .appearance(let index):
+            json.add("index", index)
         }
         return json.finished()
     }
@@ -92,7 +97,9 @@ public struct Operation: Equatable, Sendable {
 
     static func encode(_ sliders: SliderValues) -> String {
         var json = JSONText()
-        for name in SliderValues.names { json.add(name, sliders[name]) }
+        // The master always (a fresh session's welcome shows the shape), then every slider set, sorted.
+        json.add(SliderValues.master, sliders[SliderValues.master])
+        for name in sliders.values.keys.sorted() where name != SliderValues.master { json.add(name, sliders[name]) }
         return json.finished()
     }
 
@@ -121,10 +128,13 @@ public struct Operation: Equatable, Sendable {
         case .clear:
             body = .clear
         case .sliders:
-            body = .sliders(SliderValues().merging(try ClientMessage.sliders(fields.child("values"))))
+            // Stored values are replayed whatever model is loaded now: only their form is checked.
+            body = .sliders(SliderValues().merging(try ClientMessage.sliders(fields.child("values"), names: nil)))
         case .mode:
             guard let mode = GuidanceMode(rawValue: try fields.string("mode")) else { throw ProtocolError.invalidField("mode", "unknown mode") }
             body = .mode(mode)
+        case .appearance:
+            body = .appearance(try fields.integer("index", in: 0...ClientMessage.maxAppearanceIndex))
         }
         self.init(seq: seq, author: author, ref: ref, body: body)
     }
@@ -135,5 +145,5 @@ public enum OperationKind: String, Sendable, Equatable {
     case strokeBegin = "stroke.begin"
     case strokePoints = "stroke.points"
     case strokeEnd = "stroke.end"
-    case undo, redo, clear, sliders, mode
+    case undo, redo, clear, sliders, mode, appearance
 }

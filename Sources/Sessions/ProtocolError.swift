@@ -52,6 +52,12 @@ public enum ProtocolError: Error, Equatable {
     case clientTaken
     /// A `ref` too far above this connection's highest one so far.
     case refOutOfSequence(limit: Int)
+    /// A `candidates` request asked for more faces than allowed.
+    case tooManyCandidates(Int)
+    /// A `candidates` request while this connection's previous one is still being computed.
+    case candidatesPending
+    /// Candidate faces cannot be made (no model, a model without palette, the model failed); the reason.
+    case candidatesUnavailable(String)
 
     /// What the client is told, and whether the connection is closed.
     public struct Outcome: Equatable {
@@ -130,10 +136,21 @@ public enum ProtocolError: Error, Equatable {
                            close: nil, strike: true)
         case .sessionOperationLimit(let limit):
             return Outcome(code: "limit", field: nil, message: "this session reached its limit of \(limit) operations", close: nil)
+        case .tooManyCandidates(let limit):
+            return Outcome(code: "limit", field: "indices", message: "indices: at most \(limit) candidates per request", close: nil)
+        case .candidatesPending:
+            return Outcome(code: "limit", field: nil, message: "your previous candidates request is still being computed", close: nil)
+        case .candidatesUnavailable(let reason):
+            return Outcome(code: "unavailable", field: nil, message: "no candidate faces: \(reason)", close: nil)
         case .binaryNotAccepted:
             return Outcome(code: "invalid", field: nil, message: "binary messages are not accepted from clients", close: nil)
         }
     }
+}
+
+extension ProtocolError {
+    /// The `error` message that tells the client, echoing `ref` (for refusals sent later, off the message's path).
+    public func errorMessage(ref: Int?) -> String { ServerMessage.error(outcome, ref: ref) }
 }
 
 /// WebSocket close codes used by sessions (RFC 6455 range and the 4000–4999 private range).

@@ -16,6 +16,7 @@ enum ServerMessage {
         json.add("reset", reset)
         json.add("sliders", raw: Operation.encode(document.sliders))
         json.add("mode", document.mode.rawValue)
+        if let appearance = document.appearance { json.add("appearance", appearance) }
         json.add("participants", raw: JSONText.array(participants.map(\.encoded)))
         json.add("more", through < document.head)
         json.add("ops", raw: JSONText.array(Array(document.encodedOps[from..<through])))

@@ -53,7 +53,8 @@ public final class SessionConnection {
             if strikes > 0, now - lastStrike > 1 { strikes = 0 }
             var ref: Int?
             do {
-                let message = try ClientMessage.parse(text, limits: .init(pointsPerMessage: hub.config.maxPointsPerMessage))
+                let message = try ClientMessage.parse(text, limits: .init(pointsPerMessage: hub.config.maxPointsPerMessage,
+                                                                       sliderNames: hub.sliderNames, paletteSize: hub.paletteSize))
                 ref = message.ref
                 if let ref, state == .joined { try claim(ref: ref) }
                 try handle(message, now: now)
@@ -150,11 +151,21 @@ public final class SessionConnection {
             try charge(Canvas.size * Canvas.size, perMessageLimit: false, now: now)
             try commit(.clear, by: me, ref: ref, now: now)
         case .sliders(let values, let ref):
-            try commit(.sliders(session.document.sliders.merging(values)), by: me, ref: ref, now: now)
+            let merged = session.document.sliders.merging(values)
+            guard merged.values.count <= SliderValues.maxNames else { throw ProtocolError.invalidField("values", "at most \(SliderValues.maxNames) sliders per session") }
+            try commit(.sliders(merged), by: me, ref: ref, now: now)
         case .mode(let mode, let ref):
             try commit(.mode(mode), by: me, ref: ref, now: now)
+        case .appearance(let index, let ref):
+            try commit(.appearance(index), by: me, ref: ref, now: now)
         case .convert:
             hub.observer?.sessionDidRequestConvert(session.id, by: reference(me))
+        case .candidates(let indices, let ref):
+            guard let observer = hub.observer else { throw ProtocolError.candidatesUnavailable("no face model loaded") }
+            let document = session.document
+            try observer.sessionDidRequestCandidates(CandidatesRequest(
+                participant: reference(me), indices: indices, ref: ref, canvas: document.canvas, head: document.head,
+                sliders: document.sliders, mode: document.mode, appearance: document.appearance))
         case .cursor(let x, let y):
             guard now - lastCursor >= config.cursorInterval else { return }
             lastCursor = now
@@ -211,7 +222,8 @@ public final class SessionConnection {
                                               through: through, reset: from == 0, participants: session.participants))
         session.broadcast(text: ServerMessage.presence(session.participants))
         hub.observer?.participantDidJoin(ParticipantJoined(session: session.id, participant: reference(me),
-            canvas: document.canvas, head: document.head, sliders: document.sliders, mode: document.mode))
+            canvas: document.canvas, head: document.head, sliders: document.sliders, mode: document.mode,
+            appearance: document.appearance))
     }
 
     /// Sequences, applies, broadcasts and persists one operation; the author's ack follows durability.
@@ -249,7 +261,7 @@ public final class SessionConnection {
             lastStrike = now
             if strikes >= hub.config.rateStrikes { return end(code: .policyViolation, reason: "rate limit exceeded") }
         }
-        peer.send(text: ServerMessage.error(outcome, ref: ref))
+        peer.send(text: error.errorMessage(ref: ref))
         if let close = outcome.close { end(code: close, reason: outcome.message) }
     }
 
@@ -286,7 +298,8 @@ extension ClientMessage {
     var ref: Int? {
         switch self {
         case .strokeBegin(_, _, _, let ref), .strokePoints(_, _, let ref), .strokeEnd(_, let ref), .undo(let ref),
-             .redo(let ref), .clear(let ref), .sliders(_, let ref), .mode(_, let ref):
+             .redo(let ref), .clear(let ref), .sliders(_, let ref), .mode(_, let ref), .appearance(_, let ref),
+             .candidates(_, let ref):
             return ref
         case .hello, .convert, .cursor, .ping, .snapshot:
             return nil

@@ -23,6 +23,12 @@ public final class SessionHub {
 
     /// Receives applied operations and joins (the Guidance seam). Set it before serving.
     public var observer: SessionObserver?
+    /// Component slider names clients may set besides `master`: the loaded model's components, set by Guidance
+    /// before serving. Nil (no model) accepts any well-formed name.
+    public var sliderNames: Set<String>?
+    /// Codes in the loaded model's appearance palette (0 for a model without one), set by Guidance before
+    /// serving; nil (no model) accepts any index the protocol carries.
+    public var paletteSize: Int?
 
     /// A hub with no sessions yet (call `restore()` to load the stored ones).
     public init(config: SessionsConfig = SessionsConfig(), store: OperationStore,
@@ -175,12 +181,12 @@ public final class SessionHub {
         return live.lock.locked { load(live); return live.document.canvas }
     }
 
-    /// Raster, head seq, sliders and mode of a session, read atomically.
-    public func snapshot(of id: SessionID) -> (canvas: Canvas, head: Int, sliders: SliderValues, mode: GuidanceMode)? {
+    /// Raster, head seq, sliders, mode and appearance of a session, read atomically.
+    public func snapshot(of id: SessionID) -> (canvas: Canvas, head: Int, sliders: SliderValues, mode: GuidanceMode, appearance: Int?)? {
         guard let live = live(id) else { return nil }
         return live.lock.locked {
             load(live)
-            return (live.document.canvas, live.document.head, live.document.sliders, live.document.mode)
+            return (live.document.canvas, live.document.head, live.document.sliders, live.document.mode, live.document.appearance)
         }
     }
 
@@ -260,7 +266,7 @@ public final class SessionHub {
             let document = live.document
             observer.sessionDidApply(AppliedOperation(session: live.id, seq: seq, kind: op.kind,
                 canvas: document.canvas, dirty: change.dirty, strokePhase: change.strokePhase,
-                sliders: document.sliders, mode: document.mode))
+                sliders: document.sliders, mode: document.mode, appearance: document.appearance))
         }
         return seq
     }

@@ -13,6 +13,9 @@ public protocol SessionObserver: AnyObject {
     func participantDidJoin(_ event: ParticipantJoined)
     /// A participant asked for a face now (`convert`, on-demand mode). Not persisted.
     func sessionDidRequestConvert(_ session: SessionID, by participant: ParticipantRef)
+    /// A participant asked for candidate faces (`candidates`, answered to it alone). Not persisted. Throws the
+    /// refusal the participant is told (bad index, one request already outstanding, no model).
+    func sessionDidRequestCandidates(_ request: CandidatesRequest) throws
     /// The session was deleted (idle expiry): drop anything cached for it.
     func sessionDidEnd(_ session: SessionID)
 }
@@ -20,7 +23,26 @@ public protocol SessionObserver: AnyObject {
 public extension SessionObserver {
     func participantDidJoin(_ event: ParticipantJoined) {}
     func sessionDidRequestConvert(_ session: SessionID, by participant: ParticipantRef) {}
+    func sessionDidRequestCandidates(_ request: CandidatesRequest) throws {
+        throw ProtocolError.candidatesUnavailable("no face model loaded")
+    }
     func sessionDidEnd(_ session: SessionID) {}
+}
+
+/// A participant's `candidates` request, with the session state guidance needs to serve it.
+public struct CandidatesRequest: Sendable {
+    /// Who asked (the answer goes to this connection only).
+    public var participant: ParticipantRef
+    /// Requested palette indices as sent (unchecked against the palette); nil for the default choice.
+    public var indices: [Int]?
+    /// The request's `ref`, echoed in the answer.
+    public var ref: Int?
+    /// The current raster, head, sliders, mode and appearance, as in `ParticipantJoined`.
+    public var canvas: Canvas
+    public var head: Int
+    public var sliders: SliderValues
+    public var mode: GuidanceMode
+    public var appearance: Int?
 }
 
 /// What one applied operation did to a session.
@@ -41,6 +63,8 @@ public struct AppliedOperation: Sendable {
     public var sliders: SliderValues
     /// Guidance mode after the operation.
     public var mode: GuidanceMode
+    /// Appearance palette index after the operation; nil while nobody picked one (the model's default).
+    public var appearance: Int?
 }
 
 /// A participant joined a session.
@@ -57,6 +81,8 @@ public struct ParticipantJoined: Sendable {
     public var sliders: SliderValues
     /// Current guidance mode.
     public var mode: GuidanceMode
+    /// Current appearance palette index; nil while nobody picked one.
+    public var appearance: Int?
 }
 
 /// Identifies one connected participant (one WebSocket connection) for `SessionHub.send(binary:to:)`.
@@ -67,4 +93,10 @@ public struct ParticipantRef: Hashable, Sendable {
     public var connection: UInt64
     /// The participant's client id (also its public id in presence and ops).
     public var client: String
+
+    public init(session: SessionID, connection: UInt64, client: String) {
+        self.session = session
+        self.connection = connection
+        self.client = client
+    }
 }

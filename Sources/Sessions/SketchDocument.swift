@@ -24,6 +24,8 @@ public struct SketchDocument {
     public private(set) var sliders = SliderValues()
     /// Current guidance mode.
     public private(set) var mode = GuidanceMode.live
+    /// The appearance palette index picked last; nil while nobody picked one (the model's default).
+    public private(set) var appearance: Int?
     /// The highest `ref` applied per author: a reconnecting client resends only what came after it.
     public private(set) var lastRef: [String: Int] = [:]
     /// Painting work (`CapsuleRasterizer.cost`) the undo window may hold before its oldest operations are baked.
@@ -188,6 +190,9 @@ public struct SketchDocument {
             return Change(dirty: .empty, strokePhase: .none)
         case .mode(let mode):
             self.mode = mode
+            return Change(dirty: .empty, strokePhase: .none)
+        case .appearance(let index):
+            appearance = index
             return Change(dirty: .empty, strokePhase: .none)
         }
     }

@@ -28,11 +28,15 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .customLong("shadow-out"), help: "Folder to write each component's shadow PNG (grey + alpha).")
     var shadowOut: String?
 
+    @Option(name: .long, help: "Appearance code (version 2 models): a palette index N, default, or random (prints which).")
+    var appearance: String = "default"
+
     @Option(name: .long, help: "OpenBLAS threads (default: all cores).")
     var threads: Int?
 
     func run() throws {
         do {
+            let choice = try AppearanceChoice(parsing: appearance)
             if let master, !(0...1).contains(master) { throw GenerateError.invalidSlider("master=\(master)") }
             _ = try PNG.readCanvas(path: sketch)  // a bad sketch is reported before any model lookup
             let directory = try model ?? Generation.defaultModelDirectory(
@@ -42,14 +46,22 @@ struct GenerateCommand: ParsableCommand {
             for s in slider { let (name, value) = try Generation.parseSlider(s); job.sliders[name] = value }
             job.master = master
             job.shadowDirectory = shadowOut
+            job.appearance = choice
             BLASThreads.set(threads ?? ProcessInfo.processInfo.activeProcessorCount)
             let start = Date()
             let summary = try job.run()
             let ms = Int(Date().timeIntervalSince(start) * 1000)
             print("wrote \(summary.outputPath) (\(summary.resolution)×\(summary.resolution), \(ms) ms)")
             for p in summary.shadowPaths { print("wrote \(p)") }
+            if let index = summary.appearanceIndex {
+                let how = choice == .random ? "random" : choice == .default ? "default" : "chosen"
+                print("appearance \(index) of palette 0–\(summary.paletteSize - 1) (\(how))")
+            }
         } catch let error as ValidationError {
             throw error
+        } catch let error as GenerateError where error.isUsageError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(2)
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)

@@ -51,6 +51,50 @@ final class GenerateTests: XCTestCase {
         XCTAssertEqual(try Generation.parseSlider("left_eye=0.7").1, 0.7)
     }
 
+    func testAppearanceChoiceConditionsTheFaceOnThatPaletteCode() throws {
+        let model = try TinyModel.makeDirectory(version: 2)
+        let dir = temporaryDirectory("generate-appearance")
+        let sketch = TinyModel.sketch(seed: 13)
+        try writeSketch(sketch, to: dir + "/sketch.png")
+        let loaded = try FaceModel(directory: model)
+        func run(_ choice: AppearanceChoice, drawing: Int = 0) throws -> (Generation.Summary, [UInt8]) {
+            var job = Generation(sketchPath: dir + "/sketch.png", outputPath: dir + "/face.png", modelDirectory: model)
+            job.appearance = choice
+            job.randomIndex = { XCTAssertEqual($0, 3); return drawing }
+            let summary = try job.run()
+            let face = try PNG.decodeRGBA(try readFileBytes(dir + "/face.png"))
+            return (summary, (0..<(64 * 64)).flatMap { Array(face.rgba[(4 * $0)..<(4 * $0 + 3)]) })
+        }
+        for (choice, index) in [(AppearanceChoice.default, 1), (.index(2), 2), (.index(0), 0), (.random, 0)] {
+            let (summary, pixels) = try run(choice)
+            XCTAssertEqual(summary.appearanceIndex, index, "\(choice)")
+            XCTAssertEqual(summary.paletteSize, 3)
+            XCTAssertEqual(pixels, loaded.synthesize(sketch, appearance: TinyModel.palette[index], workspace: Workspace()).pixels, "\(choice)")
+        }
+        XCTAssertEqual(try run(.random, drawing: 2).0.appearanceIndex, 2)
+        XCTAssertThrowsError(try run(.index(3))) {
+            XCTAssertEqual("\($0)", "appearance 3 is out of range: the model's palette has 3 codes (0–2)")
+            XCTAssertEqual(($0 as? GenerateError)?.isUsageError, true)
+        }
+        // A version 1 model has no palette: only `default` is accepted.
+        var v1 = Generation(sketchPath: dir + "/sketch.png", outputPath: dir + "/v1.png", modelDirectory: try TinyModel.makeDirectory())
+        XCTAssertNil(try v1.run().appearanceIndex)
+        v1.appearance = .random
+        XCTAssertThrowsError(try v1.run()) { XCTAssertEqual("\($0)", "appearance 'random': this model (version 1) has no appearance palette") }
+    }
+
+    func testAppearanceArgumentsParseOrGiveOneClearError() throws {
+        XCTAssertEqual(try AppearanceChoice(parsing: "default"), .default)
+        XCTAssertEqual(try AppearanceChoice(parsing: "random"), .random)
+        XCTAssertEqual(try AppearanceChoice(parsing: "4"), .index(4))
+        for bad in ["blue", "-1", "1.5", "", "Default", " 2"] {
+            XCTAssertThrowsError(try AppearanceChoice(parsing: bad)) {
+                XCTAssertEqual($0 as? GenerateError, .invalidAppearance(bad))
+                XCTAssertEqual("\($0)", "invalid appearance '\(bad)': expected a palette index N, default or random")
+            }
+        }
+    }
+
     func testDefaultModelIsFoundUnderTheWorkingDirectoryThenTheExecutablesAncestors() throws {
         let root = temporaryDirectory("repo")
         try FileManager.default.createDirectory(atPath: root + "/models/default", withIntermediateDirectories: true)
@@ -97,5 +141,20 @@ final class GenerateTests: XCTestCase {
         let (noModel, noModelOut) = try run(["generate", dir + "/sketch.png", "-o", dir + "/x.png", "--model", dir + "/none"])
         XCTAssertEqual(noModel, 1)
         XCTAssertTrue(noModelOut.contains("model file not found"), noModelOut)
+        // Appearance: a palette index, random (says which), and bad values exiting 2 with one line.
+        let v2 = try TinyModel.makeDirectory(version: 2)
+        let (chosen, chosenOut) = try run(["generate", dir + "/sketch.png", "-o", dir + "/a.png", "--model", v2, "--appearance", "2", "--threads", "1"])
+        XCTAssertEqual(chosen, 0, chosenOut)
+        XCTAssertTrue(chosenOut.hasSuffix("appearance 2 of palette 0–2 (chosen)\n"), chosenOut)
+        let (random, randomOut) = try run(["generate", dir + "/sketch.png", "-o", dir + "/r.png", "--model", v2, "--appearance", "random", "--threads", "1"])
+        XCTAssertEqual(random, 0, randomOut)
+        XCTAssertNotNil(randomOut.range(of: #"appearance [0-2] of palette 0–2 \(random\)\n$"#, options: .regularExpression), randomOut)
+        let (word, wordOut) = try run(["generate", dir + "/sketch.png", "-o", dir + "/x.png", "--model", v2, "--appearance", "blue"])
+        XCTAssertEqual(word, 2)
+        XCTAssertEqual(wordOut, "error: invalid appearance 'blue': expected a palette index N, default or random\n")
+        let (range, rangeOut) = try run(["generate", dir + "/sketch.png", "-o", dir + "/x.png", "--model", v2, "--appearance", "7"])
+        XCTAssertEqual(range, 2)
+        XCTAssertEqual(rangeOut, "error: appearance 7 is out of range: the model's palette has 3 codes (0–2)\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/x.png"))
     }
 }

@@ -9,6 +9,9 @@ import XCTest
 ///   weights are widened exactly, so the same bound holds);
 /// - shadow alpha and image u8: ≤ 1 level, because `floor(v + 0.5)` of a value within f32 noise
 ///   of a .5 boundary may land either side; at most 1 % of pixels may differ at all.
+/// A version 2 golden adds `sketch{i}.appearance`, the code its `image` was made with (the palette default):
+/// the generator stage and the end-to-end session use it, and the generator's input is the golden `fused`
+/// followed by the sketch block of the golden canvas.
 final class GoldenParityTests: XCTestCase {
     static func fixtures(_ name: String) -> String {
         Bundle.module.bundleURL.appendingPathComponent("Fixtures").appendingPathComponent(name).path
@@ -47,6 +50,12 @@ final class GoldenParityTests: XCTestCase {
         for s in sketches {
             let canvas = Canvas(pixels: try golden.uint8s("\(s).canvas", shape: [512, 512]))
             let crops = model.crops(canvas)
+            // Version 2: the appearance code the golden image was made with (the palette default).
+            var appearance: [Float] = []
+            if let a = m.appearance {
+                appearance = try golden.floats("\(s).appearance", shape: [a.size])
+                XCTAssertLessThanOrEqual(maxAbs(appearance, a.defaultCode), 1e-6, "\(s).appearance is the palette default")
+            }
             var maps: [Tensor] = []
             for (i, c) in m.components.enumerated() {
                 let p = "\(s).\(c.name)"
@@ -80,13 +89,16 @@ final class GoldenParityTests: XCTestCase {
                     XCTAssertLessThanOrEqual(excess, 1e-3, "\(s).fused beyond f16 rounding")
                 } else {
                     XCTAssertLessThanOrEqual(maxAbs(fused, goldenFused, stage: "fused"), 1e-3, "\(s).fused")
-                    let image = model.generate(Tensor(shape: [m.featureChannels, m.resolution, m.resolution], data: goldenFused), workspace: ws)
+                    let input = model.generatorInput(fused: Tensor(shape: [m.featureChannels, m.resolution, m.resolution], data: goldenFused),
+                                                     sketch: model.downsample(canvas))
+                    let image = model.generate(input, appearance: appearance, workspace: ws)
                     assertBytesClose(image.planar, goldenImage, "\(s).image")
                 }
             }
             // End to end through the session cache.
             let session = FaceSession(model: model)
             session.update(canvas)
+            if !appearance.isEmpty { session.setAppearance(appearance) }
             assertBytesClose(session.face(workspace: ws).planar, goldenImage, "\(s).image end to end")
         }
         print("parity max abs error per stage:", worst.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))

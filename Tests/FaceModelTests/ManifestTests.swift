@@ -2,13 +2,7 @@ import XCTest
 @testable import FaceModel
 
 final class ManifestTests: XCTestCase {
-    func manifestObject(_ dir: String) throws -> [String: Any] {
-        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/manifest.json"))) as! [String: Any]
-    }
-
-    func load(_ object: [String: Any]) throws -> Manifest {
-        try Manifest(json: Array(try JSONSerialization.data(withJSONObject: object)))
-    }
+    func load(_ object: [String: Any]) throws -> Manifest { try parseManifest(object) }
 
     func testTinyManifestParsesGeometryAndNetworks() throws {
         let dir = try TinyModel.makeDirectory()
@@ -32,7 +26,7 @@ final class ManifestTests: XCTestCase {
             XCTAssertThrowsError(try load(o), line: line) { XCTAssertTrue("\($0)".contains(fragment), "\($0) lacks \(fragment)", line: line) }
         }
         expectError({ $0["format"] = "onnx" }, contains: "$.format")
-        expectError({ $0["version"] = 2 }, contains: "version 2")
+        expectError({ $0["version"] = 3 }, contains: "version 3")
         expectError({ $0["resolution"] = 100 }, contains: "$.resolution")
         expectError({ $0.removeValue(forKey: "latent") }, contains: "$.latent")
         expectError({ $0["fusion_order"] = ["mouth", "ears"] }, contains: "$.fusion_order[1]")

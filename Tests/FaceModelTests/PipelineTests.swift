@@ -182,33 +182,28 @@ final class PipelineTests: XCTestCase {
     }
 
     func testSessionMatchesTheStageByStageFunctions() {
-        let ws = Workspace()
         let canvas = TinyModel.sketch(seed: 5)
-        let crops = model.crops(canvas)
-        var maps: [Tensor] = []
-        for i in 0..<model.componentCount {
-            let z = model.encode(crops[i], component: i, workspace: ws)
-            let n = model.nearest([z], component: i, k: 5)[0]
-            let w = model.weights(z, neighbours: n, component: i)
-            maps.append(model.featureMap(model.project(z, neighbours: n, weights: w, component: i, slider: 1), component: i, workspace: ws))
-        }
-        let image = model.generate(model.fuse(maps), workspace: ws)
+        let image = model.stageByStage(canvas, appearance: [], workspace: Workspace())
         XCTAssertEqual(model.synthesize(canvas, workspace: Workspace()), image)
         XCTAssertEqual(image.width, 64)
         XCTAssertGreaterThan(Set(image.pixels).count, 10)
     }
 
-    func testWorkspaceStopsAllocatingAfterTheFirstSynthesis() {
-        let ws = Workspace()
-        let session = FaceSession(model: model)
-        session.update(TinyModel.sketch(seed: 6))
-        _ = session.face(workspace: ws)
-        let allocations = ws.allocations
-        for seed in 7..<10 {
-            session.update(TinyModel.sketch(seed: UInt64(seed)))
+    func testWorkspaceStopsAllocatingAfterTheFirstSynthesis() throws {
+        let version2 = try FaceModel(directory: try TinyModel.makeDirectory(version: 2))
+        for m in [model, version2] {
+            let ws = Workspace()
+            let session = FaceSession(model: m)
+            session.update(TinyModel.sketch(seed: 6))
             _ = session.face(workspace: ws)
+            let allocations = ws.allocations
+            for seed in 7..<10 {
+                session.update(TinyModel.sketch(seed: UInt64(seed)))
+                if let palette = m.manifest.appearance?.palette { session.setAppearance(palette[seed % palette.count]) }
+                _ = session.face(workspace: ws)
+            }
+            XCTAssertEqual(ws.allocations, allocations, "version \(m.manifest.version): across sketches and appearances")
         }
-        XCTAssertEqual(ws.allocations, allocations)
     }
 
     func testConcurrentSessionsWithOwnWorkspacesAgreeWithASerialRun() {

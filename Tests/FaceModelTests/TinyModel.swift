@@ -19,9 +19,16 @@ struct SeededRandom {
 
 /// A tiny randomly-initialised model written from Swift: resolution 64, latent 16, 4 feature
 /// channels, every layer type of the format. Exercises the builder before (and besides) the
-/// training pipeline's fixture.
+/// training pipeline's fixture. Version 2 adds deliberately odd constants (input normalisation,
+/// a 2-region appearance code, palette default 1) and a U-Net generator with `film` and nested `concat`
+/// on the fused map plus the sketch channel.
 enum TinyModel {
     static let latent = 16, channels = 4, resolution = 64, databaseSize = 24
+    /// Version 2 constants.
+    static let normalisation = (scale: 0.0071, offset: -0.85)
+    static let regions = ["skin", "hair"]
+    static let palette: [[Float]] = [[0.5, 0.25, 0, -0.5, -0.25, 0.125], [0.75, 0.5, 0.25, -0.75, -0.5, -0.25], [-0.5, 0, 0.5, 1, -1, 0]]
+    static let paletteDefault = 1
 
     static let components: [(String, [Int])] = [
         ("left_eye", [108, 156, 128]), ("right_eye", [255, 156, 128]), ("nose", [182, 232, 160]),
@@ -31,7 +38,7 @@ enum TinyModel {
     static func side(_ box: [Int]) -> Int { box[2] / (512 / resolution) }
 
     /// Writes `manifest.json`, `weights.safetensors`, `database.safetensors` into `directory`.
-    static func write(to directory: String, seed: UInt64 = 7, weightsDType: SafeTensors.DType = .f32) throws {
+    static func write(to directory: String, seed: UInt64 = 7, weightsDType: SafeTensors.DType = .f32, version: Int = 1) throws {
         var rng = SeededRandom(seed: seed)
         var weights = SafeTensorsWriter()
         var networks: [String: Any] = [:]
@@ -70,26 +77,60 @@ enum TinyModel {
             ] as [Any]]
         }
         let r = resolution
-        networks["generator"] = ["input": [channels, r, r], "layers": [
-            conv("gen.in", channels, 8, k: 7, pad: 3, mode: "reflect"),
-            ["type": "instance_norm", "channels": 8, "eps": 1e-5, "weight": param("gen.in.n.weight", [8], scale: 1), "bias": param("gen.in.n.bias", [8], scale: 0.1)],
-            ["type": "relu"],
-            conv("gen.down", 8, 8, k: 3, s: 2, pad: 1),
-            ["type": "residual", "layers": [conv("gen.res.0", 8, 8, k: 3, pad: 1, mode: "reflect"), ["type": "leaky_relu", "slope": 0.1], ["type": "sigmoid"]]],
-            ["type": "upsample", "scale": 2, "mode": "nearest"],
-            conv("gen.up", 8, 8, k: 3, pad: 1),
-            ["type": "relu"],
-            conv("gen.out", 8, 3, k: 7, pad: 3, mode: "reflect"),
-            ["type": "tanh"],
-        ] as [Any]]
-        let manifest: [String: Any] = [
-            "format": "sketchface-model", "version": 1, "canvas": 512, "resolution": r,
+        let a = 3 * regions.count
+        func film(_ p: String, _ c: Int) -> [String: Any] {
+            ["type": "film", "channels": c, "weight": param("\(p).weight", [2 * c, a], scale: 0.3), "bias": param("\(p).bias", [2 * c], scale: 0.1)]
+        }
+        if version == 2 {
+            // fused + sketch → 8 → cat(8, up(cat(8, 4))) = 8 + 8 → RGB.
+            networks["generator"] = ["input": [channels + 1, r, r], "condition": a, "layers": [
+                conv("gen.in", channels + 1, 8, k: 7, pad: 3, mode: "reflect"),
+                ["type": "instance_norm", "channels": 8, "eps": 1e-5, "weight": NSNull(), "bias": NSNull()],
+                film("gen.in.film", 8),
+                ["type": "relu"],
+                ["type": "concat", "layers": [
+                    conv("gen.down", 8, 8, k: 3, s: 2, pad: 1),
+                    ["type": "leaky_relu", "slope": 0.2],
+                    ["type": "concat", "layers": [
+                        conv("gen.mid", 8, 4, k: 3, pad: 1, mode: "reflect"),
+                        film("gen.mid.film", 4),
+                        ["type": "relu"],
+                    ] as [Any]],
+                    ["type": "upsample", "scale": 2, "mode": "nearest"],
+                    conv("gen.up", 12, 8, k: 3, pad: 1),
+                    ["type": "instance_norm", "channels": 8, "eps": 1e-5, "weight": param("gen.up.n.weight", [8], scale: 1), "bias": param("gen.up.n.bias", [8], scale: 0.1)],
+                    film("gen.up.film", 8),
+                ] as [Any]],
+                conv("gen.out", 16, 3, k: 7, pad: 3, mode: "reflect"),
+                ["type": "tanh"],
+            ] as [Any]]
+        } else {
+            networks["generator"] = ["input": [channels, r, r], "layers": [
+                conv("gen.in", channels, 8, k: 7, pad: 3, mode: "reflect"),
+                ["type": "instance_norm", "channels": 8, "eps": 1e-5, "weight": param("gen.in.n.weight", [8], scale: 1), "bias": param("gen.in.n.bias", [8], scale: 0.1)],
+                ["type": "relu"],
+                conv("gen.down", 8, 8, k: 3, s: 2, pad: 1),
+                ["type": "residual", "layers": [conv("gen.res.0", 8, 8, k: 3, pad: 1, mode: "reflect"), ["type": "leaky_relu", "slope": 0.1], ["type": "sigmoid"]]],
+                ["type": "upsample", "scale": 2, "mode": "nearest"],
+                conv("gen.up", 8, 8, k: 3, pad: 1),
+                ["type": "relu"],
+                conv("gen.out", 8, 3, k: 7, pad: 3, mode: "reflect"),
+                ["type": "tanh"],
+            ] as [Any]]
+        }
+        var manifest: [String: Any] = [
+            "format": "sketchface-model", "version": version, "canvas": 512, "resolution": r,
             "latent": latent, "feature_channels": channels, "k_project": 5, "k_shadow": 4, "lle_regularization": 0.001,
             "components": components.map { ["name": $0.0, "box": $0.1] },
             "fusion_order": ["mouth", "nose", "left_eye", "right_eye"],
             "networks": networks,
             "training": ["note": "random tiny model written by FaceModelTests"],
         ]
+        if version == 2 {
+            manifest["input_normalisation"] = ["scale": normalisation.scale, "offset": normalisation.offset]
+            manifest["generator_input"] = ["fused", "sketch"]
+            manifest["appearance"] = ["size": a, "regions": regions, "palette": palette.map { $0.map(Double.init) }, "default": paletteDefault]
+        }
         let json = try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])
         try json.write(to: URL(fileURLWithPath: directory + "/manifest.json"))
         try weights.write(to: directory + "/weights.safetensors")
@@ -104,9 +145,9 @@ enum TinyModel {
     }
 
     /// A fresh temporary folder holding a tiny model.
-    static func makeDirectory(seed: UInt64 = 7, weightsDType: SafeTensors.DType = .f32) throws -> String {
+    static func makeDirectory(seed: UInt64 = 7, weightsDType: SafeTensors.DType = .f32, version: Int = 1) throws -> String {
         let dir = temporaryDirectory("tiny-model")
-        try write(to: dir, seed: seed, weightsDType: weightsDType)
+        try write(to: dir, seed: seed, weightsDType: weightsDType, version: version)
         return dir
     }
 
@@ -120,6 +161,32 @@ enum TinyModel {
         }
         return canvas
     }
+}
+
+extension FaceModel {
+    /// The pipeline run stage function by stage function (s = 1), without the session cache: what the
+    /// session's face must equal.
+    func stageByStage(_ canvas: Canvas, appearance: [Float], workspace ws: Workspace) -> RGBImage {
+        let crops = crops(canvas)
+        var maps: [Tensor] = []
+        for i in 0..<componentCount {
+            let z = encode(crops[i], component: i, workspace: ws)
+            let n = nearest([z], component: i, k: 5)[0]
+            let w = weights(z, neighbours: n, component: i)
+            maps.append(featureMap(project(z, neighbours: n, weights: w, component: i, slider: 1), component: i, workspace: ws))
+        }
+        return generate(generatorInput(fused: fuse(maps), sketch: downsample(canvas)), appearance: appearance, workspace: ws)
+    }
+}
+
+/// Reads a model folder's manifest as a JSON object (tests edit it and parse it again with ``parseManifest(_:)``).
+func manifestObject(_ dir: String) throws -> [String: Any] {
+    try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/manifest.json"))) as! [String: Any]
+}
+
+/// Parses an edited manifest object.
+func parseManifest(_ object: [String: Any]) throws -> Manifest {
+    try Manifest(json: Array(try JSONSerialization.data(withJSONObject: object)))
 }
 
 /// A unique empty folder under the system temporary directory.

@@ -2,7 +2,7 @@ import XCTest
 @testable import Guidance
 
 final class ChangeDetectionTests: XCTestCase {
-    let layout = ComponentLayout.standard
+    let layout = testLayout
     let blank = CanvasSnapshot.blank()
 
     private func changed(_ after: CanvasSnapshot, dirty: PixelRect? = nil) -> [String] {

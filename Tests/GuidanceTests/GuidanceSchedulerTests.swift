@@ -5,12 +5,12 @@ import Sessions
 /// The scheduler driven by hand: jobs are taken and run one by one, so every ordering is deterministic.
 final class GuidanceSchedulerTests: XCTestCase {
     let engine = CountingEngine()
-    var scheduler = GuidanceScheduler(layout: .standard, throttle: 0.1)
+    var scheduler = GuidanceScheduler(layout: testLayout, throttle: 0.1)
     var now = 0.0
 
     /// Takes and runs jobs until none is ready; returns the deliveries.
     @discardableResult
-    private func drain(lane: GuidanceScheduler.Lane = .any) throws -> [GuidanceScheduler.Delivery] {
+    func drain(lane: GuidanceScheduler.Lane = .any) throws -> [GuidanceScheduler.Delivery] {
         var deliveries = [GuidanceScheduler.Delivery]()
         while let job = scheduler.nextJob(lane: lane, now: now) {
             deliveries += try finish(job)
@@ -18,19 +18,20 @@ final class GuidanceSchedulerTests: XCTestCase {
         return deliveries
     }
 
-    private func finish(_ job: GuidanceJob) throws -> [GuidanceScheduler.Delivery] {
+    func finish(_ job: GuidanceJob) throws -> [GuidanceScheduler.Delivery] {
         switch job {
         case .encode(let encode): return scheduler.finishEncode(try encode.run(engine: engine), now: now)
         case .synthesize(let synthesis): return scheduler.finishSynthesis(synthesis, frame: try synthesis.run(engine: engine))
+        case .candidates(let candidates): return scheduler.finishCandidates(candidates, faces: try candidates.run(engine: engine))
         }
     }
 
-    private func openBlank(_ session: String = "a", mode: GuidanceMode = .live) throws {
+    func openBlank(_ session: String = "a", mode: GuidanceMode = .live) throws {
         _ = scheduler.open(session: session, canvas: .blank(), sliders: SliderValues(), mode: mode, now: now)
         try drain()
     }
 
-    private func stroke(_ session: String = "a", seq: UInt64, squares: [(Int, Int, Int)], inProgress: Bool = false) -> [GuidanceScheduler.Delivery] {
+    func stroke(_ session: String = "a", seq: UInt64, squares: [(Int, Int, Int)], inProgress: Bool = false) -> [GuidanceScheduler.Delivery] {
         scheduler.canvasChanged(session: session, canvas: canvas(seq: seq, inkSquares: squares), dirty: nil,
                                 strokeInProgress: inProgress, now: now)
     }
@@ -55,7 +56,7 @@ final class GuidanceSchedulerTests: XCTestCase {
         let shadows = deliveries.compactMap(\.shadow)
         XCTAssertEqual(shadows.map(\.component), [0])
         XCTAssertEqual(shadows.first?.seq, 1)
-        XCTAssertEqual(shadows.first?.box, ComponentLayout.standard.components[0])
+        XCTAssertEqual(shadows.first?.box, testLayout.components[0])
         XCTAssertEqual(Array(engine.encodes[before...]), [0])
         XCTAssertEqual(deliveries.compactMap(\.frame).map(\.seq), [1])
     }
@@ -142,6 +143,37 @@ final class GuidanceSchedulerTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(engine.syntheses.last), [0.1, 0.25, 0.25, 0.25, 0.25])
     }
 
+    func testAnAppearanceChangeMakesANewFaceFromCachedLatents() throws {
+        try openBlank()
+        _ = stroke(seq: 1, squares: [(150, 200, 10)])
+        try drain()
+        let encodes = engine.encodes.count
+        XCTAssertEqual(engine.appearances.last, .some(nil), "nobody picked one: the model's default")
+        _ = scheduler.appearanceChanged(session: "a", appearance: 2, seq: 2)
+        let frames = try drain().compactMap(\.frame)
+        XCTAssertEqual(frames.map(\.seq), [2], "the frame reflects the appearance operation")
+        XCTAssertEqual(engine.encodes.count, encodes, "no re-encoding")
+        XCTAssertEqual(engine.appearances.last, 2)
+        XCTAssertTrue(scheduler.appearanceChanged(session: "a", appearance: 2, seq: 3).isEmpty)
+        XCTAssertTrue(try drain().isEmpty, "the same appearance again makes no frame")
+        // A session opened with an appearance synthesises with it from the first face.
+        _ = scheduler.open(session: "b", canvas: .blank(), sliders: SliderValues(), mode: .live, appearance: 0, now: now)
+        try drain()
+        XCTAssertEqual(engine.appearances.last, 0)
+    }
+
+    func testTheStatusMessageAnnouncesTheComponentsAndThePalette() throws {
+        scheduler = GuidanceScheduler(layout: testLayout, palette: testPalette, throttle: 0.1)
+        try openBlank()
+        guard case .text(let text)? = scheduler.joinMessages(session: "a").first?.wire else { return XCTFail("no status") }
+        let status = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+        XCTAssertEqual((status["components"] as? [[String: Any]])?.map { $0["name"] as! String }, testLayout.components.map(\.name))
+        let appearance = try XCTUnwrap(status["appearance"] as? [String: Any])
+        XCTAssertEqual(appearance["regions"] as? [String], ["skin", "hair"])
+        XCTAssertEqual(appearance["default"] as? Int, 1)
+        XCTAssertEqual((appearance["palette"] as? [[Double]])?.map { $0.map(Float.init) }, testPalette.codes)
+    }
+
     func testSameSlidersAgainMakeNoFrame() throws {
         try openBlank()
         _ = stroke(seq: 1, squares: [(150, 200, 10)])
@@ -169,7 +201,7 @@ final class GuidanceSchedulerTests: XCTestCase {
         _ = stroke(seq: 1, squares: [(150, 200, 10)])
         try drain()
         let deliveries = scheduler.modeChanged(session: "a", mode: .live)
-        XCTAssertTrue(deliveries.contains { if case .status(true, nil, .live, _) = $0.message { return true } else { return false } })
+        XCTAssertTrue(deliveries.contains { if case .status(true, nil, .live, _, _) = $0.message { return true } else { return false } })
         XCTAssertEqual(try drain().compactMap(\.frame).map(\.seq), [1])
     }
 
@@ -241,7 +273,7 @@ final class GuidanceSchedulerTests: XCTestCase {
     }
 
     func testBeyondCapacityTheLeastRecentlyActiveSessionIsForgottenAndRebuiltOnUse() throws {
-        scheduler = GuidanceScheduler(layout: .standard, throttle: 0.1, capacity: 2)
+        scheduler = GuidanceScheduler(layout: testLayout, throttle: 0.1, capacity: 2)
         try openBlank("a")
         try openBlank("b")
         _ = stroke("a", seq: 1, squares: [(150, 200, 10)])
@@ -286,7 +318,7 @@ final class GuidanceSchedulerTests: XCTestCase {
     }
 
     func testEvictionSparesASessionWaitingForItsFace() throws {
-        scheduler = GuidanceScheduler(layout: .standard, throttle: 0.1, capacity: 2)
+        scheduler = GuidanceScheduler(layout: testLayout, throttle: 0.1, capacity: 2)
         try openBlank("a")
         try openBlank("b")
         _ = stroke("a", seq: 1, squares: [(150, 200, 10)])   // a waits for its face…
@@ -310,7 +342,7 @@ final class GuidanceSchedulerTests: XCTestCase {
         _ = stroke(seq: 1, squares: [(150, 200, 10)])
         try drain()
         let messages = scheduler.joinMessages(session: "a")
-        guard case .status(true, nil, .live, .standard?) = messages.first else { return XCTFail("status first: \(messages)") }
+        guard case .status(true, nil, .live, testLayout?, nil) = messages.first else { return XCTFail("status first: \(messages)") }
         let shadows = messages.compactMap { if case .shadow(let s) = $0 { return s } else { return nil } }
         XCTAssertEqual(shadows.map(\.component), [0, 1, 2, 3, 4])
         XCTAssertEqual(shadows.map(\.seq), [1, 0, 0, 0, 0])

@@ -18,6 +18,7 @@ final class GuidedPeer: Peer, @unchecked Sendable {
     var guidance: [GuidanceMessage] { lock.withLock { _binaries }.compactMap(GuidanceMessage.decode(binary:)) }
     var frames: [FaceFrame] { guidance.compactMap { if case .frame(let f) = $0 { return f } else { return nil } } }
     var shadows: [ShadowUpdate] { guidance.compactMap { if case .shadow(let s) = $0 { return s } else { return nil } } }
+    var candidates: [CandidateFace] { guidance.compactMap { if case .candidate(let c) = $0 { return c } else { return nil } } }
     func texts(ofType type: String) -> [String] { texts.filter { $0.contains("\"type\":\"\(type)\"") } }
 
     /// Polls until `predicate` holds or `timeout` passes.
@@ -45,8 +46,12 @@ final class CountedEngine: FaceEngine, @unchecked Sendable {
         return try inner.encode(component: component, canvas: canvas)
     }
     func shadowPNG(component: Int, latent: Latent) throws -> [UInt8] { try inner.shadowPNG(component: component, latent: latent) }
-    func synthesizePNG(latents: [Latent], weights: [Double]) throws -> [UInt8] {
-        try inner.synthesizePNG(latents: latents, weights: weights)
+    func synthesizePNG(latents: [Latent], weights: [Double], sketch: CanvasSnapshot, appearance: Int?) throws -> [UInt8] {
+        try inner.synthesizePNG(latents: latents, weights: weights, sketch: sketch, appearance: appearance)
+    }
+    var palette: AppearancePalette? { inner.palette }
+    func candidatePNGs(latents: [Latent], weights: [Double], sketch: CanvasSnapshot, appearances: [Int]) throws -> [[UInt8]] {
+        try inner.candidatePNGs(latents: latents, weights: weights, sketch: sketch, appearances: appearances)
     }
 }
 
@@ -87,6 +92,88 @@ final class SessionGuidanceTests: XCTestCase {
         connection.receive(text: #"{"type":"stroke.end","id":\#(id)}"#)
     }
 
+    func testTheSessionsAcceptTheModelsComponentNamesAsSliders() throws {
+        let names = try FaceModel(directory: tinyModelDirectory).manifest.components.map(\.name)
+        XCTAssertEqual(hub.sliderNames, Set(names))
+        let (connection, peer) = join("alice0001")
+        connection.receive(text: #"{"type":"sliders","values":{"\#(names[0])":0.25}}"#)
+        connection.receive(text: #"{"type":"sliders","values":{"ears":0.25}}"#)
+        XCTAssertTrue(peer.wait { $0.texts.contains { $0.contains("\"field\":\"values.ears\"") } }, "a name the model lacks is refused")
+        XCTAssertEqual(hub.snapshot(of: session)?.sliders[names[0]], 0.25)
+    }
+
+    func testAnAppearancePickedByOneParticipantMakesTheFaceEveryoneSees() throws {
+        let hub = SessionHub(store: MemoryOperationStore())
+        let session = try hub.createSession()
+        let engine = CountingEngine(palette: testPalette)
+        let guided = SessionGuidance(hub: hub, engine: engine)
+        defer { guided.shutdown() }
+        XCTAssertEqual(hub.paletteSize, 3)
+        func join(_ client: String) -> (SessionConnection, GuidedPeer) {
+            let peer = GuidedPeer()
+            let connection = hub.connect(to: session, peer: peer)!
+            connection.receive(text: #"{"type":"hello","version":1,"client":"\#(client)","name":"\#(client)"}"#)
+            return (connection, peer)
+        }
+        let (a, pa) = join("alice0001")
+        let (_, pb) = join("bob000001")
+        XCTAssertTrue(pa.wait { $0.frames.count == 1 })
+        XCTAssertTrue(pa.texts(ofType: "guidance").first?.contains(#""appearance":{"#) ?? false, "the status carries the palette")
+        a.receive(text: #"{"type":"appearance","index":2}"#)
+        XCTAssertTrue(pb.wait { peer in peer.frames.contains { $0.seq == 1 } }, "a new face for the appearance op reaches everyone")
+        XCTAssertEqual(engine.appearances.last, 2)
+        a.receive(text: #"{"type":"appearance","index":3}"#)
+        XCTAssertTrue(pa.wait { $0.texts.contains { $0.contains(#""field":"index""#) } }, "outside the palette: refused")
+    }
+
+    func testTheEngineConditionsTheFaceOnThePaletteCodeOfTheSessionsAppearance() throws {
+        let engine = try FaceModelEngine(directory: tinyModelDirectory)
+        let palette = try XCTUnwrap(engine.palette, "the tiny fixture is a version 2 model")
+        XCTAssertEqual(palette, AppearancePalette(engine.model.manifest.appearance))
+        let sketch = canvas(seq: 1, inkSquares: [(150, 200, 12), (300, 200, 12), (240, 330, 20)])
+        let latents = try (0..<engine.layout.count).map { try engine.encode(component: $0, canvas: sketch) }
+        let weights = [Double](repeating: 1, count: latents.count)
+        func face(_ appearance: Int?) throws -> [UInt8] {
+            try engine.synthesizePNG(latents: latents, weights: weights, sketch: sketch, appearance: appearance)
+        }
+        XCTAssertEqual(try face(nil), try face(palette.defaultIndex), "no pick: the palette default")
+        XCTAssertEqual(try face(99), try face(palette.defaultIndex), "out of range: the default")
+        let other = (palette.defaultIndex + 1) % palette.codes.count
+        XCTAssertNotEqual(try face(other), try face(nil))
+        let expected = engine.model.synthesize(Canvas(pixels: sketch.pixels), appearance: palette.codes[other], workspace: Workspace())
+        XCTAssertEqual(try PNG.decodeRGBA(try face(other)).rgba, try PNG.decodeRGBA(try PNG.encode(expected)).rgba)
+    }
+
+    func testCandidateFacesDifferPerCodeAndTheSessionsOwnCodeGivesTheLiveFace() throws {
+        let palette = try XCTUnwrap(engine.palette, "the tiny fixture is a version 2 model")
+        XCTAssertEqual(palette.codes.count, 3)
+        let (alice, a) = join("alice0001")
+        let (_, b) = join("bobby0001")
+        draw(alice, id: 1, points: [(150, 200), (170, 210), (190, 205), (300, 210), (260, 340)])
+        alice.receive(text: #"{"type":"appearance","index":2}"#)
+        // begin, points, end (3), appearance (4): the live face under code 2.
+        XCTAssertTrue(a.wait { $0.frames.last?.seq == 4 })
+        let encodes = engine.encodes
+        alice.receive(text: #"{"type":"candidates","ref":11}"#)
+        XCTAssertTrue(a.wait { $0.candidates.count == 3 }, "no indices: the first codes of the palette, here all three")
+        let faces = a.candidates
+        XCTAssertEqual(faces.map(\.appearance), [0, 1, 2])
+        XCTAssertEqual(faces.map(\.ref), [11, 11, 11])
+        XCTAssertEqual(faces.map(\.seq), [4, 4, 4])
+        XCTAssertEqual(Set(faces.map(\.png)).count, 3, "each code gives a different face")
+        XCTAssertEqual(faces[2].png, a.frames.last?.png, "the session's own code gives exactly the live face")
+        XCTAssertEqual(engine.encodes, encodes, "no re-encoding")
+        XCTAssertEqual(try PNG.decodeRGBA(faces[0].png).width, 64)
+        alice.receive(text: #"{"type":"candidates","indices":[1]}"#)
+        XCTAssertTrue(a.wait { $0.candidates.count == 4 })
+        XCTAssertEqual(a.candidates.last?.png, faces[1].png, "the same code again: the same face")
+        Thread.sleep(forTimeInterval: 0.05)
+        XCTAssertTrue(b.candidates.isEmpty, "candidates go to the participant who asked only")
+        alice.receive(text: #"{"type":"candidates","indices":[0,3],"ref":12}"#)
+        XCTAssertTrue(a.wait { $0.texts.contains { $0.contains(#""field":"indices[1]""#) && $0.contains(#""ref":12"#) } },
+                      "an index past the palette is refused by field")
+    }
+
     func testJoiningOnAnEmptyCanvasGivesShadowsAndTheDefaultFace() throws {
         let (_, peer) = join("alice0001")
         XCTAssertTrue(peer.wait { $0.frames.count == 1 && $0.shadows.count == 5 })
@@ -96,9 +183,9 @@ final class SessionGuidanceTests: XCTestCase {
         let decoded = try PNG.decodeRGBA(frame.png)
         XCTAssertEqual(decoded.width, 64, "tiny model resolution")
         let shadow = try XCTUnwrap(peer.shadows.first { $0.component == 2 })
-        XCTAssertEqual(shadow.box.x, 182)
-        XCTAssertEqual(shadow.box.side, 160)
-        XCTAssertEqual(try PNG.decodeRGBA(shadow.png).width, 20, "nose crop side at 64² (160 / 8)")
+        let nose = try FaceModel(directory: tinyModelDirectory).manifest.components[2]
+        XCTAssertEqual([shadow.box.x, shadow.box.y, shadow.box.side], [nose.x, nose.y, nose.side], "the box is the manifest's")
+        XCTAssertEqual(try PNG.decodeRGBA(shadow.png).width, nose.sideR, "nose crop side at 64²")
     }
 
     func testStrokeInTheLeftEyeUpdatesOnlyThatShadowThenTheFace() throws {
@@ -176,6 +263,9 @@ final class SessionWithoutModelTests: XCTestCase {
         XCTAssertEqual(peer.texts(ofType: "op").count, 3)
         XCTAssertTrue(peer.guidance.isEmpty)
         XCTAssertLessThan(hub.canvas(of: session)!.pixels.min()!, 255)
+        connection.receive(text: #"{"type":"candidates","ref":4}"#)
+        XCTAssertEqual(peer.texts(ofType: "error").last,
+                       #"{"type":"error","code":"unavailable","message":"no candidate faces: model folder models/default not found","ref":4}"#)
     }
 }
 
@@ -185,20 +275,31 @@ final class FaceModelEngineTests: XCTestCase {
         let cached = try FaceModelEngine(directory: tinyModelDirectory)
         let uncached = try FaceModelEngine(directory: tinyModelDirectory, featureMapBudget: 0)
         let first = canvas(seq: 1, inkSquares: [(150, 200, 12), (300, 200, 12), (240, 330, 20), (60, 60, 30)])
-        let second = canvas(seq: 2, inkSquares: [(150, 200, 12), (300, 200, 12), (240, 330, 20), (60, 60, 30), (160, 170, 8)])
+        let second = canvas(seq: 2, inkSquares: [(150, 200, 12), (300, 200, 12), (240, 330, 20), (60, 60, 30), (160, 200, 8)])
         let weights = [0.5, 0.5, 0.5, 0.5, 0.5]
         func latents(_ engine: FaceEngine, _ c: CanvasSnapshot) throws -> [Latent] {
             try (0..<5).map { try engine.encode(component: $0, canvas: c) }
         }
-        _ = try cached.synthesizePNG(latents: latents(cached, first), weights: weights)
+        _ = try cached.synthesizePNG(latents: latents(cached, first), weights: weights, sketch: first, appearance: nil)
         XCTAssertEqual(cached.featureMapCounts.misses, 5)
-        let face = try cached.synthesizePNG(latents: latents(cached, second), weights: weights)
+        let face = try cached.synthesizePNG(latents: latents(cached, second), weights: weights, sketch: second, appearance: nil)
         XCTAssertEqual(cached.featureMapCounts.hits, 4, "only the left eye changed: four maps reused")
-        XCTAssertEqual(face, try uncached.synthesizePNG(latents: latents(uncached, second), weights: weights))
-        let slid = try cached.synthesizePNG(latents: latents(cached, second), weights: [0.5, 0.9, 0.5, 0.5, 0.5])
+        XCTAssertEqual(face, try uncached.synthesizePNG(latents: latents(uncached, second), weights: weights, sketch: second, appearance: nil))
+        let slid = try cached.synthesizePNG(latents: latents(cached, second), weights: [0.5, 0.9, 0.5, 0.5, 0.5], sketch: second, appearance: nil)
         XCTAssertEqual(cached.featureMapCounts.hits, 8, "a right-eye slider re-maps only the right eye")
-        XCTAssertEqual(slid, try uncached.synthesizePNG(latents: latents(uncached, second), weights: [0.5, 0.9, 0.5, 0.5, 0.5]))
+        XCTAssertEqual(slid, try uncached.synthesizePNG(latents: latents(uncached, second), weights: [0.5, 0.9, 0.5, 0.5, 0.5], sketch: second, appearance: nil))
         XCTAssertNotEqual(slid, face)
         XCTAssertEqual(uncached.featureMapCounts.hits, 0)
+    }
+
+    func testCandidatesMapOnceAndEqualAWholeSynthesisPerCode() throws {
+        let engine = try FaceModelEngine(directory: tinyModelDirectory, featureMapBudget: 0)
+        let sketch = canvas(seq: 1, inkSquares: [(150, 200, 12), (300, 200, 12), (240, 330, 20)])
+        let latents = try (0..<engine.layout.count).map { try engine.encode(component: $0, canvas: sketch) }
+        let weights = [0.5, 0.5, 0.5, 0.5, 0.5]
+        let candidates = try engine.candidatePNGs(latents: latents, weights: weights, sketch: sketch, appearances: [2, 0, 1])
+        XCTAssertEqual(engine.featureMapCounts.misses, latents.count, "each component mapped once for all three codes")
+        let whole = try [2, 0, 1].map { try engine.synthesizePNG(latents: latents, weights: weights, sketch: sketch, appearance: $0) }
+        XCTAssertEqual(candidates, whole, "the same faces as one whole synthesis per code")
     }
 }

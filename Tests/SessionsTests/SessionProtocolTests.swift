@@ -18,7 +18,7 @@ final class SessionProtocolTests: XCTestCase {
         XCTAssertEqual(welcome["head"] as? Int, 0)
         XCTAssertEqual(welcome["reset"] as? Bool, true)
         XCTAssertEqual((welcome["ops"] as? [Any])?.count, 0)
-        XCTAssertEqual((welcome["sliders"] as? [String: Double])?["master"], 1)
+        XCTAssertEqual(welcome["sliders"] as? [String: Double], ["master": 1], "a fresh session: every slider at its default")
         XCTAssertEqual((peer.of(type: "presence").last?["participants"] as? [[String: Any]])?.first?["name"] as? String, "Ann")
     }
 
@@ -190,7 +190,7 @@ final class SessionProtocolTests: XCTestCase {
         let (_, pb) = f.join("client-bbbb")
         let welcome = pb.of(type: "welcome").first!
         XCTAssertEqual((welcome["sliders"] as! [String: Double])["nose"], 0.25)
-        XCTAssertEqual((welcome["sliders"] as! [String: Double])["mouth"], 0.5)
+        XCTAssertEqual(welcome["sliders"] as! [String: Double], ["nose": 0.25, "master": 0.5], "sliders nobody set are left at their default")
         XCTAssertEqual(welcome["mode"] as? String, "on_demand")
         XCTAssertEqual(f.store.count(f.id), 2)
     }

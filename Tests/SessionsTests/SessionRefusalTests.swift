@@ -3,8 +3,9 @@ import Raster
 @testable import Sessions
 
 final class SessionRefusalTests: XCTestCase {
-    private func refuse(_ text: String, code: String, field: String?, file: StaticString = #filePath, line: UInt = #line) {
-        let f = Fixture()
+    private func refuse(_ text: String, code: String, field: String?, sliderNames: Set<String>? = Fixture.components,
+                        file: StaticString = #filePath, line: UInt = #line) {
+        let f = Fixture(sliderNames: sliderNames)
         let (a, pa) = f.join("client-aaaa")
         let (_, pb) = f.join("client-bbbb")
         a.receive(text: #"{"type":"stroke.begin","id":1,"tool":"pen","width":4}"#)
@@ -55,6 +56,28 @@ final class SessionRefusalTests: XCTestCase {
     }
     func testUnknownSliderIsRefused() {
         refuse(#"{"type":"sliders","values":{"ears":0.5}}"#, code: "invalid", field: "values.ears")
+    }
+    func testWithoutAModelOnlyMalformedSliderNamesAreRefused() {
+        refuse(#"{"type":"sliders","values":{"Ears!":0.5}}"#, code: "invalid", field: "values.Ears!", sliderNames: nil)
+        refuse(#"{"type":"sliders","values":{"":0.5}}"#, code: "invalid", field: "values.", sliderNames: nil)
+        let f = Fixture(sliderNames: nil)
+        let (a, pa) = f.join("client-aaaa")
+        a.receive(text: #"{"type":"sliders","values":{"ears":0.25}}"#)
+        XCTAssertNil(pa.errors.last)
+        XCTAssertEqual(f.hub.snapshot(of: f.id)?.sliders["ears"], 0.25)
+    }
+    func testASessionHoldsAtMostSixteenSliders() {
+        let seventeen = (0..<17).map { "\"s\($0)\":0.5" }.joined(separator: ",")
+        refuse("{\"type\":\"sliders\",\"values\":{\(seventeen)}}", code: "invalid", field: "values", sliderNames: nil)
+        let f = Fixture(sliderNames: nil)
+        let (a, pa) = f.join("client-aaaa")
+        for batch in 0..<2 {
+            let eight = (0..<8).map { "\"s\(batch * 8 + $0)\":0.5" }.joined(separator: ",")
+            a.receive(text: "{\"type\":\"sliders\",\"values\":{\(eight)}}")
+        }
+        XCTAssertNil(pa.errors.last, "16 distinct sliders fit")
+        a.receive(text: #"{"type":"sliders","values":{"one_more":0.5}}"#)
+        XCTAssertEqual(pa.errors.last?["field"] as? String, "values")
     }
     func testSliderOutOfRangeIsRefused() {
         refuse(#"{"type":"sliders","values":{"nose":1.5}}"#, code: "invalid", field: "values.nose")

@@ -47,10 +47,14 @@ struct Fixture {
     let hub: SessionHub
     let id: SessionID
 
-    init(config: SessionsConfig = SessionsConfig(), store: MemoryOperationStore? = nil) {
+    /// Component names a loaded model would announce (Guidance sets them on a real server).
+    static let components: Set<String> = ["left_eye", "right_eye", "nose", "mouth", "remainder"]
+
+    init(config: SessionsConfig = SessionsConfig(), store: MemoryOperationStore? = nil, sliderNames: Set<String>? = Fixture.components) {
         let store = store ?? self.store
         let clock = self.clock
         hub = SessionHub(config: config, store: store, clock: { clock.now })
+        hub.sliderNames = sliderNames
         id = try! hub.createSession()
     }
 

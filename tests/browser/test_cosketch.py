@@ -93,6 +93,21 @@ def test_two_pages_cosketch_live(server, browser):
     print(f"stroke visible on B {latency:.0f} ms after pen-up")
 
 
+def test_landing_page_button_posts_and_opens_a_new_session(server, browser):
+    page = browser.new_page()
+    page.goto(server.base + "/")
+    with page.expect_navigation():
+        page.click("text=New sketch")
+    assert "/s/" in page.url and len(page.url.rsplit("/", 1)[1]) == 22
+    page.wait_for_selector("#sketch")
+    # The same URL fetched with GET (a link, a prefetch, an <img>) creates nothing: it offers the button.
+    response = page.goto(server.base + "/new")
+    assert response.status == 200 and "/s/" not in page.url
+    with page.expect_navigation():
+        page.click("text=Start a new sketch")
+    assert "/s/" in page.url
+
+
 def test_unknown_session_page_is_404(server, browser):
     page = browser.new_page()
     response = page.goto(f"{server.base}/s/AAAAAAAAAAAAAAAAAAAAAA")

@@ -15,7 +15,7 @@ from pages import canvas_to_screen, open_page
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "guidance"))
 
-from guidedserver import ROOT, guided_server, model_path  # noqa: E402
+from guidedserver import ROOT, TINY_MODEL, guided_server, model_path  # noqa: E402
 
 ARTIFACTS = ROOT / "artifacts" / "guidance"
 STROKES = json.loads((ROOT / "tests" / "guidance" / "face_strokes.json").read_text())
@@ -104,11 +104,21 @@ def test_drawn_face_gets_shadows_and_a_live_face_shared_by_the_session(server, b
     assert face_bytes(a) != face_after_drawing, "the face changed after the further strokes"
     a.screenshot(path=str(ARTIFACTS / "3-after-brows.png"))
 
+    # The sliders are the model's components (from the guidance status message, in manifest order), then master;
+    # a component slider sends its manifest name.
+    manifest = json.loads((model_path() / "manifest.json").read_text())
+    names = [c["name"] for c in manifest["components"]]
+    assert a.evaluate("[...document.querySelectorAll('#sliders input[data-slider]')].map((e) => e.dataset.slider)") == names + ["master"]
+    a.evaluate(f"""() => {{ const el = document.getElementById('slider-{names[2]}');
+        el.value = 0.3; el.dispatchEvent(new Event('input', {{ bubbles: true }})); }}""")
+    a.wait_for_function(f"window.sketchface.doc.sliders['{names[2]}'] === 0.3", timeout=20000)
+    further = wait_face_current(a)
+
     # A slider move produces a new frame (from cached latents).
     before_slider = face_bytes(a)
     number = further["frame"]["number"]
     a.evaluate("""() => { const el = document.getElementById('slider-master');
-        el.value = 0.05; el.dispatchEvent(new Event('input')); }""")
+        el.value = 0.05; el.dispatchEvent(new Event('input', { bubbles: true })); }""")
     a.wait_for_function(f"window.sketchfaceGuidance.frame.number > {number}", timeout=20000)
     slid = wait_face_current(a)
     assert face_bytes(a) != before_slider, "the slider changed the face"
@@ -170,5 +180,118 @@ def test_without_a_model_the_page_says_guidance_is_off_and_drawing_works(browser
         assert guidance(page)["frames"] == 0 and guidance(page)["shadows"] == {}
         page.screenshot(path=str(ARTIFACTS / "6-no-model.png"))
         assert not page.errors, page.errors
+    finally:
+        s.stop()
+
+
+def test_appearance_picker_shows_the_palette_and_sets_the_face_for_everyone(browser, tmp_path):
+    """A version 2 model (the tiny fixture): one swatch per palette code; a pick is a shared session setting."""
+    s = guided_server(tmp_path, model=TINY_MODEL).start()
+    try:
+        palette = json.loads((TINY_MODEL / "manifest.json").read_text())["appearance"]
+        url = f"{s.base}/s/{s.new_session()}"
+        a = open_page(browser, url)
+        b = open_page(browser, url)
+        for page in (a, b):
+            page.wait_for_function("window.sketchfaceGuidance.frames >= 1 && window.sketchfaceGuidance.palette", timeout=20000)
+        assert a.locator("#appearance").is_visible()
+        assert a.locator("#appearance button[data-appearance]").count() == len(palette["palette"])
+        assert a.get_attribute(f"#appearance button[data-appearance='{palette['default']}']", "aria-pressed") == "true"
+        for stroke in STROKES["strokes"]:
+            draw(a, stroke)
+        before = wait_face_current(a)
+        face_default = face_bytes(a)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        a.screenshot(path=str(ARTIFACTS / "6-appearance-default.png"))
+        pick = (palette["default"] + 1) % len(palette["palette"])
+        a.click(f"#appearance button[data-appearance='{pick}']")
+        a.wait_for_function(f"window.sketchface.doc.appearance === {pick} && window.sketchfaceGuidance.frame.number > {before['frame']['number']}",
+                            timeout=20000)
+        wait_face_current(a)
+        assert face_bytes(a) != face_default, "another palette code gives another face"
+        assert a.get_attribute(f"#appearance button[data-appearance='{pick}']", "aria-pressed") == "true"
+        b.wait_for_function(f"window.sketchface.doc.appearance === {pick}", timeout=20000)
+        wait_face_current(b)
+        assert b.get_attribute(f"#appearance button[data-appearance='{pick}']", "aria-pressed") == "true"
+        assert face_bytes(b) == face_bytes(a), "every participant sees the picked appearance"
+        a.screenshot(path=str(ARTIFACTS / "7-appearance-picked.png"))
+        assert not a.errors and not b.errors, a.errors + b.errors
+    finally:
+        s.stop()
+
+
+def candidates_received(page, count, timeout=20000):
+    page.wait_for_function(f"""() => {{ const c = window.sketchfaceGuidance.candidates;
+        return c && !c.pending && c.received.length === {count}; }}""", timeout=timeout)
+    return page.evaluate("window.sketchfaceGuidance.candidates")
+
+
+def candidate_bytes(page, index):
+    return bytes(page.evaluate(f"window.sketchfaceGuidance.candidateBytes({index})"))
+
+
+def test_candidates_show_the_face_under_several_appearances_and_a_pick_is_shared(browser, tmp_path):
+    """Candidates (tiny v2 fixture, three codes): one tile per code, side by side, answered to the asking page only;
+    the tile of the session's code is the live face; clicking another sets the appearance for every participant."""
+    s = guided_server(tmp_path, model=TINY_MODEL).start()
+    try:
+        palette = json.loads((TINY_MODEL / "manifest.json").read_text())["appearance"]
+        codes = len(palette["palette"])
+        url = f"{s.base}/s/{s.new_session()}"
+        a = open_page(browser, url)
+        b = open_page(browser, url)
+        for page in (a, b):
+            page.wait_for_function("window.sketchfaceGuidance.frames >= 1 && window.sketchfaceGuidance.palette", timeout=20000)
+        assert a.locator("#candidates").is_visible()
+        assert not a.locator(".candidate-tiles").is_visible(), "no tiles before asking"
+        for stroke in STROKES["strokes"]:
+            draw(a, stroke)
+        wait_face_current(a)
+        live = face_bytes(a)
+
+        a.click("#candidates")
+        shown = candidates_received(a, codes)
+        assert shown["indices"] == list(range(codes)), "the first codes of the palette (at most four)"
+        assert shown["seq"] == a.evaluate("window.sketchface.doc.head")
+        tiles = a.locator(".candidate-tiles .candidate")
+        assert tiles.count() == codes
+        a.wait_for_function("[...document.querySelectorAll('.candidate img')].every((i) => i.complete && i.naturalWidth > 0)")
+        boxes = [tiles.nth(i).bounding_box() for i in range(codes)]
+        assert len({round(box["y"]) for box in boxes}) == 1, "side by side in one row"
+        assert all(boxes[i]["x"] + boxes[i]["width"] <= boxes[i + 1]["x"] for i in range(codes - 1))
+        faces = [candidate_bytes(a, i) for i in range(codes)]
+        assert len(set(faces)) == codes, "each appearance gives another face"
+        assert faces[palette["default"]] == live, "the session's own appearance is the live face"
+        assert a.get_attribute(f".candidate[data-appearance='{palette['default']}']", "aria-pressed") == "true"
+        assert b.evaluate("window.sketchfaceGuidance.candidates") is None, "only the asking page gets candidates"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        a.screenshot(path=str(ARTIFACTS / "8-candidates.png"), full_page=True)
+
+        pick = (palette["default"] + 1) % codes
+        a.click(f".candidate[data-appearance='{pick}']")
+        for page in (a, b):
+            page.wait_for_function(f"window.sketchface.doc.appearance === {pick}", timeout=20000)
+            wait_face_current(page)
+            assert face_bytes(page) == faces[pick], "the picked candidate becomes the face everyone sees"
+        assert b.get_attribute(f"#appearance button.swatch[data-appearance='{pick}']", "aria-pressed") == "true"
+        assert a.get_attribute(f".candidate[data-appearance='{pick}']", "aria-pressed") == "true"
+        b.screenshot(path=str(ARTIFACTS / "9-candidate-picked-second-participant.png"), full_page=True)
+        assert a.locator(".candidate-tiles.stale").count() == 0, "picking one does not make them out of date"
+        draw(a, STROKES["strokes"][0])
+        a.wait_for_selector(".candidate-tiles.stale", timeout=10000)
+
+        phone = open_page(browser, url, viewport=(390, 844))
+        phone.wait_for_function("window.sketchfaceGuidance.frames >= 1 && window.sketchfaceGuidance.palette", timeout=20000)
+        phone.locator("#candidates").scroll_into_view_if_needed()
+        phone.click("#candidates")
+        candidates_received(phone, codes)
+        phone.wait_for_function("[...document.querySelectorAll('.candidate img')].every((i) => i.complete && i.naturalWidth > 0)")
+        phone.locator(".candidate-tiles").scroll_into_view_if_needed()
+        assert phone.evaluate("document.scrollingElement.scrollWidth") <= 390, "no sideways scrolling on a phone"
+        phone_tiles = phone.locator(".candidate-tiles .candidate")
+        widths = [phone_tiles.nth(i).bounding_box()["width"] for i in range(codes)]
+        assert min(widths) >= 64, widths
+        phone.screenshot(path=str(ARTIFACTS / "10-candidates-phone.png"), full_page=True)
+        assert not a.errors and not b.errors and not phone.errors, a.errors + b.errors + phone.errors
     finally:
         s.stop()

@@ -26,6 +26,14 @@ def get(url):
         return e.code, e.read()
 
 
+def post(url):
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=b"", method="POST"), timeout=10) as r:
+            return r.status, r.read(), r.headers
+    except urllib.error.HTTPError as e:
+        return e.code, e.read(), e.headers
+
+
 def test_new_redirects_to_a_fresh_unguessable_session_page(server):
     a, b = server.new_session(), server.new_session()
     assert a != b and len(a) == 22
@@ -38,6 +46,18 @@ def test_new_redirects_to_a_fresh_unguessable_session_page(server):
 def test_landing_page_offers_new_sketch(server):
     status, body = get(server.base + "/")
     assert status == 200 and b"New sketch" in body
+    assert b'<form method="post" action="/new">' in body
+
+
+def test_get_and_head_of_new_create_nothing(tmp_path):
+    s = SketchServer(tmp_path, sessions={"max_sessions": 1}).start()
+    try:
+        for method in ("GET", "HEAD"):
+            with urllib.request.urlopen(urllib.request.Request(s.base + "/new", method=method), timeout=10) as r:
+                assert r.status == 200 and "Location" not in r.headers
+        s.new_session()  # the one slot is still free
+    finally:
+        s.stop()
 
 
 def test_unknown_session_is_a_404_page_and_a_refused_websocket(server):
@@ -66,8 +86,8 @@ def test_third_participant_is_closed_with_4409_and_sessions_beyond_the_limit_get
     assert sockets[2].close_code == 4409
     stack.close()
     # max_sessions = 3 and this module created 3 already (two above, one here).
-    status, body = get(server.base + "/new")
-    assert status == 503 and b"Too many" in body
+    status, body, headers = post(server.base + "/new")
+    assert status == 503 and b"Too many" in body and headers["Retry-After"]
 
 
 def test_idle_session_expires_from_memory_and_disk(tmp_path):

@@ -9,6 +9,7 @@ import sys
 
 COMMANDS = {
     "prepare": "data",
+    "appearance": "appearance",
     "train-ce": "train_ce",
     "build-db": "build_db",
     "train-gan": "train_gan",

@@ -23,7 +23,7 @@ class Config:
 
 def load_encoders(run, device):
     state = load_checkpoint(f"{run}/ce.pt")
-    mcfg = models.ModelConfig.from_dict(state["model"])
+    mcfg = models.ModelConfig.from_dict(state["model"]).install_boxes()
     enc = torch.nn.ModuleDict({n: models.encoder(n, mcfg) for n in geometry.NAMES})
     enc.load_state_dict(state["enc"])
     return enc.to(device).eval(), mcfg, state

@@ -3,7 +3,12 @@
 For each roughness severity (0 = clean, 1–3 = `sketches.degrade`) and slider s ∈ {1, 0}: PSNR and SSIM
 against the paired photo at R, and sketch fidelity — edge F1 within `tolerance` px (512 canvas) between the
 label-free edge map of the generated face and the input sketch (and the clean sketch). The same F1 for the real
-photo is reported as the ceiling of this measure. Writes `eval.json` and a sample grid into the model folder.
+photo is reported as the ceiling of this measure. These use the model's default appearance.
+
+Face measures (`face_metrics.py`, dlib weights from the PyPI wheels) on the first `face_n` test ids: landmark
+NME, identity match and diversity, at roughness 0 and 3, s ∈ {1, 0}, with the default appearance code and (for
+a version 2 model) each photo's own code; the reference rows (real photos, blurred photos, one mean face); and
+the stamp ratio per part box. Writes `eval.json` and a sample grid into the model folder.
 """
 import json
 import time
@@ -16,7 +21,7 @@ from PIL import Image
 from scipy import ndimage
 
 from . import data, geometry, projection, sketches
-from .journal import DEFAULT_RUN
+from .journal import DEFAULT_DATA, DEFAULT_RUN
 from .runner import Model
 
 
@@ -32,6 +37,9 @@ class Config:
     batch: int = 8
     threads: int = 1
     grid: int = 6                # test sketches in the sample grid
+    data: str = DEFAULT_DATA
+    face_n: int = 100            # test ids measured with the dlib face measures (0: skip them)
+    face_severities: str = "0,3"
 
 
 def psnr(a, b):
@@ -67,8 +75,10 @@ def face_edges(image_u8_rgb):
     return sketches.edge_map(big)
 
 
-def synthesize_batch(model, canvases, slider_values):
-    """{s: [B, 3, R, R] u8} for a batch of canvases, sharing the encoder pass across slider values."""
+def synthesize_batch(model, canvases, slider_values, codes=None):
+    """{s: [B, 3, R, R] u8} for a batch of canvases, sharing the encoder pass across slider values.
+
+    `codes` [B, A]: appearance codes (None: the model's default)."""
     m, r = model.manifest, model.resolution
     small = geometry.downsample(np.stack(canvases), r)
     zs = {n: model.run(f"encoder.{n}", geometry.to_input(geometry.crop(small, n))).double().numpy()
@@ -81,9 +91,49 @@ def synthesize_batch(model, canvases, slider_values):
             final = np.stack([projection.project(z, lat, m["k_project"], m["lle_regularization"], s)[0]
                               for z in zs[n]])
             feats[n] = model.run(f"mapper.{n}", torch.from_numpy(final.astype(np.float32)))
-        img = model.run("generator", geometry.fuse(feats, r))
+        if codes is None:
+            a = model.appearance("default")
+            codes_b = None if a is None else np.repeat(a[None], len(canvases), 0)
+        else:
+            codes_b = codes
+        img = model.run("generator", model.generator_input(geometry.fuse(feats, r), small), codes_b)
         out[s] = np.stack([geometry.to_u8_image(i) for i in img])
     return out
+
+
+def face_measures(cfg, model, test_ids, big, photos512, log):
+    """The dlib table: {appearance}/{severity}/{s} → NME, identity match, diversity; references; stamp ratios."""
+    from . import face_metrics
+    n = min(cfg.face_n, len(test_ids))
+    scorer = face_metrics.Scorer(photos512[:n])
+    log(f"eval: face measures on {n} test ids (photo boxes found for "
+        f"{sum(r[0] is not None for r in scorer.ref)})")
+    modes = {"default": None}
+    if model.version >= 2:
+        ids = np.load(data.data_dir(cfg.run) / "ids.npy").tolist()
+        codes = np.load(data.data_dir(cfg.run) / "appearance.npy")
+        modes["own"] = np.stack([codes[ids.index(t)] for t in test_ids[:n]])
+    table, stamp_inputs = {}, []
+    for mode, codes in modes.items():
+        for sev in (int(v) for v in cfg.face_severities.split(",")):
+            outs = {1.0: [], 0.0: []}
+            for start in range(0, n, cfg.batch):
+                canvases = [sketches.degrade(np.asarray(big[i]), sev, np.random.default_rng([cfg.seed, test_ids[i], sev]))
+                            for i in range(start, min(start + cfg.batch, n))]
+                got = synthesize_batch(model, canvases, (1.0, 0.0), None if codes is None else codes[start:start + len(canvases)])
+                for s_val, imgs in got.items():
+                    outs[s_val] += [i.transpose(1, 2, 0) for i in imgs]
+            for s_val, imgs in outs.items():
+                first = mode == "default" and sev == 0 and s_val == 1.0
+                row = scorer.score(imgs, detect=first)
+                table[f"{mode}/severity{sev}/s{int(s_val)}"] = row
+                log(f"eval: faces {mode} severity {sev} s={int(s_val)}: {row}")
+                if first:
+                    stamp_inputs = imgs
+    parts = {c.name: c.box for c in geometry.PARTS}
+    return {"n": n, "method": "dlib CNN detector on the photo, 68 landmarks and descriptor inside the photo's box, "
+                              "all at 256²", "results": table, "references": scorer.references(),
+            "stamp_ratio_default_s1": face_metrics.stamp_ratios(stamp_inputs, scorer.photos, parts)}
 
 
 def main(cfg):
@@ -91,10 +141,13 @@ def main(cfg):
     torch.set_num_threads(cfg.threads)
     model = Model.load(cfg.model)
     r = model.resolution
-    ids, _, photos = data.load(cfg.run)
-    test_ids = np.load(data.data_dir(cfg.run) / "test_ids.npy").tolist()[:cfg.n]
+    all_test = np.load(data.data_dir(cfg.run) / "test_ids.npy").tolist()
+    test_ids = all_test[:max(cfg.n, cfg.face_n)]
     big = np.load(data.data_dir(cfg.run) / "test_sketches512.npy", mmap_mode="r")
-    row_of = {int(v): i for i, v in enumerate(ids)}
+    # photos from the data set itself, so a run prepared at another resolution can evaluate any model
+    photos512 = {sid: data.load_pair(cfg.data, sid)[0] for sid in test_ids}
+    photos = {sid: data.downsample_photo(p, r) for sid, p in photos512.items()}
+    test_ids = test_ids[:cfg.n]
     severities = [int(s) for s in cfg.severities.split(",")]
     sums = {}
     t0 = time.time()
@@ -104,7 +157,7 @@ def main(cfg):
     for start in range(0, len(test_ids), cfg.batch):
         chunk = test_ids[start:start + cfg.batch]
         clean = [np.asarray(big[i]) for i in range(start, start + len(chunk))]
-        refs = [photos[row_of[sid]] for sid in chunk]
+        refs = [photos[sid] for sid in chunk]
         clean_lines = [sketches.thin(c < 128) for c in clean]
         for sid, ref, cl in zip(chunk, refs, clean_lines):
             full = np.asarray(Image.fromarray(ref).resize((512, 512), Image.BILINEAR))
@@ -131,8 +184,11 @@ def main(cfg):
                for (sev, s), row in sorted(sums.items())}
     report = {"model": str(cfg.model), "test_ids": f"{test_ids[0]}-{test_ids[-1]}", "n": len(test_ids),
               "resolution": r, "edge_tolerance_px_at_512": cfg.tolerance,
-              "photo_edge_f1_vs_clean_sketch": round(float(np.mean(ceiling)), 4),
-              "seconds": round(time.time() - t0, 1), "results": results}
+              "photo_edge_f1_vs_clean_sketch": round(float(np.mean(ceiling)), 4), "results": results}
+    if cfg.face_n > 0:
+        face_ids = all_test[:cfg.face_n]
+        report["faces"] = face_measures(cfg, model, face_ids, big, [photos512[i] for i in face_ids], print)
+    report["seconds"] = round(time.time() - t0, 1)
     out = Path(cfg.model) / "eval.json"
     out.write_text(json.dumps(report, indent=1) + "\n")
     print(json.dumps(report, indent=1))

@@ -31,24 +31,35 @@ def network_specs(nets, cfg, dtypes=None):
         net = net.float().eval().cpu()
         layers, t = mf.layers_of(net, name, dtypes.get(name.split(".")[0], torch.float16))
         specs[name] = {"input": models.input_shape(name, cfg), "layers": layers}
+        if name == "generator" and cfg.version >= 2:
+            specs[name]["condition"] = cfg.appearance
         tensors.update(t)
-        flops[name] = models.count_flops(net, models.input_shape(name, cfg))
+        flops[name] = models.count_flops(net, models.input_shape(name, cfg), max(cfg.appearance, 1))
     return specs, tensors, flops
 
 
-def build_manifest(cfg, specs, k_project, k_shadow, reg, training):
-    return {
-        "format": mf.FORMAT, "version": mf.VERSION,
+def build_manifest(cfg, specs, k_project, k_shadow, reg, training, appearance=None):
+    """The manifest of a model of `cfg.version`; version 2 needs `appearance` {regions, palette, default}."""
+    boxes = cfg.boxes or geometry.V1_BOXES
+    m = {
+        "format": mf.FORMAT, "version": cfg.version,
         "canvas": geometry.CANVAS, "resolution": cfg.resolution,
         "latent": cfg.latent, "feature_channels": cfg.feature_channels,
         "k_project": k_project, "k_shadow": k_shadow, "lle_regularization": reg,
-        "components": [{"name": c.name, "box": list(c.box)} for c in geometry.COMPONENTS],
+        "components": [{"name": n, "box": list(boxes[n])} for n in geometry.NAMES],
         "fusion_order": list(geometry.FUSION_ORDER),
         "input": {"pixel": "u8 grey, 255 = paper", "normalise": "x = u8 / 127.5 - 1"},
         "output": {"image": "[3, R, R] RGB in [-1, 1]", "denormalise": "u8 = clamp(floor((x + 1) * 127.5 + 0.5), 0, 255)"},
-        "networks": specs,
-        "training": training,
     }
+    if cfg.version >= 2:
+        m["input_normalisation"] = {"scale": 1 / 127.5, "offset": -1.0}
+        m["generator_input"] = ["fused", "sketch"]
+        m["appearance"] = {"size": cfg.appearance, "regions": list(appearance["regions"]),
+                           "palette": [[round(float(v), 6) for v in p] for p in appearance["palette"]],
+                           "default": int(appearance.get("default", 0))}
+    m["networks"] = specs
+    m["training"] = training
+    return m
 
 
 def _atomic_write(path, write):
@@ -73,8 +84,8 @@ class Config:
     """Export the trained networks and a database subset to a model folder (and optionally goldens)."""
     run: str = DEFAULT_RUN
     out: str = "models/default"
-    part_entries: int = 300       # database rows per part component (≈ 32 KB per row over the four parts)
-    remainder_entries: int = 120  # remainder crops are the whole R² canvas: 66 KB per row at 256
+    part_entries: int = 1500      # database rows per part component (≈ 10 KB per row over the four parts at 128²)
+    remainder_entries: int = 300  # remainder crops are the whole R² canvas: 17 KB per row at 128² (66 KB at 256²)
     k_project: int = 10
     k_shadow: int = 10
     lle_regularization: float = 1e-3
@@ -121,7 +132,13 @@ def main(cfg):
     training = {**facts, "git_commit": git_commit(), "data": "faces-5k (CelebAMask-HQ subset), train ids 0-4499",
                 "flops_per_image": flops, "params": params, "total_params": sum(params.values()),
                 "model_config": mcfg.to_dict()}
-    manifest = build_manifest(mcfg, specs, cfg.k_project, cfg.k_shadow, cfg.lle_regularization, training)
+    appearance = None
+    if mcfg.version >= 2:
+        from . import data
+        stats = json.loads((data.data_dir(cfg.run) / "label_stats.json").read_text())
+        appearance = {"regions": stats["regions"], "palette": stats["palette"], "default": 0}
+        training["appearance_palette_sizes"] = stats["palette_sizes"]
+    manifest = build_manifest(mcfg, specs, cfg.k_project, cfg.k_shadow, cfg.lle_regularization, training, appearance)
     ids, sk, _ = data.load(cfg.run)
     db = load_checkpoint(f"{cfg.run}/db.pt")
     rng = np.random.default_rng(cfg.seed)

@@ -30,6 +30,15 @@ class Config:
     min_gap: float = 2e-3       # smallest allowed relative gap between consecutive neighbour distances
 
 
+# The tiny model is format version 2 with the data-derived box layout of the v2 models (runs' label_stats.json)
+# and deliberately non-default appearance constants: 2 regions (6 floats), 3 palette codes, default index 1.
+BOXES = {"left_eye": (128, 184, 128), "right_eye": (256, 184, 128), "nose": (176, 216, 160),
+         "mouth": (160, 288, 192), "remainder": (0, 0, 512)}
+APPEARANCE = {"regions": ["skin", "hair"],
+              "palette": [[0.1, -0.2, 0.3, -0.4, 0.5, -0.6], [0.7, 0.2, -0.1, -0.9, -0.3, 0.4],
+                          [-0.5, 0.6, 0.0, 0.25, -0.75, 0.9]],
+              "default": 1}
+
 FIXTURE_SKETCHES = (
     dict(seed=7),                                          # a complete face
     dict(seed=8, parts=("head", "eyes", "nose", "hair")),  # half-drawn: no brows, no mouth (blank crop)
@@ -38,7 +47,9 @@ FIXTURE_SKETCHES = (
 
 def init_tiny(seed):
     torch.manual_seed(seed)
-    cfg = models.ModelConfig.tiny()
+    cfg = models.ModelConfig.tiny_v2(BOXES)
+    cfg.appearance = 3 * len(APPEARANCE["regions"])
+    cfg.install_boxes()
     nets = models.inference_networks(cfg)
     with torch.no_grad():
         for net in nets.values():
@@ -46,6 +57,9 @@ def init_tiny(seed):
                 if isinstance(m, nn.InstanceNorm2d) and m.affine:
                     m.weight.uniform_(0.5, 1.5)
                     m.bias.uniform_(-0.3, 0.3)
+                if isinstance(m, models.FiLM):   # trained FiLM layers are far from their identity init
+                    m.proj.weight.uniform_(-0.4, 0.4)
+                    m.proj.bias.uniform_(-0.2, 0.2)
     return cfg, nets
 
 
@@ -73,7 +87,7 @@ def build(cfg_fx):
     specs, tensors, flops = export.network_specs(nets, cfg, dtypes)
     training = {"note": "tiny test model: random weights (seed %d), not trained" % cfg_fx.seed,
                 "flops": flops, "database": "procedural sketches (synthetic.py)"}
-    manifest = export.build_manifest(cfg, specs, cfg_fx.k_project, cfg_fx.k_shadow, 1e-3, training)
+    manifest = export.build_manifest(cfg, specs, cfg_fx.k_project, cfg_fx.k_shadow, 1e-3, training, APPEARANCE)
     canvases = [synthetic.face(**s) for s in FIXTURE_SKETCHES]
     k = max(cfg_fx.k_project, cfg_fx.k_shadow)
     for offset in range(0, 4000, cfg_fx.entries):

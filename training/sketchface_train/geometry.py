@@ -25,17 +25,31 @@ class Component:
         return x // f, y // f, side // f
 
 
-COMPONENTS = (
-    Component("left_eye", (108, 156, 128)),
-    Component("right_eye", (255, 156, 128)),
-    Component("nose", (182, 232, 160)),
-    Component("mouth", (169, 301, 192)),
-    Component("remainder", (0, 0, 512)),
-)
-PARTS = COMPONENTS[:4]
-NAMES = tuple(c.name for c in COMPONENTS)
+# DeepFaceDrawing's boxes: the layout of format-version-1 models (the shipped model until v2). A version 2
+# model's boxes are derived from the data's label statistics (`appearance.derive_boxes`), carried in its
+# ModelConfig and manifest, and installed with `use_boxes` when a job loads the model.
+V1_BOXES = {"left_eye": (108, 156, 128), "right_eye": (255, 156, 128), "nose": (182, 232, 160),
+            "mouth": (169, 301, 192), "remainder": (0, 0, 512)}
+NAMES = ("left_eye", "right_eye", "nose", "mouth", "remainder")
 FUSION_ORDER = ("mouth", "nose", "left_eye", "right_eye")
-BY_NAME = {c.name: c for c in COMPONENTS}
+COMPONENTS, PARTS, BY_NAME = (), (), {}
+
+
+def use_boxes(boxes):
+    """Install the component layout of the model a job works on ({name: (x, y, side)} on the 512 canvas)."""
+    global COMPONENTS, PARTS, BY_NAME
+    if set(boxes) != set(NAMES):
+        raise ValueError(f"boxes must name {NAMES}, got {sorted(boxes)}")
+    COMPONENTS = tuple(Component(n, tuple(int(v) for v in boxes[n])) for n in NAMES)
+    PARTS = COMPONENTS[:4]
+    BY_NAME = {c.name: c for c in COMPONENTS}
+
+
+def boxes():
+    return {c.name: list(c.box) for c in COMPONENTS}
+
+
+use_boxes(V1_BOXES)
 
 
 def check_resolution(resolution):

@@ -8,10 +8,10 @@ import torch
 import torch.nn as nn
 
 from . import geometry
-from .models import Reshape, Residual
+from .models import Concat, FiLM, Reshape, Residual
 
 FORMAT = "sketchface-model"
-VERSION = 1
+VERSIONS = (1, 2)
 
 
 class ManifestError(ValueError):
@@ -64,17 +64,23 @@ def layers_of(net, prefix, dtype=torch.float16):
             layers.append({"type": "flatten"})
         elif isinstance(m, Reshape):
             layers.append({"type": "reshape", "shape": list(m.shape)})
-        elif isinstance(m, Residual):
+        elif isinstance(m, (Residual, Concat)):
             inner, t = layers_of(m.body, p + ".body", dtype)
             tensors.update(t)
-            layers.append({"type": "residual", "layers": inner})
+            layers.append({"type": "residual" if isinstance(m, Residual) else "concat", "layers": inner})
+        elif isinstance(m, FiLM):
+            layers.append({"type": "film", "channels": m.channels,
+                           "weight": put(p + ".proj.weight", m.proj.weight), "bias": put(p + ".proj.bias", m.proj.bias)})
         else:
             raise ManifestError(f"{p}: {type(m).__name__} has no manifest layer type")
     return layers, tensors
 
 
-def output_shape(layers, shape, tensors):
-    """Propagate a [C, H, W] / [N] shape through a layer list, checking every tensor's shape on the way."""
+def output_shape(layers, shape, tensors, condition=None):
+    """Propagate a [C, H, W] / [N] shape through a layer list, checking every tensor's shape on the way.
+
+    `condition` is the network's condition size (None: the network takes no condition, so `film` is refused).
+    """
     shape = list(shape)
 
     def need(name, expected, where):
@@ -140,9 +146,21 @@ def output_shape(layers, shape, tensors):
                 raise ManifestError(f"{where}: cannot reshape {shape} to {l['shape']}")
             shape = list(l["shape"])
         elif kind == "residual":
-            inner = output_shape(l["layers"], shape, tensors)
+            inner = output_shape(l["layers"], shape, tensors, condition)
             if inner != shape:
                 raise ManifestError(f"{where}: residual body maps {shape} to {inner}")
+        elif kind == "concat":
+            inner = output_shape(l["layers"], shape, tensors, condition)
+            if len(shape) != 3 or len(inner) != 3 or inner[1:] != shape[1:]:
+                raise ManifestError(f"{where}: concat body maps {shape} to {inner}; H and W must stay")
+            shape = [shape[0] + inner[0]] + shape[1:]
+        elif kind == "film":
+            if condition is None:
+                raise ManifestError(f"{where}: film in a network without a condition")
+            if len(shape) != 3 or shape[0] != l["channels"]:
+                raise ManifestError(f"{where}: {l['channels']} channels, input {shape}")
+            need(l["weight"], [2 * l["channels"], condition], where)
+            need(l["bias"], [2 * l["channels"]], where)
         else:
             raise ManifestError(f"{where}: unknown layer type {kind!r}")
     return shape
@@ -150,8 +168,9 @@ def output_shape(layers, shape, tensors):
 
 def validate(manifest, tensors, database=None):
     """Raise ManifestError unless the manifest, weights (and database, if given) fit together."""
-    if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
-        raise ManifestError(f"not a {FORMAT} v{VERSION} manifest")
+    if manifest.get("format") != FORMAT or manifest.get("version") not in VERSIONS:
+        raise ManifestError(f"not a {FORMAT} manifest of version {' or '.join(map(str, VERSIONS))}")
+    version = manifest["version"]
     r = manifest.get("resolution")
     if manifest.get("canvas") != geometry.CANVAS or not isinstance(r, int) or r <= 0 or geometry.CANVAS % r:
         raise ManifestError(f"canvas must be 512 and resolution divide it, got {manifest.get('canvas')}, {r}")
@@ -191,8 +210,28 @@ def validate(manifest, tensors, database=None):
             if n < max(manifest["k_project"], manifest["k_shadow"]):
                 raise ManifestError(f"database: {c['name']} has {n} rows, fewer than K")
     gen = nets.get("generator")
-    if gen is None or gen["input"] != [fc, r, r] or output_shape(gen["layers"], gen["input"], tensors) != [3, r, r]:
-        raise ManifestError(f"generator: must map [{fc}, {r}, {r}] to [3, {r}, {r}]")
+    cin, cond = fc, None
+    if version >= 2:
+        norm = manifest.get("input_normalisation", {})
+        if not all(isinstance(norm.get(k), (int, float)) for k in ("scale", "offset")):
+            raise ManifestError("input_normalisation needs numeric scale and offset")
+        gi = manifest.get("generator_input")
+        if gi not in (["fused"], ["fused", "sketch"]):
+            raise ManifestError(f"generator_input must be [\"fused\"] or [\"fused\", \"sketch\"], got {gi}")
+        cin = fc + (1 if "sketch" in gi else 0)
+        app = manifest.get("appearance", {})
+        size = app.get("size")
+        palette = app.get("palette")
+        if not isinstance(size, int) or size < 1 or not palette or any(len(p) != size for p in palette):
+            raise ManifestError(f"appearance: size must be a positive integer and every palette code that long")
+        if not isinstance(app.get("default"), int) or not 0 <= app["default"] < len(palette):
+            raise ManifestError(f"appearance: default must index the palette ({len(palette)} codes)")
+        cond = size
+        if gen is not None and gen.get("condition") != size:
+            raise ManifestError(f"generator: condition must equal appearance.size {size}")
+    if gen is None or gen["input"] != [cin, r, r] or output_shape(gen["layers"], gen["input"], tensors,
+                                                                   cond) != [3, r, r]:
+        raise ManifestError(f"generator: must map [{cin}, {r}, {r}] to [3, {r}, {r}]")
     for name, t in tensors.items():
         if t.dtype not in (torch.float16, torch.float32):
             raise ManifestError(f"weights: {name} is {t.dtype}, want f16 or f32")

@@ -1,8 +1,14 @@
 """The networks, as plain nn.Sequential stacks of the layer types docs/MODEL_FORMAT.md lists.
 
 Only exportable building blocks are used (Conv2d, ConvTranspose2d, Upsample, InstanceNorm2d, activations,
-Linear, Flatten, Reshape, Residual), so `manifest.layers_of` can turn any inference network into its layer list
-without knowing the architecture. Sizes come from `ModelConfig`; `ModelConfig.tiny()` is the test model.
+Linear, Flatten, Reshape, Residual, and in format version 2 FiLM and Concat), so `manifest.layers_of` can turn
+any inference network into its layer list without knowing the architecture. Sizes come from `ModelConfig`;
+`ModelConfig.tiny()` is the test model.
+
+Version 2 (`ModelConfig.version`): decoders and mappers end in nearest upsampling + a 3×3 conv (a stride-2
+transposed conv left a checkerboard in every face), boxes come from the data (`boxes`), and the generator is a
+U-Net over cat(fused features, sketch) whose normalised activations are modulated (FiLM) by the appearance
+code. Conditioned networks are called as `run(net, x, a)`.
 """
 import math
 from dataclasses import dataclass, asdict
@@ -28,12 +34,35 @@ class ModelConfig:
     disc_width: int = 16
     disc_scales: int = 2
     disc_layers: int = 3
+    version: int = 1
+    boxes: dict = None               # {name: [x, y, side]} on the 512 canvas; None = geometry.V1_BOXES
+    appearance: int = 0              # appearance code size (version 2: 15)
+    unet_widths: tuple = (32, 64, 128, 192)   # version 2 generator: width per level, R, R/2, R/4, R/8
+    unet_res: int = 2                # residual blocks at the lowest level
 
     @staticmethod
     def tiny():
         return ModelConfig(resolution=64, latent=64, feature_channels=3, enc_widths=(4, 8, 8, 8, 8),
                            flat_channels=2, dec_widths=(8, 8, 6, 4), gen_down=(8, 12), gen_res=1,
                            gen_up=(8, 6), disc_width=8, disc_scales=2, disc_layers=2)
+
+    @staticmethod
+    def v2(boxes, resolution=128):
+        return ModelConfig(resolution=resolution, latent=256, feature_channels=32, enc_widths=(16, 32, 64, 128, 128, 128),
+                           flat_channels=32, dec_widths=(96, 64, 48, 32, 16), disc_width=32, disc_scales=2,
+                           disc_layers=3, version=2, boxes={k: list(v) for k, v in boxes.items()}, appearance=15)
+
+    @staticmethod
+    def tiny_v2(boxes):
+        return ModelConfig(resolution=64, latent=64, feature_channels=3, enc_widths=(4, 8, 8, 8, 8),
+                           flat_channels=2, dec_widths=(8, 8, 6, 4), disc_width=8, disc_scales=2, disc_layers=2,
+                           version=2, boxes={k: list(v) for k, v in boxes.items()}, appearance=15,
+                           unet_widths=(4, 6, 8), unet_res=1)
+
+    def install_boxes(self):
+        """Make geometry's layout this model's (every job calls it once it knows its model)."""
+        geometry.use_boxes(self.boxes or geometry.V1_BOXES)
+        return self
 
     def to_dict(self):
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -64,8 +93,47 @@ class Residual(nn.Module):
         super().__init__()
         self.body = nn.Sequential(*layers)
 
-    def forward(self, x):
-        return x + self.body(x)
+    def forward(self, x, a=None):
+        return x + run(self.body, x, a)
+
+
+class Concat(nn.Module):
+    """y = cat(x, body(x)) on channels (a U-Net skip); exported as a `concat` layer with a nested layer list."""
+
+    def __init__(self, *layers):
+        super().__init__()
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, x, a=None):
+        return torch.cat([x, run(self.body, x, a)], 1)
+
+
+class FiLM(nn.Module):
+    """y = x · (1 + γ) + β per channel, (γ, β) = W a + b from the condition vector a; exported as `film`.
+
+    Starts as the identity (zero weights), so a generator learns to use the code rather than fight it.
+    """
+
+    def __init__(self, channels, condition):
+        super().__init__()
+        self.channels = channels
+        self.proj = nn.Linear(condition, 2 * channels)
+        nn.init.zeros_(self.proj.weight)
+        nn.init.zeros_(self.proj.bias)
+
+    def forward(self, x, a=None):
+        g = self.proj(a.to(x.dtype))[:, :, None, None]
+        return x * (1 + g[:, :self.channels]) + g[:, self.channels:]
+
+
+CONDITIONED = (Residual, Concat, FiLM)
+
+
+def run(seq, x, a=None):
+    """Run an nn.Sequential, handing the condition vector `a` to the layers that take one."""
+    for m in seq:
+        x = m(x, a) if isinstance(m, CONDITIONED) else m(x)
+    return x
 
 
 def side_of(name, cfg):
@@ -112,7 +180,11 @@ def decoder(name, cfg, out_channels, final_activation):
         layers += [nn.Upsample(scale_factor=2, mode="nearest"),
                    nn.Conv2d(w[i], w[i + 1], 3, 1, 1, padding_mode="reflect"),
                    nn.InstanceNorm2d(w[i + 1], affine=True), nn.ReLU()]
-    layers += [nn.ConvTranspose2d(w[steps - 1], out_channels, 4, 2, 1)]
+    if cfg.version >= 2:
+        layers += [nn.Upsample(scale_factor=2, mode="nearest"),
+                   nn.Conv2d(w[steps - 1], out_channels, 3, 1, 1, padding_mode="reflect")]
+    else:
+        layers += [nn.ConvTranspose2d(w[steps - 1], out_channels, 4, 2, 1)]
     if final_activation:
         layers += [nn.Tanh()]
     return nn.Sequential(*layers)
@@ -121,13 +193,55 @@ def decoder(name, cfg, out_channels, final_activation):
 def mapper_from_decoder(dec, cfg):
     """A feature mapper sharing the decoder's body with a fresh last layer emitting feature_channels."""
     body = [m for m in dec if not isinstance(m, nn.Tanh)][:-1]
-    last = [m for m in dec if isinstance(m, nn.ConvTranspose2d)][-1]
-    fresh = nn.ConvTranspose2d(last.in_channels, cfg.feature_channels, 4, 2, 1)
+    if cfg.version >= 2:
+        last = [m for m in dec if isinstance(m, nn.Conv2d)][-1]
+        fresh = nn.Conv2d(last.in_channels, cfg.feature_channels, 3, 1, 1, padding_mode="reflect")
+    else:
+        last = [m for m in dec if isinstance(m, nn.ConvTranspose2d)][-1]
+        fresh = nn.ConvTranspose2d(last.in_channels, cfg.feature_channels, 4, 2, 1)
     import copy
     return nn.Sequential(*copy.deepcopy(body), fresh)
 
 
+def unet_generator(cfg):
+    """cat(fused features, sketch) [C + 1, R, R] and appearance code [A] → RGB [3, R, R] in [-1, 1].
+
+    A U-Net: each level is Concat(stride-2 conv down, the next level, upsample + conv up), merged by a 3×3
+    conv; every normalised activation is FiLM-modulated by the appearance code (instance norm alone would
+    remove a code given as constant input channels). No transposed convs.
+    """
+    w, a = cfg.unet_widths, cfg.appearance
+
+    def block(cin, cout, stride=1, pad="reflect"):
+        return [nn.Conv2d(cin, cout, 3, stride, 1, padding_mode=pad), nn.InstanceNorm2d(cout), FiLM(cout, a),
+                nn.ReLU()]
+
+    def level(i):
+        """Input at width w[i-1] and resolution R/2^(i-1); output the same width and resolution."""
+        inner = block(w[i - 1], w[i], 2, "zeros")
+        if i + 1 < len(w):
+            inner += [Concat(*level(i + 1))] + block(2 * w[i], w[i])
+        else:
+            for _ in range(cfg.unet_res):
+                inner += [Residual(nn.Conv2d(w[i], w[i], 3, 1, 1, padding_mode="reflect"), nn.InstanceNorm2d(w[i]),
+                                   FiLM(w[i], a), nn.ReLU(),
+                                   nn.Conv2d(w[i], w[i], 3, 1, 1, padding_mode="reflect"), nn.InstanceNorm2d(w[i]))]
+        return inner + [nn.Upsample(scale_factor=2, mode="nearest")] + block(w[i], w[i - 1])
+
+    layers = block(cfg.feature_channels + 1, w[0]) + [Concat(*level(1)),
+                                                      nn.Conv2d(2 * w[0], 3, 3, 1, 1, padding_mode="reflect"),
+                                                      nn.Tanh()]
+    return nn.Sequential(*layers)
+
+
 def generator(cfg):
+    """The generator of `cfg.version` (version 2: `unet_generator`)."""
+    if cfg.version >= 2:
+        return unet_generator(cfg)
+    return v1_generator(cfg)
+
+
+def v1_generator(cfg):
     """Fused feature map [feature_channels, R, R] → RGB [3, R, R] in [-1, 1] (pix2pixHD-style, slimmed)."""
     layers, c = [], cfg.feature_channels
     for i, w in enumerate(cfg.gen_down):
@@ -201,14 +315,15 @@ def input_shape(net_name, cfg):
         return [1, s, s]
     if kind == "mapper":
         return [cfg.latent]
-    return [cfg.feature_channels, cfg.resolution, cfg.resolution]
+    extra = 1 if cfg.version >= 2 else 0
+    return [cfg.feature_channels + extra, cfg.resolution, cfg.resolution]
 
 
 def count_params(net):
     return sum(p.numel() for p in net.parameters())
 
 
-def count_flops(net, shape):
+def count_flops(net, shape, condition=1):
     """Multiply-adds ×2 of convs, transposed convs and linears for one input of `shape` (no batch)."""
     total = 0
 
@@ -223,7 +338,8 @@ def count_flops(net, shape):
 
     handles = [m.register_forward_hook(hook) for m in net.modules()]
     with torch.no_grad():
-        net(torch.zeros(1, *shape))
+        x = torch.zeros(1, *shape)
+        run(net, x, torch.zeros(1, condition)) if isinstance(net, nn.Sequential) else net(x)
     for h in handles:
         h.remove()
     return total

@@ -14,8 +14,9 @@ from safetensors.torch import load_file
 from . import geometry, projection
 
 
-def run_layers(layers, x, w):
-    """Apply a manifest layer list to a batched tensor x [B, ...] with weights dict w (f32 tensors)."""
+def run_layers(layers, x, w, a=None):
+    """Apply a manifest layer list to a batched tensor x [B, ...] with weights dict w (f32 tensors);
+    `a` [B, A] is the condition vector of a conditioned network (read by `film`)."""
     for l in layers:
         kind = l["type"]
         if kind == "conv":
@@ -47,7 +48,13 @@ def run_layers(layers, x, w):
         elif kind == "reshape":
             x = x.reshape(x.shape[0], *l["shape"])
         elif kind == "residual":
-            x = x + run_layers(l["layers"], x, w)
+            x = x + run_layers(l["layers"], x, w, a)
+        elif kind == "concat":
+            x = torch.cat([x, run_layers(l["layers"], x, w, a)], 1)
+        elif kind == "film":
+            g = F.linear(a, w[l["weight"]], w[l["bias"]])[:, :, None, None]
+            c = l["channels"]
+            x = x * (1 + g[:, :c]) + g[:, c:]
         else:
             raise ValueError(f"unknown layer type {kind!r}")
     return x
@@ -59,6 +66,8 @@ class Model:
     def __init__(self, manifest, weights, database):
         self.manifest, self.weights, self.database = manifest, weights, database
         self.resolution = manifest["resolution"]
+        self.version = manifest["version"]
+        geometry.use_boxes({c["name"]: c["box"] for c in manifest["components"]})
 
     @staticmethod
     def load(folder, database=None):
@@ -69,18 +78,40 @@ class Model:
         return Model(manifest, weights, db)
 
     @torch.no_grad()
-    def run(self, net, x):
-        """Run network `net` on one unbatched input (or a batch with a leading axis)."""
+    def run(self, net, x, a=None):
+        """Run network `net` on one unbatched input (or a batch with a leading axis); `a`: its condition."""
         spec = self.manifest["networks"][net]
         x = torch.as_tensor(x).float()
         single = list(x.shape) == spec["input"]
-        y = run_layers(spec["layers"], x.unsqueeze(0) if single else x, self.weights)
+        if a is not None:
+            a = torch.as_tensor(np.asarray(a, np.float32)).clamp(-1, 1)
+            a = a.unsqueeze(0) if a.dim() == 1 else a
+            a = a.expand(1 if single else len(x), -1)
+        y = run_layers(spec["layers"], x.unsqueeze(0) if single else x, self.weights, a)
         return y[0] if single else y
+
+    def appearance(self, which="default"):
+        """An appearance code: `default`, a palette index, or a code; None for a version 1 model."""
+        app = self.manifest.get("appearance")
+        if app is None:
+            return None
+        if isinstance(which, str) and which == "default":
+            which = app["default"]
+        if isinstance(which, (int, np.integer)):
+            return np.asarray(app["palette"][int(which)], np.float32)
+        return np.clip(np.asarray(which, np.float32), -1, 1)
+
+    def generator_input(self, fused, small):
+        """cat(fused, sketch) per `generator_input` (small: u8 [.., R, R] downsampled canvases)."""
+        if "sketch" not in self.manifest.get("generator_input", ["fused"]):
+            return fused
+        sk = geometry.to_input(small)
+        return torch.cat([fused, sk], -3)
 
     def latents(self, name):
         return self.database[f"{name}.latents"].numpy()
 
-    def synthesize(self, canvas, s=1.0):
+    def synthesize(self, canvas, s=1.0, appearance="default"):
         """Full pipeline on a u8 [512, 512] canvas; returns a dict of every intermediate (golden names)."""
         m, r = self.manifest, self.resolution
         small = geometry.downsample(canvas, r)
@@ -99,5 +130,8 @@ class Model:
             features[name] = self.run(f"mapper.{name}", torch.from_numpy(final.astype(np.float32)))
         fused = geometry.fuse(features, r)
         out["fused"] = fused.numpy()
-        out["image"] = geometry.to_u8_image(self.run("generator", fused))
+        a = self.appearance(appearance)
+        if a is not None:
+            out["appearance"] = a
+        out["image"] = geometry.to_u8_image(self.run("generator", self.generator_input(fused, small), a))
         return out

@@ -3,6 +3,7 @@
 Inputs are sometimes roughened (`degrade_prob`, severity 1–2) while the target stays clean, so the encoders
 place rough and clean versions of a part near each other. Checkpoint: `ce.pt` in the run dir.
 """
+import json
 import time
 from dataclasses import dataclass
 
@@ -38,6 +39,7 @@ class Config:
     sample_every: int = 100
     log_every: int = 25
     tiny: bool = False            # use the tiny architecture (tests)
+    version: int = 2              # model format version (2: data-derived boxes, no transposed convs, U-Net + FiLM)
     retrain: str = ""             # comma list: re-initialise and train only these components of an existing ce.pt
 
 
@@ -86,6 +88,21 @@ def assemble(parts, resolution):
     return canvas
 
 
+def model_config(cfg, resolution):
+    """The architecture of a new run: version 2 takes its boxes from the run's `appearance` statistics."""
+    if cfg.version >= 2:
+        stats_path = data.data_dir(cfg.run) / "label_stats.json"
+        if not stats_path.exists():
+            raise SystemExit(f"train-ce: {stats_path} missing; run `appearance` first (version 2 boxes come from it)")
+        boxes = json.loads(stats_path.read_text())["boxes"]
+        boxes["remainder"] = [0, 0, geometry.CANVAS]
+        mcfg = models.ModelConfig.tiny_v2(boxes) if cfg.tiny else models.ModelConfig.v2(boxes, resolution)
+    else:
+        mcfg = models.ModelConfig.tiny() if cfg.tiny else models.ModelConfig()
+    mcfg.resolution = resolution
+    return mcfg.install_boxes()
+
+
 def main(cfg):
     setup_threads(cfg.threads)
     device = pick_device(cfg.device)
@@ -94,8 +111,7 @@ def main(cfg):
     test = set(np.load(data.data_dir(cfg.run) / "test_ids.npy").tolist())
     train_rows = np.array([i for i, v in enumerate(ids) if v not in test])
     resolution = sk.shape[-1]
-    mcfg = models.ModelConfig.tiny() if cfg.tiny else models.ModelConfig()
-    mcfg.resolution = resolution
+    mcfg = model_config(cfg, resolution)
     torch.manual_seed(cfg.seed)
     enc, dec = build(mcfg, init=True)
     ckpt_path = journal.dir / "ce.pt"
@@ -105,7 +121,7 @@ def main(cfg):
         # a repair phase: keep the other components of ce.pt, start these afresh, train only them
         names = tuple(n for n in geometry.NAMES if n in cfg.retrain.split(","))
         state = load_checkpoint(ckpt_path)
-        mcfg = models.ModelConfig.from_dict(state["model"])
+        mcfg = models.ModelConfig.from_dict(state["model"]).install_boxes()
         enc, dec = build(mcfg, init=True)
         fresh_enc = {n: enc[n].state_dict() for n in names}
         fresh_dec = {n: dec[n].state_dict() for n in names}

@@ -4,6 +4,10 @@ Mappers start from the stage-1 decoders' bodies. Losses: LSGAN against a multi-s
 (sketch, image) pairs, discriminator feature matching, and L1 to the photo. A share of the latents
 (`project_prob`) is replaced by its manifold projection onto the database (own sketch excluded), since at
 s = 1 the runtime feeds projected latents. Checkpoint: `gan.pt`.
+
+Version 2 models: the generator also sees the (possibly roughened) sketch and the photo's appearance code
+(`appearance` job, jittered by `appearance_jitter`), so L1 no longer has to average colours the sketch cannot
+predict; the first `warmup_steps` train with L1 alone, without the discriminator.
 """
 import time
 from dataclasses import dataclass
@@ -25,12 +29,14 @@ class Config:
     run: str = DEFAULT_RUN
     steps: int = 100000
     max_minutes: float = 0.0      # also stop (with a checkpoint) after this much training time; 0 = no limit
-    batch: int = 4
+    batch: int = 8
     lr: float = 2e-4
-    l1_weight: float = 20.0       # a short CPU schedule: lean on L1 so faces form before the GAN terms matter
+    l1_weight: float = 5.0        # version 1 used 20: with colour given by the appearance code, L1 can be lower
     fm_weight: float = 10.0
-    degrade_prob: float = 0.2
-    project_prob: float = 0.3
+    warmup_steps: int = 0         # L1 only, discriminator idle, for the first steps (version 2 runs: ~1000)
+    appearance_jitter: float = 0.03
+    degrade_prob: float = 0.3
+    project_prob: float = 0.5
     k_project: int = 10
     lle_regularization: float = 1e-3
     seed: int = 2
@@ -53,11 +59,14 @@ def build(mcfg, ce_state):
 
 
 def project_batch(z, db, exclude, k, reg):
-    """Torch version of projection.project (s = 1) for a batch, never using row `exclude[b]` for item b."""
-    d = torch.cdist(z.double(), db.double()) ** 2
+    """Torch version of projection.project (s = 1) for a batch, never using row `exclude[b]` for item b.
+
+    `db` should already be float64 (converting a 4,500-row database per call was ~12 % of a step)."""
+    db = db if db.dtype == torch.float64 else db.double()
+    d = torch.cdist(z.double(), db) ** 2
     d[torch.arange(len(z)), exclude] = float("inf")
     nbr = d.topk(k, largest=False).indices
-    zn = db.double()[nbr]                                  # [B, K, L]
+    zn = db[nbr]                                           # [B, K, L]
     diff = zn - z.double()[:, None]
     g = diff @ diff.transpose(1, 2)
     tr = g.diagonal(dim1=1, dim2=2).sum(-1).clamp_min(1e-12)
@@ -122,14 +131,18 @@ def main(cfg):
                     opt_g.state.pop(p, None)
             journal.log(f"train-gan: mappers {cfg.reset_mappers} restarted from the stage-1 decoders")
     flops = {f"mapper.{n}": models.count_flops(mappers[n], [mcfg.latent]) for n in geometry.NAMES}
-    flops["generator"] = models.count_flops(gen, [mcfg.feature_channels, resolution, resolution])
+    flops["generator"] = models.count_flops(gen, models.input_shape("generator", mcfg), max(mcfg.appearance, 1))
     flops["discriminator"] = models.count_flops(disc, [4, resolution, resolution])
     journal.log(f"train-gan: {len(train_rows)} train images at {resolution}², params mappers "
                 f"{models.count_params(mappers) / 1e6:.2f} M, generator {models.count_params(gen) / 1e6:.3f} M, "
                 f"discriminator {models.count_params(disc) / 1e6:.3f} M; GFLOP/image "
                 + ", ".join(f"{k} {v / 1e9:.3f}" for k, v in flops.items())
                 + f"; device {device}, bf16 {cfg.bf16}, threads {torch.get_num_threads()}")
-    db_lat = {n: db["latents"][n].to(device) for n in geometry.NAMES}
+    db_lat = {n: db["latents"][n].to(device).double() for n in geometry.NAMES}
+    v2 = mcfg.version >= 2
+    codes = torch.from_numpy(np.load(data.data_dir(cfg.run) / "appearance.npy")).to(device) if v2 else None
+    if v2:
+        gen.to(memory_format=torch.channels_last), disc.to(memory_format=torch.channels_last)
 
     def checkpoint(step, seconds):
         save_checkpoint(ckpt_path, {"step": step, "mappers": mappers.state_dict(), "gen": gen.state_dict(),
@@ -139,7 +152,7 @@ def main(cfg):
                                     "images_seen": step * cfg.batch, "ce_images_seen": ce_state["images_seen"]})
         journal.plot()
 
-    def synthesize(xs, project_mask=None, rows=None):
+    def synthesize(xs, project_mask=None, rows=None, sketch=None, code=None):
         feats = {}
         for n in geometry.NAMES:
             with torch.no_grad(), autocast(device, cfg.bf16):
@@ -149,7 +162,11 @@ def main(cfg):
                 p = project_batch(z, db_lat[n], excl, cfg.k_project, cfg.lle_regularization)
                 z = torch.where(project_mask[:, None], p, z)
             feats[n] = mappers[n](z)
-        return gen(geometry.fuse(feats, resolution))
+        fused = geometry.fuse(feats, resolution)
+        if not v2:
+            return gen(fused)
+        x = torch.cat([fused, sketch], 1).contiguous(memory_format=torch.channels_last)
+        return models.run(gen, x, code)
 
     from tqdm import tqdm
     t_ckpt, t_start, t0 = time.time(), time.time(), time.time()
@@ -162,20 +179,31 @@ def main(cfg):
         real = photo_input(photos[idx], device)
         cond = geometry.to_input(noisy).to(device)
         mask = torch.from_numpy(rng.random(cfg.batch) < cfg.project_prob).to(device)
+        code = None
+        if v2:
+            jitter = torch.from_numpy(rng.normal(0, cfg.appearance_jitter, (cfg.batch, codes.shape[1]))).float()
+            code = (codes[torch.from_numpy(idx)] + jitter.to(device)).clamp(-1, 1)
+        warm = step < cfg.warmup_steps
         with autocast(device, cfg.bf16):
-            fake = synthesize(xs, mask, idx)
-            d_real = disc(torch.cat([cond, real], 1))
-            d_fake = disc(torch.cat([cond, fake.detach()], 1))
-            loss_d = 0.5 * (lsgan(d_real, 1.0) + lsgan(d_fake, 0.0))
-        opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        opt_d.step()
-        with autocast(device, cfg.bf16):
-            g_fake = disc(torch.cat([cond, fake], 1))
-            loss_gan = lsgan(g_fake, 1.0)
-            loss_fm = feature_matching(g_fake, d_real)
+            fake = synthesize(xs, mask, idx, cond, code)
+        if warm:
+            loss_d = loss_gan = loss_fm = torch.zeros(())
             loss_l1 = (fake.float() - real).abs().mean()
-            loss_g = loss_gan + cfg.fm_weight * loss_fm + cfg.l1_weight * loss_l1
+            loss_g = cfg.l1_weight * loss_l1
+        else:
+            with autocast(device, cfg.bf16):
+                d_real = disc(torch.cat([cond, real], 1))
+                d_fake = disc(torch.cat([cond, fake.detach()], 1))
+                loss_d = 0.5 * (lsgan(d_real, 1.0) + lsgan(d_fake, 0.0))
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+            with autocast(device, cfg.bf16):
+                g_fake = disc(torch.cat([cond, fake], 1))
+                loss_gan = lsgan(g_fake, 1.0)
+                loss_fm = feature_matching(g_fake, d_real)
+                loss_l1 = (fake.float() - real).abs().mean()
+                loss_g = loss_gan + cfg.fm_weight * loss_fm + cfg.l1_weight * loss_l1
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
@@ -195,7 +223,8 @@ def main(cfg):
                 tsk = np.asarray(sk[test_rows])
                 txs = {n: geometry.to_input(geometry.crop(tsk, n)).to(device) for n in geometry.NAMES}
                 gen.eval()
-                out = synthesize(txs).float().cpu()
+                tcode = codes[torch.from_numpy(test_rows)] if v2 else None
+                out = synthesize(txs, sketch=geometry.to_input(tsk).to(device), code=tcode).float().cpu()
                 gen.train()
             save_grid(journal.dir / "samples" / f"gan_{done:06d}.png",
                       [geometry.to_input(tsk), out, photo_input(photos[test_rows], "cpu")])

@@ -15,3 +15,12 @@ def data_dir():
     if not (d / "images" / "0.jpg").exists():
         pytest.fail(f"dataset not found at {d} (../shared/data/faces-5k relative to the repo root)")
     return d
+
+
+@pytest.fixture(autouse=True)
+def v1_layout():
+    """Jobs install their model's box layout in `geometry`; every test starts from the version 1 layout."""
+    from sketchface_train import geometry
+    geometry.use_boxes(geometry.V1_BOXES)
+    yield
+    geometry.use_boxes(geometry.V1_BOXES)

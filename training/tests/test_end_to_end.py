@@ -1,11 +1,13 @@
-"""A tiny run of the whole pipeline (8 training images at R=64, a few steps per stage) and its export."""
+"""A tiny run of the whole pipeline (8 training images at R=64, a few steps per stage) and its export.
+
+The run is a format version 2 model (appearance codes, data-derived boxes, U-Net + FiLM generator)."""
 import json
 
 import numpy as np
 import pytest
 from safetensors.torch import load_file
 
-from sketchface_train import build_db, data, evaluate, export, geometry, manifest as mf, train_ce, train_gan
+from sketchface_train import appearance, build_db, data, evaluate, export, geometry, manifest as mf, train_ce, train_gan
 from sketchface_train.runner import Model
 
 
@@ -14,11 +16,12 @@ def run(tmp_path_factory, data_dir):
     run = tmp_path_factory.mktemp("run")
     data.main(data.Config(data=str(data_dir), run=str(run), resolution=64, train_ids="0:8", test_ids="4500:4502",
                           workers=1))
+    appearance.main(appearance.Config(data=str(data_dir), run=str(run), workers=1, palette=3))
     common = dict(run=str(run), device="cpu", log_every=1, sample_every=2)
     train_ce.main(train_ce.Config(steps=2, batch=4, tiny=True, **common))
     train_ce.main(train_ce.Config(steps=3, batch=4, tiny=True, resume=True, **common))
     build_db.main(build_db.Config(run=str(run)))
-    train_gan.main(train_gan.Config(steps=2, batch=2, k_project=3, project_prob=1.0, **common))
+    train_gan.main(train_gan.Config(steps=2, batch=2, k_project=3, project_prob=1.0, warmup_steps=1, **common))
     # the repair path the shipped model took: retrain one autoencoder, rebuild the database, restart its mapper
     train_ce.main(train_ce.Config(steps=2, batch=4, retrain="remainder", **common))
     build_db.main(build_db.Config(run=str(run)))
@@ -31,6 +34,18 @@ def test_prepare_caches_sketches_and_photos_at_model_resolution(run):
     assert ids.tolist() == list(range(8)) + [4500, 4501]
     assert sk.shape == (10, 64, 64) and photos.shape == (10, 64, 64, 3)
     assert np.load(run / "data" / "test_sketches512.npy").shape == (2, 512, 512)
+
+
+def test_appearance_codes_and_boxes_come_from_the_labels(run):
+    codes = np.load(run / "data" / "appearance.npy")
+    assert codes.shape == (10, 15) and codes.dtype == np.float32 and np.all(np.abs(codes) <= 1)
+    stats = json.loads((run / "data" / "label_stats.json").read_text())
+    assert len(stats["palette"]) == 3 and all(len(p) == 15 for p in stats["palette"])
+    for name in ("left_eye", "right_eye", "nose", "mouth"):
+        x, y, side = stats["boxes"][name]
+        assert x % 8 == 0 and y % 8 == 0 and x + side <= 512 and y + side <= 512
+    le, re = stats["boxes"]["left_eye"], stats["boxes"]["right_eye"]
+    assert le[1] == re[1] and le[0] < re[0]
 
 
 def test_resume_continues_from_the_checkpoint(run):
@@ -61,6 +76,10 @@ def test_export_loads_back_through_the_runner_and_validates(run, tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     weights, db = load_file(out / "weights.safetensors"), load_file(out / "database.safetensors")
     mf.validate(manifest, weights, db)
+    stats = json.loads((run / "data" / "label_stats.json").read_text())
+    assert manifest["version"] == 2 and manifest["generator_input"] == ["fused", "sketch"]
+    assert manifest["appearance"]["palette"] == [[round(v, 6) for v in p] for p in stats["palette"]]
+    assert {c["name"]: c["box"] for c in manifest["components"]}["nose"] == stats["boxes"]["nose"]
     assert manifest["training"]["gan_steps"] == 3 and db["remainder.latents"].shape[0] == 5
     assert all(t.dtype.is_floating_point and t.element_size() == 2 for t in weights.values())
     model = Model.load(out)
@@ -75,8 +94,17 @@ def test_export_loads_back_through_the_runner_and_validates(run, tmp_path):
     again = model.run("encoder.nose", geometry.to_input(crops))
     assert np.allclose(again.numpy(), db["nose.latents"].numpy(), atol=1e-5)
 
-    evaluate.main(evaluate.Config(model=str(out), run=str(run), n=2, severities="0,3", batch=2))
+    # a different appearance code gives a different face from the same sketch
+    other = model.synthesize(canvas, 1.0, appearance=2)
+    assert not np.array_equal(other["image"], result["image"])
+    assert np.array_equal(golden["sketch0.appearance"].numpy(), model.appearance("default"))
+
+    evaluate.main(evaluate.Config(model=str(out), run=str(run), n=2, severities="0,3", batch=2, face_n=2))
     report = json.loads((out / "eval.json").read_text())
+    faces = report["faces"]["results"]
+    assert set(faces) == {f"{a}/severity{v}/s{s}" for a in ("default", "own") for v in (0, 3) for s in (0, 1)}
+    assert all(r["nme"] > 0 and 0 <= r["identity_match"] <= 1 for r in faces.values())
+    assert set(report["faces"]["stamp_ratio_default_s1"]) == {"left_eye", "right_eye", "nose", "mouth"}
     assert report["n"] == 2 and set(report["results"]) == {"severity0_s1", "severity0_s0", "severity3_s1",
                                                            "severity3_s0"}
     assert all(0 < r["psnr"] < 60 and -1 <= r["ssim"] <= 1 for r in report["results"].values())

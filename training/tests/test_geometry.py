@@ -54,3 +54,31 @@ def test_resolution_must_divide_the_canvas_by_a_power_of_two():
     geometry.check_resolution(256)
     with pytest.raises(ValueError):
         geometry.check_resolution(384)
+
+
+def test_v2_boxes_sit_on_even_coordinates_at_every_model_resolution():
+    """Multiples of 8 on the canvas: even at 512, 256 and 128 (an odd offset turned a blob into hatching)."""
+    from sketchface_train.fixtures import BOXES
+    geometry.use_boxes(BOXES)
+    for r in (512, 256, 128):
+        for c in geometry.COMPONENTS:
+            x, y, s = c.box_at(r)
+            assert x % 2 == 0 and y % 2 == 0 and s % 2 == 0, (c.name, r, (x, y, s))
+
+
+def test_v2_eye_boxes_mirror_about_the_face_axis():
+    from sketchface_train.appearance import derive_boxes
+    cents = [{"left_eye": (194.0, 244.0, 900), "right_eye": (318.0, 245.0, 900), "nose": (255.0, 295.0, 4000),
+              "mouth": (255.0, 384.0, 3000)}]
+    boxes, stats = derive_boxes(cents)
+    axis = 256
+    le, re = boxes["left_eye"], boxes["right_eye"]
+    assert le[0] + le[2] / 2 - axis == -(re[0] + re[2] / 2 - axis) and le[1] == re[1]
+    assert all(v % 8 == 0 for b in boxes.values() for v in b)
+    assert abs(le[0] + 64 - 194) <= 8 and abs(boxes["mouth"][1] + 96 - 384) <= 4
+
+
+def test_use_boxes_refuses_a_layout_missing_a_component():
+    import pytest
+    with pytest.raises(ValueError, match="boxes must name"):
+        geometry.use_boxes({"left_eye": (0, 0, 8)})

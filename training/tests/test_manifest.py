@@ -30,13 +30,16 @@ def test_tiny_model_uses_every_layer_type_of_the_shipped_architecture(tiny):
             out |= kinds(l.get("layers", []))
         return out
 
+    from sketchface_train.fixtures import BOXES
     tiny_kinds = set().union(*(kinds(n["layers"]) for n in tiny[0]["networks"].values()))
-    cfg = models.ModelConfig()
+    cfg = models.ModelConfig.v2(BOXES).install_boxes()
     specs, _, _ = export.network_specs(models.inference_networks(cfg), cfg)
     shipped = set().union(*(kinds(n["layers"]) for n in specs.values()))
     assert shipped <= tiny_kinds
-    assert {("conv", "zeros"), ("conv", "reflect"), ("conv_transpose", None), ("upsample", None),
+    assert {("conv", "zeros"), ("conv", "reflect"), ("upsample", None), ("film", None), ("concat", None),
             ("instance_norm", None), ("residual", None), ("linear", None), ("reshape", None)} <= tiny_kinds
+    # the checkerboard's cause is gone from version 2: no transposed conv anywhere
+    assert not any(k[0] == "conv_transpose" for k in shipped | tiny_kinds)
 
 
 def test_missing_tensor_is_named(tiny):
@@ -120,3 +123,40 @@ def test_shipped_model_validates_fits_its_budget_and_matches_its_golden():
     for name in ("left_eye", "remainder"):
         assert torch.equal(torch.from_numpy(out[f"{name}.knn"]), golden[f"sketch0.{name}.knn"])
     assert torch.equal(torch.from_numpy(out["image"]), golden["sketch0.image"])
+
+
+def test_film_outside_a_conditioned_network_is_refused(tiny):
+    m = copy.deepcopy(tiny[0])
+    del m["networks"]["generator"]["condition"]
+    with pytest.raises(mf.ManifestError, match="condition"):
+        mf.validate(m, *tiny[1:])
+
+
+def test_concat_body_that_changes_the_size_is_refused():
+    layers = [{"type": "concat", "layers": [{"type": "upsample", "scale": 2, "mode": "nearest"}]}]
+    with pytest.raises(mf.ManifestError, match="H and W must stay"):
+        mf.output_shape(layers, [2, 4, 4], {})
+    ok = [{"type": "concat", "layers": [{"type": "relu"}]}]
+    assert mf.output_shape(ok, [2, 4, 4], {}) == [4, 4, 4]
+
+
+def test_film_and_concat_follow_the_documented_formulas():
+    x = torch.arange(2 * 2 * 2, dtype=torch.float32).reshape(1, 2, 2, 2)
+    a = torch.tensor([[1.0, -2.0]])
+    w = {"W": torch.tensor([[1.0, 0.0], [0.0, 1.0], [2.0, 0.0], [0.0, 0.5]]), "b": torch.tensor([0.0, 0.5, 0.0, 1.0])}
+    y = run_layers([{"type": "film", "channels": 2, "weight": "W", "bias": "b"}], x, w, a)
+    # W a + b = (1, -1.5, 2, 0): channel 0 → x · 2 + 2, channel 1 → x · (−0.5) + 0
+    assert torch.equal(y[0, 0], x[0, 0] * 2.0 + 2.0) and torch.equal(y[0, 1], x[0, 1] * -0.5 + 0.0)
+    z = run_layers([{"type": "concat", "layers": [{"type": "tanh"}]}], x, w)
+    assert z.shape == (1, 4, 2, 2) and torch.equal(z[:, :2], x) and torch.equal(z[:, 2:], torch.tanh(x))
+
+
+def test_version_2_needs_an_appearance_palette_the_generator_is_conditioned_on(tiny):
+    m = copy.deepcopy(tiny[0])
+    m["appearance"]["default"] = len(m["appearance"]["palette"])
+    with pytest.raises(mf.ManifestError, match="default must index"):
+        mf.validate(m, *tiny[1:])
+    m = copy.deepcopy(tiny[0])
+    m["networks"]["generator"]["condition"] += 1
+    with pytest.raises(mf.ManifestError, match="condition must equal"):
+        mf.validate(m, *tiny[1:])

@@ -1,7 +1,7 @@
 // The SketchFace session page: drawing with Pointer Events, the shared replica, presence, cursors, and the
 // connection banner. The canvas shown is the replica built from server operations (plus this client's own
 // not-yet-echoed points, drawn with the same rasteriser so nothing jumps when the server's copy arrives).
-import { SketchDocument, SLIDERS } from './document.js';
+import { SketchDocument, sliderValue } from './document.js';
 import { SessionSocket } from './connection.js';
 import { newCanvas, paint, quantizePoint, quantizeWidth, SIZE, checksum } from './raster.js';
 import { attachGuidance } from './guidance.js';
@@ -105,7 +105,15 @@ const outbox = new Outbox((message) => socket.send(message));
 const guidance = attachGuidance({
   socket, sessionId,
   shadowCanvas: $('shadow'), facePanel: $('face-panel'), faceImage: $('face'),
-  sliders: Object.fromEntries(SLIDERS.map((n) => [n, $(`slider-${n}`)])),
+  sliderBox: $('sliders'),
+  sliderValue: (name) => sliderValue(doc.sliders, name),
+  appearanceBox: $('appearance'),
+  appearanceValue: () => doc.appearance,
+  onAppearance: (index) => outbox.submit({ type: 'appearance', index }),
+  onCandidates: (indices) => {
+    const ref = outbox.reserveRef();
+    return socket.send({ type: 'candidates', indices, ref }) ? ref : null;
+  },
   modeSelect: $('mode'), convertButton: $('convert'),
 });
 
@@ -141,10 +149,11 @@ function handleMessage(m) {
         // Our numbering is out of the server's range (it never should be): rejoin under a new identity with refs
         // renumbered from 1 and resend everything unconfirmed (this message included), so drawing keeps flowing
         // instead of staying a local preview forever. Later ref errors from the old socket change nothing.
+        // (A candidates request is not resent: the next welcome frees its button.)
         if (!state.renumbering) { state.renumbering = true; newIdentity(); socket.drop(); }
         break;
       }
-      if (m.ref !== undefined) { outbox.refused(m.ref); dropPending(m.ref); }
+      if (m.ref !== undefined) { outbox.refused(m.ref); dropPending(m.ref); guidance.onRefused(m.ref); }
       if (m.code !== 'nothing_to_undo' && m.code !== 'nothing_to_redo') toast(m.message);
       break;
     case 'pong': break;
@@ -340,20 +349,20 @@ $('name').onchange = () => {
 
 let sliderTimer = null;
 const sliderChanges = {};
-for (const n of SLIDERS) {
-  $(`slider-${n}`).oninput = (e) => {
-    sliderChanges[n] = Number(e.target.value);
-    if (!sliderTimer) sliderTimer = setTimeout(() => {
-      sliderTimer = null;
-      outbox.submit({ type: 'sliders', values: { ...sliderChanges } });
-      for (const k of Object.keys(sliderChanges)) delete sliderChanges[k];
-    }, 100);
-  };
-}
+// The component sliders are built by guidance from the model's components: listen on their fieldset.
+$('sliders').addEventListener('input', (e) => {
+  const name = e.target.dataset.slider;
+  if (!name) return;
+  sliderChanges[name] = Number(e.target.value);
+  if (!sliderTimer) sliderTimer = setTimeout(() => {
+    sliderTimer = null;
+    outbox.submit({ type: 'sliders', values: { ...sliderChanges } });
+    for (const k of Object.keys(sliderChanges)) delete sliderChanges[k];
+  }, 100);
+});
 function syncSliders() {
-  for (const n of SLIDERS) {
-    const el = $(`slider-${n}`);
-    if (document.activeElement !== el) el.value = doc.sliders[n];
+  for (const el of $('sliders').querySelectorAll('input[data-slider]')) {
+    if (document.activeElement !== el) el.value = sliderValue(doc.sliders, el.dataset.slider);
   }
 }
 $('mode').onchange = () => outbox.submit({ type: 'mode', mode: $('mode').value });

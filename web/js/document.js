@@ -6,8 +6,12 @@
 // the stroke's bounds, however long the session: the server never targets anything older.
 import { bounds, clearRect, copyRect, cost, intersects, newCanvas, paint, quantizePoint, quantizeWidth } from './raster.js';
 
-export const SLIDERS = ['left_eye', 'right_eye', 'nose', 'mouth', 'remainder', 'master'];
 const FULL = [0, 0, 512, 512];
+
+/** A slider's value: the one set in the session, else its default (docs/PROTOCOL.md, "sliders"). */
+export function sliderValue(sliders, name) {
+  return name in sliders ? sliders[name] : (name === 'master' ? 1 : 0.5);
+}
 
 export class SketchDocument {
   constructor(undoReach = 4000000) { this.reset(undoReach); }
@@ -26,8 +30,9 @@ export class SketchDocument {
     this.undone = new Set();
     this.clears = [];
     this.undoStacks = new Map();   // author → [seq]
-    this.sliders = Object.fromEntries(SLIDERS.map((n) => [n, n === 'master' ? 1 : 0.5]));
+    this.sliders = {};              // values set in the session; the others are at their default (sliderValue)
     this.mode = 'live';
+    this.appearance = null;         // palette index picked in the session; null: the model's default
   }
 
   /** Applies one `op` message (must be head + 1). Returns {dirty: [x0,y0,x1,y1] | 'full' | null}. */
@@ -94,6 +99,9 @@ export class SketchDocument {
       case 'mode':
         this.mode = op.mode;
         return { dirty: null, mode: true };
+      case 'appearance':
+        this.appearance = op.index;
+        return { dirty: null, appearance: true };
       default:
         return { dirty: null };
     }

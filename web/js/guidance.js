@@ -1,20 +1,37 @@
 // Live guidance on the session page: the shadow layer under the strokes, the synthesized face with a "computing"
-// indicator, slider read-outs, the Convert hint in on-demand mode, and downloading the face as PNG.
+// indicator, the model's component sliders (built from the status message) with read-outs, the Convert hint in
+// on-demand mode, and downloading the face as PNG.
 // Wire format: docs/PROTOCOL.md, section "Guidance". The app calls attachGuidance once per page and forwards
 // what Sessions does not handle itself; this module only touches the elements it is given (and adds its own
 // controls inside the face panel, plus its stylesheet).
 //
-// attachGuidance({ socket, sessionId, shadowCanvas, facePanel, faceImage, sliders, modeSelect, convertButton })
-// returns { onWelcome(welcome), onOperation(op), onBinary(arrayBuffer), onMessage(message) → handled? }.
+// attachGuidance({ socket, sessionId, shadowCanvas, facePanel, faceImage, sliderBox, sliderValue, appearanceBox,
+//                  appearanceValue, onAppearance, onCandidates, modeSelect, convertButton })
+// returns { onWelcome(welcome), onOperation(op), onBinary(arrayBuffer), onMessage(message) → handled?,
+//           onRefused(ref) }.
+// `sliderBox` holds the static master slider (`input[data-slider=master]`); a slider per component of the
+// loaded model is added before it when the status message names the components; `sliderValue(name)` is the
+// session's current value. `appearanceBox` gets one swatch per code of the model's appearance palette (status
+// message `appearance`); `appearanceValue()` is the session's pick (null: the palette default) and
+// `onAppearance(index)` sends a pick. With a palette, a "Candidates" button asks for the face under up to four codes
+// (`onCandidates(indices)` sends the request and returns its ref): the answer (binary 0x03, for this page only) is
+// shown as tiles side by side, each labelled with its swatch; clicking one picks that appearance for everyone.
+// `onRefused(ref)` is an `error` naming a ref: a refused candidates request frees the button.
 
 const SHADOW = 0x01;
 const FRAME = 0x02;
+const CANDIDATE = 0x03;
+const MAX_CANDIDATES = 4;
+const CANDIDATES_TIMEOUT_MS = 20000;
 const HEADER = 16;
 const CANVAS = 512;
 const PREFS = 'sketchface.guidance';
 
 export function attachGuidance(context) {
-  const { shadowCanvas, facePanel, faceImage, sliders = {}, convertButton, sessionId = 'sketch' } = context;
+  const { shadowCanvas, facePanel, faceImage, sliderBox, sliderValue = () => 0.5, convertButton, sessionId = 'sketch',
+          appearanceBox, appearanceValue = () => null, onAppearance = () => {}, onCandidates = null } = context;
+  let palette = null;          // { regions, palette: [[…]], default } from the status message
+  const sliders = {};          // name → range input (master and the model's components)
   const shadowContext = shadowCanvas.getContext('2d');
   const prefs = loadPrefs();
 
@@ -27,6 +44,8 @@ export function attachGuidance(context) {
     frames: 0,                 // frames shown since load (tests read it)
     busy: false,
     headSeq: 0,                // newest op applied on this page
+    candidates: null,          // { ref, indices, seq, faces: Map index → { url, blob }, timer } of the newest request
+    candidateStart: 0,         // first palette index of the next request (pages through palettes of more than 4)
     drawnSize: [0, 0],
   };
 
@@ -53,13 +72,144 @@ export function attachGuidance(context) {
   );
   notice.after(controls);
 
-  for (const [name, input] of Object.entries(sliders)) {
+  function addReadOut(name, input) {
     const out = element('output', { className: 'guidance-value', textContent: format(input.value) });
     out.setAttribute('for', input.id);
     input.after(out);
     input.addEventListener('input', () => { out.textContent = format(input.value); });
     sliders[name] = input;
     input.guidanceOutput = out;
+  }
+  for (const input of sliderBox?.querySelectorAll('input[data-slider]') || []) addReadOut(input.dataset.slider, input);
+
+  // One slider per model component, in manifest order, before the master; rebuilt if the model changes.
+  function buildSliders(components) {
+    if (!sliderBox) return;
+    const names = components.map((c) => c.name);
+    for (const [name, input] of Object.entries(sliders)) {
+      if (name !== 'master' && !names.includes(name)) { input.closest('label').remove(); delete sliders[name]; }
+    }
+    const master = sliderBox.querySelector('input[data-slider=master]')?.closest('label') || null;
+    for (const { name, box } of components) {
+      if (sliders[name]) continue;
+      const input = element('input', { type: 'range', id: `slider-${name}`, min: '0', max: '1', step: '0.01', value: String(sliderValue(name)) });
+      input.dataset.slider = name;
+      const row = element('label', { className: 'component-slider' });
+      row.append(componentLabel(name, box), ' ', input);
+      sliderBox.insertBefore(row, master);
+      addReadOut(name, input);
+    }
+  }
+
+  // One swatch per palette code: a stripe per region in its mean colour (RGB in [−1, 1]).
+  function buildPalette(appearance) {
+    if (!appearanceBox) return;
+    const same = palette && JSON.stringify(palette) === JSON.stringify(appearance);
+    palette = appearance || null;
+    appearanceBox.hidden = !palette;
+    if (same) return showAppearance();
+    for (const old of appearanceBox.querySelectorAll('button.swatch[data-appearance]')) old.remove();
+    tiles.replaceChildren();
+    tiles.hidden = true;
+    if (state.candidates) finishCandidates();
+    dropCandidates();
+    state.candidateStart = 0;
+    if (!palette) return;
+    palette.palette.forEach((code, index) => {
+      const colours = palette.regions.map((region, r) => ({ region, css: swatchColour(code, r) }));
+      const button = element('button', { type: 'button', className: 'swatch', title: `Appearance ${index + 1}: ${colours.map((c) => c.region).join(', ')}` });
+      button.dataset.appearance = String(index);
+      button.style.background = swatchGradient(code, palette.regions.length);
+      button.setAttribute('aria-label', `Appearance ${index + 1}`);
+      button.onclick = () => onAppearance(index);
+      appearanceBox.insertBefore(button, candidatesButton.parentElement === appearanceBox ? candidatesButton : null);
+    });
+    showAppearance();
+  }
+
+  function showAppearance() {
+    if (!appearanceBox || !palette) return;
+    const picked = appearanceValue();
+    const current = picked !== null && picked !== undefined && picked < palette.palette.length ? picked : palette.default;
+    for (const button of appearanceBox.querySelectorAll('button[data-appearance]')) {
+      button.setAttribute('aria-pressed', String(Number(button.dataset.appearance) === current));
+    }
+  }
+
+  // ---- candidate faces: the face under several palette codes, side by side; a click picks one for everyone ----
+  const candidatesButton = element('button', { type: 'button', id: 'candidates', className: 'candidates-button', textContent: 'Candidates',
+                                               title: 'Show this face under several appearances side by side' });
+  const tiles = element('div', { className: 'candidate-tiles', hidden: true });
+  tiles.setAttribute('role', 'group');
+  tiles.setAttribute('aria-label', 'Candidate faces');
+  if (appearanceBox && onCandidates) {
+    appearanceBox.append(candidatesButton, tiles);
+    candidatesButton.onclick = requestCandidates;
+  }
+
+  function requestCandidates() {
+    if (!palette || state.candidates?.timer) return;
+    const size = palette.palette.length;
+    const count = Math.min(MAX_CANDIDATES, size);
+    const start = state.candidateStart % size;
+    const indices = Array.from({ length: count }, (_, i) => (start + i) % size);
+    state.candidateStart = size > MAX_CANDIDATES ? start + count : 0;
+    const ref = onCandidates(indices);
+    if (ref === null) return;   // offline: nothing was sent
+    dropCandidates();
+    state.candidates = { ref, indices, seq: null, faces: new Map(),
+                         timer: setTimeout(() => finishCandidates(), CANDIDATES_TIMEOUT_MS) };
+    tiles.replaceChildren(...indices.map(candidateTile));
+    tiles.hidden = false;
+    tiles.classList.remove('stale');
+    tiles.title = '';
+    candidatesButton.disabled = true;
+    candidatesButton.setAttribute('aria-busy', 'true');
+    showAppearance();
+  }
+
+  function candidateTile(index) {
+    const tile = element('button', { type: 'button', className: 'candidate loading', title: `Use appearance ${index + 1} for everyone` });
+    tile.dataset.appearance = String(index);
+    const image = element('img', { alt: `Candidate face, appearance ${index + 1}` });
+    const caption = element('span', { className: 'candidate-label' });
+    const stripe = element('span', { className: 'swatch-stripe' });
+    stripe.style.background = swatchGradient(palette.palette[index], palette.regions.length);
+    caption.append(stripe, String(index + 1));
+    tile.append(image, caption);
+    tile.onclick = () => onAppearance(index);
+    return tile;
+  }
+
+  function onCandidate(view, bytes) {
+    const current = state.candidates;
+    if (!current || view.getUint32(4) !== current.ref) return;   // an answer to an older request
+    const index = view.getUint8(2), count = view.getUint8(3);
+    const blob = new Blob([bytes.subarray(HEADER)], { type: 'image/png' });
+    const url = URL.createObjectURL(blob);
+    if (current.faces.has(index)) URL.revokeObjectURL(current.faces.get(index).url);
+    current.faces.set(index, { url, blob });
+    current.seq = Number(view.getBigUint64(8));
+    const tile = tiles.querySelector(`button[data-appearance="${index}"]`);
+    if (tile) {
+      tile.querySelector('img').src = url;
+      tile.classList.remove('loading');
+    }
+    if (current.faces.size >= count) finishCandidates();
+  }
+
+  function finishCandidates() {
+    if (!state.candidates) return;
+    clearTimeout(state.candidates.timer);
+    state.candidates.timer = null;
+    for (const tile of tiles.querySelectorAll('.candidate.loading')) tile.classList.replace('loading', 'missing');
+    candidatesButton.disabled = false;
+    candidatesButton.removeAttribute('aria-busy');
+  }
+
+  function dropCandidates() {
+    for (const { url } of state.candidates?.faces.values() || []) URL.revokeObjectURL(url);
+    state.candidates = null;
   }
 
   showToggle.onchange = () => { prefs.show = showToggle.checked; savePrefs(prefs); applyShadowStyle(); };
@@ -172,6 +322,8 @@ export function attachGuidance(context) {
       state.shadows.clear();
       state.mode = welcome.mode || state.mode;
       state.headSeq = welcome.head || 0;
+      if (state.candidates?.timer) finishCandidates();   // asked on the old connection: that answer is gone
+      showAppearance();
       for (const [name, input] of Object.entries(sliders)) {
         if (input.guidanceOutput) input.guidanceOutput.textContent = format(input.value);
       }
@@ -181,9 +333,15 @@ export function attachGuidance(context) {
     onOperation(op) {
       state.headSeq = Math.max(state.headSeq, op.seq);
       if (op.kind === 'mode') state.mode = op.mode;
+      if (op.kind === 'appearance') showAppearance();
+      // Candidates show the sketch and sliders of their seq; a later edit makes them out of date (not a new pick).
+      if (state.candidates?.seq !== null && state.candidates?.seq < op.seq && op.kind !== 'appearance' && op.kind !== 'mode') {
+        tiles.classList.add('stale');
+        tiles.title = 'The sketch changed since: press Candidates again for current faces';
+      }
       if (op.kind === 'sliders') {
         for (const [name, input] of Object.entries(sliders)) {
-          if (input.guidanceOutput && document.activeElement !== input) input.guidanceOutput.textContent = format(op.values[name]);
+          if (input.guidanceOutput && document.activeElement !== input) input.guidanceOutput.textContent = format(sliderValue(name));
         }
       }
       showStale();
@@ -194,6 +352,10 @@ export function attachGuidance(context) {
       const view = new DataView(buffer);
       if (bytes[0] === SHADOW) onShadow(view, bytes).catch((e) => console.warn('guidance: bad shadow', e));
       else if (bytes[0] === FRAME) onFrame(view, bytes);
+      else if (bytes[0] === CANDIDATE) onCandidate(view, bytes);
+    },
+    onRefused(ref) {
+      if (state.candidates && state.candidates.ref === ref) finishCandidates();
     },
     onMessage(message) {
       switch (message.type) {
@@ -201,6 +363,8 @@ export function attachGuidance(context) {
           state.enabled = message.enabled;
           state.reason = message.reason || '';
           state.mode = message.mode || state.mode;
+          if (Array.isArray(message.components)) buildSliders(message.components);
+          if (message.enabled) buildPalette(message.appearance);
           showStatus();
           showStale();
           return true;
@@ -221,6 +385,15 @@ export function attachGuidance(context) {
     get frames() { return state.frames; },
     get frame() { return state.frame && { seq: state.frame.seq, number: state.frame.number, isDefault: state.frame.isDefault }; },
     get shadows() { return Object.fromEntries([...state.shadows].map(([c, s]) => [c, s.seq])); },
+    get palette() { return palette; },
+    get candidates() {
+      const c = state.candidates;
+      return c && { ref: c.ref, indices: c.indices, seq: c.seq, received: [...c.faces.keys()], pending: !!c.timer };
+    },
+    candidateBytes: async (index) => {
+      const face = state.candidates?.faces.get(index);
+      return face ? Array.from(new Uint8Array(await face.blob.arrayBuffer())) : null;
+    },
     faceBytes: async () => state.frame ? Array.from(new Uint8Array(await state.frame.blob.arrayBuffer())) : null,
   };
   return hooks;
@@ -234,6 +407,25 @@ function label(text, input) {
   const l = element('label', { className: 'guidance-row' });
   l.append(text, ' ', input);
   return l;
+}
+
+/** "left_eye" → "Left eye"; the component whose box is the whole canvas is the face and hair around the parts. */
+function componentLabel(name, box) {
+  if (box && box[0] === 0 && box[1] === 0 && box[2] >= CANVAS) return 'Face & hair';
+  const words = name.replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** A left-to-right stripe per region of an appearance code, in its colour. */
+function swatchGradient(code, regions) {
+  const stops = Array.from({ length: regions }, (_, r) => `${swatchColour(code, r)} ${(100 * r) / regions}% ${(100 * (r + 1)) / regions}%`);
+  return `linear-gradient(90deg, ${stops.join(', ')})`;
+}
+
+/** The CSS colour of region `r` of an appearance code (R, G, B in [−1, 1] → 0…255). */
+export function swatchColour(code, r) {
+  const channel = (v) => Math.max(0, Math.min(255, Math.round((v + 1) * 127.5)));
+  return `rgb(${channel(code[3 * r])}, ${channel(code[3 * r + 1])}, ${channel(code[3 * r + 2])})`;
 }
 
 function format(value) {

@@ -36,6 +36,11 @@ export class Outbox {
     return ref;
   }
 
+  /** A ref for a request that is not drawing (e.g. `candidates`): never reused, never resent. */
+  reserveRef() {
+    return this.nextRef++;
+  }
+
   /** The op with this ref came back: it and everything before it were processed. */
   applied(ref) {
     while (this.entries.length && this.entries[0].ref <= ref) this.settle(this.entries.shift());

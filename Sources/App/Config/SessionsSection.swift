@@ -38,7 +38,7 @@ public struct SessionsSection: ConfigSection {
         limits.joinBurst = Double(try object.integer("join_burst", default: 40, in: 1...100_000))
         limits.cursorInterval = Double(try object.integer("cursor_interval_ms", default: 30, in: 0...10_000)) / 1000
         limits.idleExpiry = Double(try object.integer("idle_expiry_seconds", default: 7 * 24 * 3600, in: 1...Int(Int32.max)))
-        limits.emptyExpiry = Double(try object.integer("empty_expiry_seconds", default: 3600, in: 1...Int(Int32.max)))
+        limits.emptyExpiry = Double(try object.integer("empty_expiry_seconds", default: 600, in: 1...Int(Int32.max)))
         limits.snapshotPageBytes = try object.integer("snapshot_page_bytes", default: 256 * 1024, in: 1024...(64 << 20))
         self.limits = limits
         groupCommit = try object.bool("group_commit", default: true)

@@ -71,15 +71,16 @@ if args.profile {
     // Per-step profile of the generator and the remainder mapper (stderr), best of 3 runs.
     let session = FaceSession(model: model)
     session.update(canvases[0])
-    let fused = session.fusedFeatures(workspace: Workspace())
+    let input = session.generatorInput(workspace: Workspace())
+    let condition = model.manifest.appearance == nil ? nil : session.appearance
     let pws = Workspace()
-    var best: [Network.StepTiming] = model.generator.profile(fused.data, workspace: pws)
+    var best: [Network.StepTiming] = model.generator.profile(input.data, condition: condition, workspace: pws)
     for _ in 0..<2 {
-        let t = model.generator.profile(fused.data, workspace: pws)
+        let t = model.generator.profile(input.data, condition: condition, workspace: pws)
         best = zip(best, t).map { $0.seconds <= $1.seconds ? $0 : $1 }
     }
     let r = names.count - 1
-    let encoderSteps = model.encoders[r].profile(model.crops(canvases[0])[r].networkInput, workspace: pws)
+    let encoderSteps = model.encoders[r].profile(model.networkInput(model.crops(canvases[0])[r]), workspace: pws)
     for (i, t) in encoderSteps.enumerated() where t.seconds > 0.0002 {
         let gf = t.multiplyAdds > 0 ? String(format: "%6.1f GFLOP/s", 2 * Double(t.multiplyAdds) / t.seconds / 1e9) : ""
         FileHandle.standardError.write(Data(String(format: "encoder.%@ step %2d %-14@ %8.2f ms %@\n", names[r] as NSString, i, t.kind as NSString, t.seconds * 1000, gf as NSString).utf8))
@@ -132,7 +133,8 @@ for it in 0..<args.iterations {
     }
     var fused = Tensor(zeros: [1])
     record("fuse", time { fused = model.fuse(maps) })
-    record("generator", time { _ = model.generate(fused, workspace: ws) })
+    let input = model.generatorInput(fused: fused, sketch: model.downsample(canvas))
+    record("generator", time { _ = model.generate(input, appearance: model.defaultAppearance, workspace: ws) })
     record("full synthesis", time { _ = model.synthesize(canvas, workspace: ws) })
     record("full synthesis + face png", time { _ = try! PNG.encode(model.synthesize(canvas, workspace: ws)) } )
 }
@@ -144,12 +146,13 @@ for canvas in canvases.prefix(3) {
     let session = FaceSession(model: model)
     session.update(canvas)
     for i in names.indices {
-        for t in model.encoders[i].profile(model.crops(canvas)[i].networkInput, workspace: ws) + model.mappers[i].profile(session.projected(component: i, workspace: ws), workspace: ws) {
+        for t in model.encoders[i].profile(model.networkInput(model.crops(canvas)[i]), workspace: ws) + model.mappers[i].profile(session.projected(component: i, workspace: ws), workspace: ws) {
             allSeconds += t.seconds; allMACs += t.multiplyAdds
             if t.kind.contains("conv") { convSeconds += t.seconds; convMACs += t.multiplyAdds }
         }
     }
-    for t in model.generator.profile(session.fusedFeatures(workspace: ws).data, workspace: ws) {
+    let condition = model.manifest.appearance == nil ? nil : session.appearance
+    for t in model.generator.profile(session.generatorInput(workspace: ws).data, condition: condition, workspace: ws) {
         allSeconds += t.seconds; allMACs += t.multiplyAdds
         if t.kind.contains("conv") { convSeconds += t.seconds; convMACs += t.multiplyAdds }
         generatorKinds[t.kind, default: 0] += t.seconds
