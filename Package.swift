@@ -3,8 +3,14 @@ import PackageDescription
 
 // Module map (see docs/ARCHITECTURE.md): pure codecs (WebSocket, HTTP, Raster) know nothing of sockets;
 // Transport owns sockets/epoll/TLS; Server joins codecs and transport; Sessions and Guidance are
-// product logic tested with in-memory peers; FaceModel is the inference runtime; App wires it all.
+// product logic tested with in-memory peers (SQLiteStore is the durable store behind Sessions' OperationStore);
+// FaceModel is the inference runtime; App wires it all.
 let v5: [SwiftSetting] = [.swiftLanguageMode(.v5), .unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+// Modules that parse network input keep Swift's overflow and bounds checks in release builds: a missed
+// check there is a memory-safety hole reachable by any client, not a wrong pixel.
+let checked: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+// Swift 6 language mode (complete concurrency checking) where it was cheap: the codecs, Transport, Server.
+let checkedSwift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(
     name: "SketchFace",
@@ -23,15 +29,17 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CLinux"),
 
-        .target(name: "WebSocket", dependencies: ["COpenSSL"], swiftSettings: v5),
-        .target(name: "HTTP", swiftSettings: v5),
-        .target(name: "Transport", dependencies: ["COpenSSL", "CLinux", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
-        .target(name: "Server", dependencies: ["WebSocket", "HTTP", "Transport", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
+        .target(name: "WebSocket", dependencies: ["COpenSSL"], swiftSettings: checkedSwift6),
+        .target(name: "HTTP", swiftSettings: checkedSwift6),
+        .target(name: "Transport", dependencies: ["COpenSSL", "CLinux", .product(name: "Logging", package: "swift-log")], swiftSettings: checkedSwift6),
+        .target(name: "Server", dependencies: ["WebSocket", "HTTP", "Transport", .product(name: "Logging", package: "swift-log")], swiftSettings: checkedSwift6),
         .target(name: "Raster", swiftSettings: v5),
-        .target(name: "Sessions", dependencies: ["Raster", "CSQLite", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
+        .target(name: "Sessions", dependencies: ["Raster", .product(name: "Logging", package: "swift-log")], swiftSettings: checked),
+        // SQLiteStore decodes what Sessions wrote (and a damaged log must not become a memory-safety hole): checked like Sessions.
+        .target(name: "SQLiteStore", dependencies: ["Sessions", "CSQLite"], swiftSettings: checked),
         .target(name: "FaceModel", dependencies: ["COpenBLAS", "CPNG"], swiftSettings: v5),
         .target(name: "Guidance", dependencies: ["Sessions", "FaceModel", "Raster", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
-        .target(name: "App", dependencies: ["Server", "Transport", "Sessions", "Guidance", "FaceModel", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
+        .target(name: "App", dependencies: ["Server", "Transport", "Sessions", "SQLiteStore", "Guidance", "FaceModel", .product(name: "Logging", package: "swift-log")], swiftSettings: checked),
         .executableTarget(name: "runtime-bench", dependencies: ["FaceModel"], path: "bench/runtime/Sources", swiftSettings: v5),
         .executableTarget(name: "sketchface", dependencies: ["App", "FaceModel", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
 
@@ -39,7 +47,7 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: v5),
         .testTarget(name: "ServerTests", dependencies: ["Server", "App", "Transport"], swiftSettings: v5),
         .testTarget(name: "RasterTests", dependencies: ["Raster"], swiftSettings: v5),
-        .testTarget(name: "SessionsTests", dependencies: ["Sessions", "Raster"], swiftSettings: v5),
+        .testTarget(name: "SessionsTests", dependencies: ["Sessions", "SQLiteStore", "Raster"], swiftSettings: v5),
         .testTarget(name: "FaceModelTests", dependencies: ["FaceModel"], resources: [.copy("Fixtures")], swiftSettings: v5),
         .testTarget(name: "GuidanceTests", dependencies: ["Guidance", "Sessions", "FaceModel"], swiftSettings: v5),
     ]

@@ -1,3 +1,4 @@
+import HTTP
 import Logging
 import Server
 import Transport
@@ -13,7 +14,7 @@ public final class Application {
     public let config: Config
     /// The server; `server.router` accepts extra routes until `start()` (tests add their own).
     public let server: HTTPServer
-    private let providers: [any RouteProvider]
+    let providers: [any RouteProvider]
     private let logger: Logger
 
     /// Builds the server and every route provider (see `routeProviders`). Throws what a provider throws.
@@ -21,7 +22,7 @@ public final class Application {
         self.config = config
         self.logger = logger
         server = HTTPServer(configuration: ServerConfiguration(config), logger: logger)
-        let context = AppContext(config: config, logger: logger, workers: server.workers)
+        let context = AppContext(config: config, logger: logger)
         var built: [any RouteProvider] = []
         for type in routeProviders {
             let provider = try type.init(context: context)
@@ -63,12 +64,15 @@ extension ServerConfiguration {
             self.certificate = .development(directory: server.dataDirectory)
         }
         eventLoops = server.eventLoops
-        workerThreads = server.workerThreads
         maxConnections = limits.maxConnections
         maxHeaderBytes = limits.maxHeaderBytes
         maxBodyBytes = limits.maxBodyBytes
         maxMessageBytes = limits.maxMessageBytes
         maxSendQueueBytes = limits.maxSendQueueBytes
+        maxQueuedResponseBytes = limits.maxQueuedResponseBytes
+        maxConnectionsPerAddress = limits.maxConnectionsPerAddress
+        maxPartialMessageBytes = limits.maxPartialMessageBytes
+        messageCompletionMilliseconds = timeouts.messageCompletionMilliseconds
         headerReadTimeoutMilliseconds = timeouts.headerReadMilliseconds
         idleTimeoutMilliseconds = timeouts.idleKeepAliveMilliseconds
         tlsHandshakeTimeoutMilliseconds = timeouts.tlsHandshakeMilliseconds
@@ -76,6 +80,14 @@ extension ServerConfiguration {
         pongTimeoutMilliseconds = timeouts.pongTimeoutMilliseconds
         closeLingerMilliseconds = timeouts.closeLingerMilliseconds
         allowedOrigins = server.allowedOrigins
+        var hosts: [String] = ["localhost", "127.0.0.1", "::1"]
+        let bound = [listeners.http, listeners.https].compactMap { $0 }
+        hosts += bound.map(\.host)
+        // A wildcard listener answers on every interface: its addresses are names clients may use. (A DNS
+        // name still has to be configured: that is what stops a rebinding page.)
+        if bound.contains(where: \.isUnspecified) { hosts += SocketAddress.interfaceHosts() }
+        if let name = server.publicName { hosts.append(name) }
+        allowedHosts = HostAllowList(names: hosts + server.allowedHosts)
         webRoot = server.webRoot
     }
 }

@@ -12,9 +12,7 @@ final class EchoRoutes: RouteProvider {
 
     func register(on router: Router) {
         guard enabled else { return }
-        router.addWebSocket(prefix: "/ws/echo") { request in
-            request.remainder.isEmpty ? Echo() : nil
-        }
+        router.addWebSocket(.exact("/ws/echo")) { _ in Echo() }
     }
 }
 

@@ -57,18 +57,25 @@ public final class GuidanceRoutes: RouteProvider {
 
     public func register(on router: Router) {
         router.addDeferred(.prefix("/replay-face/")) { [hub, replayFaces, logger] request, context, respond in
-            guard let hub, let replayFaces, let id = SessionID(String(context.remainder)),
-                  let state = hub.state(of: id, at: SessionService.seq("seq", in: request.query)) else {
+            // The head is read without loading the session; loading it and replaying its log happen on the faces'
+            // background queue, only when the face is not cached.
+            guard let hub, let replayFaces, let id = SessionID(String(context.remainder)), let head = hub.head(of: id) else {
                 return respond(SessionService.notFound)
             }
-            let canvas = CanvasSnapshot(seq: UInt64(state.seq), side: Canvas.size, pixels: state.canvas.pixels)
-            replayFaces.face(key: "\(id.text)/\(state.seq)", canvas: canvas, sliders: state.sliders, appearance: state.appearance) { result in
+            let seq = min(max(0, SessionService.seq("seq", in: request.query)), head)
+            replayFaces.face(key: "\(id.text)/\(seq)", state: {
+                hub.state(of: id, at: seq).map { state in
+                    (CanvasSnapshot(seq: UInt64(state.seq), side: Canvas.size, pixels: state.canvas.pixels), state.sliders, state.appearance)
+                }
+            }) { result in
                 switch result {
                 case .success(let png):
                     respond(HTTPResponse(status: .ok, headers: ["Content-Type": "image/png", "Cache-Control": "private, max-age=3600",
-                                                                "X-Sketchface-Seq": String(state.seq)], body: png))
+                                                                "X-Sketchface-Seq": String(seq)], body: png))
+                case .failure(is ReplayFaces.StateUnavailable):
+                    respond(SessionService.notFound)
                 case .failure(let error):
-                    logger.warning("replay face failed", metadata: ["session": "\(id.text)", "seq": "\(state.seq)", "error": "\(error)"])
+                    logger.warning("replay face failed", metadata: ["session": "\(id.logName)", "seq": "\(seq)", "error": "\(error)"])
                     respond(.text(HTTPStatus(code: 500), "500 the model failed on this sketch\n"))
                 }
             }

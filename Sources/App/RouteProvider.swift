@@ -7,8 +7,6 @@ public struct AppContext: Sendable {
     /// The validated configuration; read your own section with `config[MySection.self]`.
     public let config: Config
     public let logger: Logger
-    /// The server's worker pool for CPU-heavy work.
-    public let workers: WorkerPool
 }
 
 /// A layer that contributes routes (sessions, guidance, echo).

@@ -3,13 +3,17 @@ import HTTP
 import Logging
 import Server
 import Sessions
+import SQLiteStore
 
 /// The sessions part of the app: the hub over its SQLite store, the HTTP and WebSocket routes, and the
 /// idle-expiry sweep.
 ///
-/// Routes: `GET|POST /new` → 303 to `/s/<id>` (503 when full); `GET /s/<id>` → the client page (404 page for an
-/// unknown id); `GET /s/<id>/sketch.pgm` → the server raster; `GET /s/<id>/replay` → the replay page;
-/// `GET /s/<id>/history?after=N` → a page of the op log (JSON); WebSocket `/ws/<id>` (404 when unknown).
+/// Routes: `POST /new` → 303 to `/s/<id>` (403 from a foreign page's `Origin`; 429 over the per-address creation
+/// rate and 503 when full, both with `Retry-After`); `GET /new` → a page whose button posts there (GET and HEAD never create state, so links,
+/// prefetchers and cross-site `<img>` cannot); `GET /s/<id>` → the client page (404 page for an unknown id);
+/// `GET /s/<id>/sketch.pgm` → the server raster; `GET /s/<id>/replay` → the replay page;
+/// `GET /s/<id>/history?after=N` → a page of the op log (JSON, at most `snapshot_page_bytes`, read on the session's
+/// queue: it may load the session); WebSocket `/ws/<id>` (404 when unknown).
 /// `/` is web/index.html, served by the static files. No route touches the disk: the page is read at start-up
 /// and writes go through the store's writer thread.
 public final class SessionService: RouteProvider {
@@ -21,6 +25,12 @@ public final class SessionService: RouteProvider {
     private let replayPage: [UInt8]?
     private let logger: Logger
     private var sweep: DispatchSourceTimer?
+    private let queues = SessionQueues()
+    private let creations: SessionCreationLimiter
+    /// Origins besides this server's own whose pages may create sessions (`server.allowed_origins`).
+    private let allowedOrigins: Set<String>
+    /// Seconds a client refused for a full server is told to wait: one expiry sweep.
+    private let fullRetryAfterSeconds: Int
 
     private static let currentLock = NSLock()
     nonisolated(unsafe) private static weak var _current: SessionService?
@@ -34,16 +44,22 @@ public final class SessionService: RouteProvider {
     public convenience init(context: AppContext) throws {
         let server = context.config[ServerSection.self]
         try self.init(section: context.config[SessionsSection.self], dataDirectory: server.dataDirectory,
-                      webRoot: server.webRoot, logger: context.logger)
+                      webRoot: server.webRoot, creationsPerMinute: context.config[LimitsSection.self].sessionCreationsPerMinute,
+                      allowedOrigins: server.allowedOrigins, logger: context.logger)
     }
 
     /// Opens the database under `dataDirectory`, restores every stored session and loads the client page.
-    public init(section: SessionsSection, dataDirectory: String, webRoot: String, logger: Logger) throws {
+    public init(section: SessionsSection, dataDirectory: String, webRoot: String, creationsPerMinute: Int = 10,
+                allowedOrigins: [String] = [], logger: Logger) throws {
         self.logger = logger
+        self.allowedOrigins = Set(allowedOrigins.map { $0.lowercased() })
+        creations = SessionCreationLimiter(perMinute: creationsPerMinute)
+        fullRetryAfterSeconds = section.expirySweepSeconds
         store = try SQLiteOperationStore(directory: dataDirectory, groupCommit: section.groupCommit, synchronous: section.synchronous)
         hub = SessionHub(config: section.limits, store: store)
         let started = Date()
-        for problem in try hub.restore() { logger.error("session restore: \(problem)") }
+        hub.onProblem = { [logger] problem in logger.error("session load: \(problem)") }
+        try hub.restore()
         logger.info("sessions restored", metadata: ["sessions": "\(hub.sessionCount)",
             "ms": "\(Int(Date().timeIntervalSince(started) * 1000))", "database": "\(store.path)"])
         sketchPage = FileManager.default.contents(atPath: (webRoot as NSString).appendingPathComponent("sketch.html")).map { Array($0) }
@@ -53,8 +69,12 @@ public final class SessionService: RouteProvider {
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "sessions-expiry"))
         let interval = Double(section.expirySweepSeconds)
         timer.schedule(deadline: .now() + interval, repeating: interval)
-        timer.setEventHandler { [hub, logger] in
-            for id in hub.expireIdle() { logger.info("session expired", metadata: ["session": "\(id)"]) }
+        timer.setEventHandler { [hub, logger, queues] in
+            for id in hub.expireIdle() {
+                queues.remove(id)
+                logger.info("session expired", metadata: ["session": "\(id.logName)"])
+            }
+            hub.evictIdle()
         }
         timer.resume()
         sweep = timer
@@ -65,46 +85,53 @@ public final class SessionService: RouteProvider {
 
     /// Registers the session routes.
     public func register(on router: Router) {
-        router.add(.exact("/new"), methods: ["GET", "POST"]) { [hub] _, _ in
+        router.add(.exact("/new"), methods: ["POST"]) { [hub, creations, fullRetryAfterSeconds, allowedOrigins, logger] request, context in
+            // A browser names the page that posts; a foreign page's auto-submitted form must not create sessions.
+            if let origin = request.headers["Origin"], !request.isSameOrigin(isSecure: context.isSecure),
+               !allowedOrigins.contains(origin.lowercased()) {
+                return SessionService.page(.forbidden, title: "Not from here",
+                                           text: "Sketches are started from this site's own page. <a href=\"/\">Go there</a>.")
+            }
+            guard creations.allow(context.peer.host, now: Date().timeIntervalSince1970) else {
+                logger.notice("session creation refused: rate", metadata: ["peer": "\(context.peer.host)"])
+                var response = SessionService.page(.tooManyRequests, title: "Slow down",
+                    text: "You started many sketches in the last minute. Try again shortly.")
+                response.headers.add(name: "Retry-After", value: String(creations.retryAfterSeconds))
+                return response
+            }
             do {
                 let id = try hub.createSession()
                 return HTTPResponse(status: HTTPStatus(code: 303, reasonPhrase: "See Other"),
                                     headers: ["Location": "/s/\(id.text)", "Cache-Control": "no-store"])
             } catch {
-                return SessionService.page(HTTPStatus(code: 503, reasonPhrase: "Service Unavailable"),
+                var response = SessionService.page(.serviceUnavailable,
                     title: "Too many sketches", text: "This server holds as many sketches as it may. Try again later.")
+                response.headers.add(name: "Retry-After", value: String(fullRetryAfterSeconds))
+                return response
             }
         }
-        router.add(.prefix("/s/")) { [hub, sketchPage, replayPage] request, context in
+        router.add(.exact("/new"), methods: ["GET"]) { _, _ in
+            SessionService.page(.ok, title: "New sketch", text: """
+                <form method="post" action="/new"><button class="primary" type="submit">Start a new sketch</button></form>
+                """)
+        }
+        // Deferred: these answers may load the session from the store (sessions load on first access) and page its
+        // history, so they run on the session's serial queue (as its WebSocket messages do), never on the event loop.
+        router.addDeferred(.prefix("/s/")) { [hub, sketchPage, replayPage, queues] request, context, respond in
             let parts = context.remainder.split(separator: "/", omittingEmptySubsequences: false)
             guard let first = parts.first, let id = SessionID(String(first)), hub.contains(id), parts.count <= 2 else {
-                return SessionService.notFound
+                return respond(SessionService.notFound)
             }
-            if parts.count == 2 {
-                switch parts[1] {
-                case "sketch.pgm":
-                    guard let canvas = hub.canvas(of: id) else { return SessionService.notFound }
-                    return HTTPResponse(status: .ok, headers: ["Content-Type": "image/x-portable-graymap", "Cache-Control": "no-store"],
-                                        body: canvas.pgm())
-                case "replay":
-                    guard let replayPage else { return .text(HTTPStatus(code: 500), "500 replay page missing\n") }
-                    return HTTPResponse(status: .ok, headers: ["Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"],
-                                        body: replayPage)
-                case "history":
-                    guard let page = hub.historyPage(of: id, after: SessionService.seq("after", in: request.query)) else { return SessionService.notFound }
-                    return HTTPResponse(status: .ok, headers: ["Content-Type": "application/json", "Cache-Control": "no-store"],
-                                        body: Array(page.utf8))
-                default:
-                    return SessionService.notFound
-                }
+            let part = parts.count == 2 ? String(parts[1]) : nil
+            let query = request.query.map(String.init)
+            queues.queue(for: id).async {
+                respond(SessionService.sessionResponse(hub: hub, id: id, part: part, query: query,
+                                                       sketchPage: sketchPage, replayPage: replayPage))
             }
-            guard let sketchPage else { return .text(HTTPStatus(code: 500), "500 client page missing\n") }
-            return HTTPResponse(status: .ok, headers: ["Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"],
-                                body: sketchPage)
         }
-        router.addWebSocket(prefix: "/ws/") { [hub] request in
+        router.addWebSocket(prefix: "/ws/") { [hub, queues] request in
             guard let id = SessionID(String(request.remainder)), hub.contains(id) else { return nil }
-            return SessionSocket(hub: hub, session: id)
+            return SessionSocket(hub: hub, session: id, queue: queues.queue(for: id), helloTimeout: hub.config.helloTimeout)
         }
     }
 
@@ -113,6 +140,40 @@ public final class SessionService: RouteProvider {
         sweep?.cancel()
         hub.closeAll()
         store.close()
+    }
+
+    /// The answer for `/s/<id>` (`part` nil) or `/s/<id>/<part>`, on the session's queue.
+    static func sessionResponse(hub: SessionHub, id: SessionID, part: String?, query: String?,
+                                sketchPage: [UInt8]?, replayPage: [UInt8]?) -> HTTPResponse {
+        switch part {
+        case nil:
+            break
+        case "sketch.pgm":
+            guard let canvas = hub.canvas(of: id) else { return SessionService.notFound }
+            return HTTPResponse(status: .ok, headers: ["Content-Type": "image/x-portable-graymap", "Cache-Control": "no-store"],
+                                body: canvas.pgm())
+        case "replay":
+            guard let replayPage else { return .text(HTTPStatus(code: 500), "500 replay page missing\n") }
+            return HTTPResponse(status: .ok, headers: ["Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"],
+                                body: replayPage)
+        case "history":
+            guard let page = hub.historyPage(of: id, after: SessionService.seq("after", in: query.map { Substring($0) })) else {
+                return SessionService.notFound
+            }
+            return HTTPResponse(status: .ok, headers: ["Content-Type": "application/json", "Cache-Control": "no-store",
+                                                       "X-Sketchface-Undo-Reach": String(hub.config.undoReach)],
+                                body: Array(page.utf8))
+        default:
+            return SessionService.notFound
+        }
+        if hub.damage(of: id) != nil {
+            return SessionService.page(HTTPStatus(code: 503, reasonPhrase: "Service Unavailable"), title: "This sketch is damaged",
+                text: "Its stored history could not be read completely, so it is read-only until the server's operator recovers it. "
+                    + "Its last readable state is <a href=\"/s/\(id.text)/sketch.pgm\">here</a>.")
+        }
+        guard let sketchPage else { return .text(HTTPStatus(code: 500), "500 client page missing\n") }
+        return HTTPResponse(status: .ok, headers: ["Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"],
+                            body: sketchPage)
     }
 
     /// A seq in a query (`after=N` for history, `seq=N` for replay faces); 0 when absent or not a number.

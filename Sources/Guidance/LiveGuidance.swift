@@ -302,7 +302,7 @@ public final class LiveGuidance: @unchecked Sendable {
                     return scheduler.finishEncode(result, now: now, shadowsSent: true)
                 }
             } catch {
-                logger.warning("guidance: encode failed", metadata: ["session": "\(encode.session)", "error": "\(error)"])
+                logger.warning("guidance: encode failed", metadata: ["session": "\(SessionID(encode.session)?.logName ?? "?")", "error": "\(error)"])
                 return { [self] scheduler, now in
                     tally.failures += 1
                     return scheduler.failEncode(encode, now: now)
@@ -316,7 +316,7 @@ public final class LiveGuidance: @unchecked Sendable {
                     return scheduler.finishSynthesis(synthesis, frame: frame)
                 }
             } catch {
-                logger.warning("guidance: synthesis failed", metadata: ["session": "\(synthesis.session)", "error": "\(error)"])
+                logger.warning("guidance: synthesis failed", metadata: ["session": "\(SessionID(synthesis.session)?.logName ?? "?")", "error": "\(error)"])
                 return { [self] scheduler, _ in
                     tally.failures += 1
                     return scheduler.finishSynthesis(synthesis, frame: nil)
@@ -330,7 +330,7 @@ public final class LiveGuidance: @unchecked Sendable {
                     return scheduler.finishCandidates(candidates, faces: faces)
                 }
             } catch {
-                logger.warning("guidance: candidates failed", metadata: ["session": "\(candidates.session)", "error": "\(error)"])
+                logger.warning("guidance: candidates failed", metadata: ["session": "\(SessionID(candidates.session)?.logName ?? "?")", "error": "\(error)"])
                 return { [self] scheduler, _ in
                     tally.failures += 1
                     return scheduler.finishCandidates(candidates, faces: nil)

@@ -22,13 +22,27 @@ public final class ReplayFaces: @unchecked Sendable {
         self.capacity = capacity
     }
 
+    /// What a face is made from: the session's raster at a seq, its sliders and appearance then.
+    public typealias PastState = (canvas: CanvasSnapshot, sliders: SliderValues, appearance: Int?)
+
+    /// Why `state` gave nothing (the session is gone).
+    public struct StateUnavailable: Error {}
+
     /// The face (RGB PNG) for `canvas` (the session at `canvas.seq`) under `sliders` and `appearance`; `done` runs
     /// on the background queue, or at once when the face is cached under `key`.
     public func face(key: String, canvas: CanvasSnapshot, sliders: SliderValues, appearance: Int?,
                      done: @escaping @Sendable (Result<[UInt8], Error>) -> Void) {
+        face(key: key, state: { (canvas, sliders, appearance) }, done: done)
+    }
+
+    /// The same, the state rebuilt by `state` (replaying a session's log) on the background queue, and only when
+    /// the face is not cached: neither the rebuild nor the inference runs on the caller's thread (the event loop).
+    public func face(key: String, state: @escaping () -> PastState?,
+                     done: @escaping @Sendable (Result<[UInt8], Error>) -> Void) {
         if let cached = lock.withLock({ cache[key] }) { return done(.success(cached)) }
         queue.async { [self] in
             if let cached = lock.withLock({ cache[key] }) { return done(.success(cached)) }
+            guard let (canvas, sliders, appearance) = state() else { return done(.failure(StateUnavailable())) }
             done(Result { try synthesize(canvas: canvas, sliders: sliders, appearance: appearance) }.map { png in
                 lock.withLock {
                     cache[key] = png

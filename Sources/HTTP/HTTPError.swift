@@ -36,8 +36,12 @@ public enum HTTPError: Error, Sendable, Equatable {
     /// A static path that is malformed: bad percent-encoding, NUL, an encoded slash or backslash, or
     /// `..` climbing above the web root.
     case invalidPath
-    /// A static path that names nothing under the web root (or whose symlinks lead outside it).
+    /// A static path that names nothing under the web root (or whose symlinks lead outside it), a
+    /// hidden file, or a file named with a trailing slash.
     case notFound
+    /// The request's host (`Host`, or an absolute-form target's authority) is not one this server
+    /// answers to: a DNS-rebinding page, or a client that reached the wrong server.
+    case misdirectedRequest
 
     /// The response status for this refusal.
     public var status: HTTPStatus {
@@ -58,6 +62,8 @@ public enum HTTPError: Error, Sendable, Equatable {
             return .lengthRequired
         case .notFound:
             return .notFound
+        case .misdirectedRequest:
+            return .misdirectedRequest
         }
     }
 }

@@ -21,15 +21,48 @@ public struct HTTPRequest: Sendable, Equatable {
         self.body = body
     }
 
-    /// The target's path: everything before `?` or `#` (still percent-encoded).
+    /// The target in origin form: an absolute-form target (`http://host/p?q`, RFC 9112 §3.2.2) becomes
+    /// its path and query (`/p?q`, or `/` when it has no path); other forms are returned as sent.
+    public var originFormTarget: Substring {
+        guard let authority = absoluteFormAuthority else { return target[...] }
+        let rest = target[authority.endIndex...]
+        return rest.first == "/" ? rest : "/" + rest
+    }
+
+    /// The authority (`host[:port]`) of an absolute-form target, or nil for other forms.
+    public var absoluteFormAuthority: Substring? {
+        let lowered = target.prefix(8).lowercased()
+        let schemeLength = lowered.hasPrefix("http://") ? 7 : lowered.hasPrefix("https://") ? 8 : 0
+        guard schemeLength > 0 else { return nil }
+        let afterScheme = target.dropFirst(schemeLength)
+        return afterScheme.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+    }
+
+    /// The host the request is for (RFC 9112 §3.2.2): an absolute-form target's authority wins over
+    /// `Host`; nil when there is neither (HTTP/1.0 without `Host`).
+    public var authority: Substring? {
+        absoluteFormAuthority ?? headers["Host"].map { Substring($0) }
+    }
+
+    /// The target's path: everything before `?` or `#` (still percent-encoded), in origin form.
     public var path: Substring {
-        target.prefix { $0 != "?" && $0 != "#" }
+        originFormTarget.prefix { $0 != "?" && $0 != "#" }
     }
 
     /// The query string after `?` (without `#fragment`), or `nil` when there is none.
     public var query: Substring? {
+        let target = originFormTarget
         guard let mark = target.firstIndex(of: "?") else { return nil }
         return target[target.index(after: mark)...].prefix { $0 != "#" }
+    }
+
+    /// Whether the request comes from a page of this very server: exactly one `Origin`, equal (ASCII
+    /// case-insensitively) to this request's own scheme and `Host`. Check `Host` against the server's
+    /// allow-list first, or a DNS-rebinding page would pass.
+    public func isSameOrigin(isSecure: Bool) -> Bool {
+        let origins = headers.values(for: "Origin")
+        guard origins.count == 1, let host = headers["Host"] else { return false }
+        return origins[0].lowercased() == ((isSecure ? "https://" : "http://") + host).lowercased()
     }
 
     /// Whether the connection may carry another request after the response: HTTP/1.1 unless

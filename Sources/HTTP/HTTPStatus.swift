@@ -28,7 +28,9 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
     public static let requestTimeout = HTTPStatus(code: 408)
     public static let lengthRequired = HTTPStatus(code: 411)
     public static let contentTooLarge = HTTPStatus(code: 413)
+    public static let misdirectedRequest = HTTPStatus(code: 421)
     public static let upgradeRequired = HTTPStatus(code: 426)
+    public static let tooManyRequests = HTTPStatus(code: 429)
     public static let requestHeaderFieldsTooLarge = HTTPStatus(code: 431)
     public static let internalServerError = HTTPStatus(code: 500)
     public static let notImplemented = HTTPStatus(code: 501)
@@ -39,7 +41,7 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
         101: "Switching Protocols", 200: "OK", 201: "Created", 204: "No Content", 301: "Moved Permanently",
         302: "Found", 304: "Not Modified", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
         404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout", 409: "Conflict", 410: "Gone",
-        411: "Length Required", 413: "Content Too Large", 415: "Unsupported Media Type",
+        411: "Length Required", 413: "Content Too Large", 415: "Unsupported Media Type", 421: "Misdirected Request",
         422: "Unprocessable Content", 426: "Upgrade Required", 429: "Too Many Requests",
         431: "Request Header Fields Too Large", 500: "Internal Server Error", 501: "Not Implemented",
         503: "Service Unavailable", 505: "HTTP Version Not Supported",

@@ -9,8 +9,11 @@
 ///    slashes) → `.invalidPath` (400). A literal backslash is refused too.
 /// 3. Normalise: empty and `.` segments vanish, `..` removes the previous one; `..` above the root →
 ///    `.invalidPath` (400).
-/// 4. Nothing there → `.notFound` (404); a directory → its `index.html` (404 when absent).
-/// 5. `realpath` of the file must lie inside `realpath` of the root, so a symlink pointing outside the
+/// 4. A segment naming a hidden file or directory (`.env`, `.git`, however encoded) → `.notFound` (404):
+///    dotfiles are never served.
+/// 5. Nothing there → `.notFound` (404); a directory → its `index.html` (404 when absent); a file named
+///    with a trailing slash (`/index.html/`) → `.notFound` (404), as a file is not a directory.
+/// 6. `realpath` of the file must lie inside `realpath` of the root, so a symlink pointing outside the
 ///    root is `.notFound` (404: the response does not reveal that the target exists).
 public struct StaticPathResolver: Sendable {
     /// What is at a path.
@@ -57,7 +60,14 @@ public struct StaticPathResolver: Sendable {
                 stack.append(segment)
             }
         }
+        if stack.contains(where: { $0.hasPrefix(".") }) { throw .notFound }
         return stack
+    }
+
+    /// Whether the target's path ends in a way that names a directory (`/`, `/.`, `/..`).
+    static func namesDirectory(_ target: String) -> Bool {
+        let path = target.prefix { $0 != "?" && $0 != "#" }
+        return path.hasSuffix("/") || path.hasSuffix("/.") || path.hasSuffix("/..")
     }
 
     /// The absolute path of the file to serve for `target`.
@@ -71,7 +81,7 @@ public struct StaticPathResolver: Sendable {
             candidate += (candidate.hasSuffix("/") ? "" : "/") + indexFile
             guard fileKind(candidate) == .file else { throw .notFound }
         case .file:
-            break
+            if Self.namesDirectory(target) { throw .notFound }
         }
         guard let realRoot = realpath(root), let realFile = realpath(candidate) else { throw .notFound }
         let prefix = realRoot.hasSuffix("/") ? realRoot : realRoot + "/"

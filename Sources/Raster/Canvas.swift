@@ -33,6 +33,24 @@ public struct Canvas: Equatable, Sendable {
         for i in pixels.indices { pixels[i] = Canvas.paper }
     }
 
+    /// Copies the pixels of `rect` from `other` (a region re-render starts from a checkpoint).
+    public mutating func copy(_ rect: DirtyRect, from other: Canvas) {
+        guard !rect.isEmpty else { return }
+        for y in rect.minY..<rect.maxY {
+            let row = y * Canvas.size
+            pixels.replaceSubrange((row + rect.minX)..<(row + rect.maxX), with: other.pixels[(row + rect.minX)..<(row + rect.maxX)])
+        }
+    }
+
+    /// Resets the pixels of `rect` to paper.
+    public mutating func clear(_ rect: DirtyRect) {
+        guard !rect.isEmpty else { return }
+        for y in rect.minY..<rect.maxY {
+            let row = y * Canvas.size
+            for i in (row + rect.minX)..<(row + rect.maxX) { pixels[i] = Canvas.paper }
+        }
+    }
+
     /// Binary PGM (P5) encoding: a dependency-free exact dump used by tests and `/s/<id>/sketch.pgm`.
     public func pgm() -> [UInt8] {
         var out = Array("P5\n\(Canvas.size) \(Canvas.size)\n255\n".utf8)
@@ -72,6 +90,9 @@ public struct DirtyRect: Equatable, Sendable, CustomStringConvertible {
         return DirtyRect(minX: Swift.min(minX, other.minX), minY: Swift.min(minY, other.minY),
                          maxX: Swift.max(maxX, other.maxX), maxY: Swift.max(maxY, other.maxY))
     }
+
+    /// Pixels covered.
+    public var area: Int { isEmpty ? 0 : (maxX - minX) * (maxY - minY) }
 
     /// True when the two rectangles share at least one pixel.
     public func intersects(_ other: DirtyRect) -> Bool {

@@ -61,14 +61,17 @@ final class HTTPConnectionHandler: ConnectionHandler {
 
     func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
         switch mode {
-        case .reading: process(bytes)
-        case .awaitingResponse: pendingInput.append(contentsOf: bytes)
+        case .reading where pendingInput.isEmpty: process(bytes)
+        case .reading, .awaitingResponse: pendingInput.append(contentsOf: bytes)
         case .upgraded, .closing: break
         }
     }
 
+    /// The client read enough of its answers: parse the requests held back, then read more.
     func connectionDidDrain(_ connection: Connection) {
-        if mode == .reading { connection.resumeReading() }
+        guard mode == .reading else { return }
+        processPendingInput()
+        if mode == .reading && pendingInput.isEmpty { connection.resumeReading() }
     }
 
     func connection(_ connection: Connection, didCloseWith reason: CloseReason) {
@@ -86,9 +89,18 @@ final class HTTPConnectionHandler: ConnectionHandler {
 
     // MARK: requests
 
+    /// Parses and answers the requests in `bytes`, in order. While the connection's unsent output is at its
+    /// bound (`isWritable` false) no further request is parsed: the rest waits in `pendingInput`, reading
+    /// pauses, and `connectionDidDrain` carries on. So a client that pipelines requests and never reads
+    /// holds at most one bound of responses plus one read of requests.
     private func process(_ bytes: UnsafeRawBufferPointer) {
         var offset = 0
         while mode == .reading {
+            if !connection.isWritable {
+                pendingInput.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+                connection.pauseReading()
+                return
+            }
             let request: HTTPRequest?
             let start = offset
             do {
@@ -123,6 +135,10 @@ final class HTTPConnectionHandler: ConnectionHandler {
     }
 
     private func handle(_ request: HTTPRequest, leftover: UnsafeRawBufferPointer) {
+        if let authority = request.authority, !configuration.allowedHosts.allows(authority) {
+            refuse(.misdirectedRequest)
+            return
+        }
         if request.headers.hasToken("websocket", in: "Upgrade") {
             upgrade(request, leftover: leftover)
             return
@@ -136,9 +152,11 @@ final class HTTPConnectionHandler: ConnectionHandler {
             connection.pauseReading()
             let loop = connection.loop
             let answered = Locked(false)
-            handler(request, context(remainder)) { [self] response in
+            // The route may answer from any thread; the handler itself is touched again only on `loop`.
+            nonisolated(unsafe) let owner = self
+            handler(request, context(remainder)) { response in
                 guard !answered.withLock({ done in defer { done = true }; return done }) else { return }
-                loop.execute { [self] in finishDeferred(response, to: request) }
+                loop.execute { owner.finishDeferred(response, to: request) }
             }
         case .wrongMethod(let allowed):
             var response = HTTPResponse.text(.methodNotAllowed, "405 Method Not Allowed\n")
@@ -183,8 +201,7 @@ final class HTTPConnectionHandler: ConnectionHandler {
     }
 
     private func context(_ remainder: Substring) -> RequestContext {
-        RequestContext(peer: connection.peer, isSecure: connection.isSecure, loop: connection.loop,
-                       workers: server.workers, remainder: remainder)
+        RequestContext(peer: connection.peer, isSecure: connection.isSecure, loop: connection.loop, remainder: remainder)
     }
 
     private func finishDeferred(_ response: HTTPResponse, to request: HTTPRequest) {
@@ -192,12 +209,16 @@ final class HTTPConnectionHandler: ConnectionHandler {
         mode = .reading
         respond(response, to: request)
         guard mode == .reading else { return }
-        connection.resumeReading()
-        if !pendingInput.isEmpty {
-            let input = pendingInput
-            pendingInput = []
-            input.withUnsafeBytes { process($0) }
-        }
+        processPendingInput()
+        if mode == .reading && pendingInput.isEmpty { connection.resumeReading() }
+    }
+
+    /// Parses the bytes held back (read during a deferred response or over the output bound).
+    private func processPendingInput() {
+        guard !pendingInput.isEmpty else { return }
+        let input = pendingInput
+        pendingInput = []
+        input.withUnsafeBytes { process($0) }
     }
 
     private func respond(_ response: HTTPResponse, to request: HTTPRequest) {
@@ -249,11 +270,11 @@ final class HTTPConnectionHandler: ConnectionHandler {
     // MARK: WebSocket upgrade
 
     private func upgrade(_ request: HTTPRequest, leftover: UnsafeRawBufferPointer) {
-        guard let route = server.router.webSocketRoute(for: request.path) else {
+        guard let (route, remainder) = server.router.webSocketRoute(for: request.path) else {
             respond(.error(.notFound), to: request)
             return
         }
-        let allowed = isSameOrigin(request) ? [] : configuration.allowedOrigins
+        let allowed = request.isSameOrigin(isSecure: connection.isSecure) ? [] : configuration.allowedOrigins
         let fields = request.headers.fields
         switch WebSocketHandshake.validate(method: request.method, version: request.version.description,
                                            headers: fields, allowedOrigins: allowed) {
@@ -264,8 +285,8 @@ final class HTTPConnectionHandler: ConnectionHandler {
             send(response, keepAlive: false, omitBody: false)
             finish(.refused("websocket upgrade \(status)"))
         case .accept(let headers):
-            let upgradeRequest = WebSocketRequest(request: request, remainder: request.path.dropFirst(route.prefix.count),
-                                                  peer: connection.peer, isSecure: connection.isSecure, workers: server.workers)
+            let upgradeRequest = WebSocketRequest(request: request, remainder: remainder,
+                                                  peer: connection.peer, isSecure: connection.isSecure)
             guard let application = route.factory(upgradeRequest) else {
                 respond(.error(.notFound), to: request)
                 return
@@ -278,18 +299,11 @@ final class HTTPConnectionHandler: ConnectionHandler {
             idleTimer?.cancel()
             logger.info("websocket open", metadata: metadata(["path": "\(request.path)"]))
             let endpoint = WebSocketEndpoint(connection: connection, application: application,
-                                             configuration: configuration, logger: logger)
+                                             configuration: configuration, logger: logger,
+                                             partialBudget: server.partialMessageBudget)
             connection.handler = endpoint
             endpoint.start(leftover: leftover)
         }
-    }
-
-    /// A page served by this server (Origin equal to this request's own scheme and Host) may always
-    /// open a WebSocket; the allow-list is for other origins.
-    private func isSameOrigin(_ request: HTTPRequest) -> Bool {
-        guard let origin = request.headers["Origin"], let host = request.headers["Host"] else { return false }
-        let own = (connection.isSecure ? "https://" : "http://") + host
-        return origin.lowercased() == own.lowercased()
     }
 
     private func metadata(_ extra: Logger.Metadata) -> Logger.Metadata {

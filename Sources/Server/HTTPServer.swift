@@ -1,32 +1,33 @@
 import Foundation
+import HTTP
 import Logging
 import Transport
 
 /// What every connection handler of a server shares (read-only after start).
-final class ServerCore: @unchecked Sendable {
+final class ServerCore: Sendable {
     let configuration: ServerConfiguration
     let router: Router
     let logger: Logger
-    let workers: WorkerPool
     let staticFiles: StaticFiles?
+    /// Bytes of unfinished WebSocket messages across every connection.
+    let partialMessageBudget: PartialMessageBudget
 
-    init(configuration: ServerConfiguration, router: Router, logger: Logger, workers: WorkerPool) {
+    init(configuration: ServerConfiguration, router: Router, logger: Logger) {
         self.configuration = configuration
         self.router = router
         self.logger = logger
-        self.workers = workers
         staticFiles = configuration.webRoot.map(StaticFiles.init(root:))
+        partialMessageBudget = PartialMessageBudget(limit: configuration.maxPartialMessageBytes)
     }
 }
 
-/// The HTTP/1.1 + WebSocket server: event loops, listeners (plaintext and TLS), the worker pool and the
-/// router, started and stopped as one.
+/// The HTTP/1.1 + WebSocket server: event loops, listeners (plaintext and TLS) and the router, started
+/// and stopped as one.
+// @unchecked: `group`, `listeners` and the bound addresses are written only by `start()` (before sharing) and `shutdown()` (under `shutdownLock`).
 public final class HTTPServer: @unchecked Sendable {
     public let configuration: ServerConfiguration
     /// Routes; register them before `start()`.
     public let router: Router
-    /// CPU-heavy work goes here; results come back on the connection's loop.
-    public let workers: WorkerPool
     private let logger: Logger
     private var group: EventLoopGroup?
     private var listeners: [Listener] = []
@@ -45,7 +46,6 @@ public final class HTTPServer: @unchecked Sendable {
         self.configuration = configuration
         self.router = router
         self.logger = logger
-        workers = WorkerPool(threads: configuration.workerThreads)
     }
 
     /// Loads TLS material, binds the listeners and starts accepting. Throws `TransportError` (a port in
@@ -80,9 +80,14 @@ public final class HTTPServer: @unchecked Sendable {
         }
         let group = try EventLoopGroup(count: configuration.eventLoops)
         self.group = group
-        let core = ServerCore(configuration: configuration, router: router, logger: logger, workers: workers)
-        let admission = Admission(maxConnections: configuration.maxConnections)
+        let core = ServerCore(configuration: configuration, router: router, logger: logger)
+        let admission = Admission(maxConnections: configuration.maxConnections,
+                                  maxConnectionsPerAddress: configuration.maxConnectionsPerAddress)
         var options = ConnectionOptions()
+        options.highWaterMark = configuration.maxQueuedResponseBytes
+        options.lowWaterMark = configuration.maxQueuedResponseBytes / 4
+        options.plaintextOnTLSAnswer = HTTPResponse.text(.badRequest, "400 Bad Request: this port speaks HTTPS; use https://\n")
+            .serialized(date: HTTPDate(secondsSince1970: time(nil)), keepAlive: false)
         options.handshakeTimeoutMilliseconds = configuration.tlsHandshakeTimeoutMilliseconds
         options.lingerMilliseconds = configuration.closeLingerMilliseconds
         for (socket, context) in sockets {
@@ -96,15 +101,14 @@ public final class HTTPServer: @unchecked Sendable {
         }
     }
 
-    /// Stops accepting, closes every connection (WebSockets see the socket close), stops the loops and the
-    /// worker pool. Idempotent.
+    /// Stops accepting, closes every connection (WebSockets see the socket close) and stops the loops.
+    /// Idempotent.
     public func shutdown() {
         shutdownLock.withLock { _ in
             for listener in listeners { listener.stop() }
             listeners.removeAll()
             group?.shutdown(graceMilliseconds: configuration.closeLingerMilliseconds)
             group = nil
-            workers.shutdown()
         }
     }
 }

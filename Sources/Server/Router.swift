@@ -9,8 +9,6 @@ public struct RequestContext: Sendable {
     public let isSecure: Bool
     /// The connection's event loop; deferred responses may be produced from any thread.
     public let loop: EventLoop
-    /// The server's worker pool for CPU-heavy work.
-    public let workers: WorkerPool
     /// The decoded part of the path after the route's prefix (empty for exact routes).
     public let remainder: Substring
 }
@@ -24,15 +22,16 @@ public enum PathMatch: Sendable, Hashable {
 }
 
 /// The routes of a server: HTTP routes (exact or prefix path → handler) and WebSocket routes
-/// (path prefix → handler factory). Register every route before the server starts; the table is
+/// (exact or prefix path → handler factory). Register every route before the server starts; the table is
 /// read-only afterwards (that is what makes it safe to share between loops without locks).
 ///
 /// A GET route also answers HEAD (same headers, no body). A path that matches with the wrong method is
 /// answered 405 with `Allow`. Paths that no route claims fall through to the static files.
+// @unchecked: routes are appended before the server starts and only read afterwards (the documented contract).
 public final class Router: @unchecked Sendable {
     /// A synchronous handler: runs on the connection's loop and must not block.
     public typealias Handler = (HTTPRequest, RequestContext) -> HTTPResponse
-    /// A deferred handler: calls `respond` exactly once, from any thread (e.g. after worker-pool work).
+    /// A deferred handler: calls `respond` exactly once, from any thread (e.g. after work on another thread).
     public typealias DeferredHandler = (HTTPRequest, RequestContext, _ respond: @escaping @Sendable (HTTPResponse) -> Void) -> Void
     /// Builds the handler of a new WebSocket, or nil to refuse the upgrade with 404.
     public typealias WebSocketFactory = (WebSocketRequest) -> WebSocketHandler?
@@ -49,7 +48,7 @@ public final class Router: @unchecked Sendable {
     }
 
     struct WebSocketRoute {
-        let prefix: String
+        let match: PathMatch
         let factory: WebSocketFactory
     }
 
@@ -63,15 +62,21 @@ public final class Router: @unchecked Sendable {
         httpRoutes.append(HTTPRoute(match: match, methods: methods, responder: .immediate(handler)))
     }
 
-    /// Adds an HTTP route answered later through `respond` (use it for worker-pool work). Responses on a
+    /// Adds an HTTP route answered later through `respond` (for work done off the event loop). Responses on a
     /// connection stay in request order: the connection reads no further request until this one is answered.
     public func addDeferred(_ match: PathMatch, methods: Set<String> = ["GET"], _ handler: @escaping DeferredHandler) {
         httpRoutes.append(HTTPRoute(match: match, methods: methods, responder: .deferred(handler)))
     }
 
-    /// Adds a WebSocket route: upgrade requests whose path starts with `prefix` go to `factory`.
+    /// Adds a WebSocket route: upgrade requests whose path matches go to `factory`. An exact route wins
+    /// over prefixes, then the longest prefix, as for HTTP routes.
+    public func addWebSocket(_ match: PathMatch, _ factory: @escaping WebSocketFactory) {
+        webSocketRoutes.append(WebSocketRoute(match: match, factory: factory))
+    }
+
+    /// Adds a WebSocket route for every path starting with `prefix`.
     public func addWebSocket(prefix: String, _ factory: @escaping WebSocketFactory) {
-        webSocketRoutes.append(WebSocketRoute(prefix: prefix, factory: factory))
+        addWebSocket(.prefix(prefix), factory)
     }
 
     /// The outcome of looking up an HTTP request.
@@ -82,20 +87,8 @@ public final class Router: @unchecked Sendable {
     }
 
     func lookup(method: String, path: Substring) -> Lookup {
-        var candidates: [(route: HTTPRoute, remainder: Substring, rank: Int)] = []
-        for route in httpRoutes {
-            switch route.match {
-            case .exact(let exact) where path == exact:
-                candidates.append((route, "", Int.max))
-            case .prefix(let prefix) where path.hasPrefix(prefix):
-                candidates.append((route, path.dropFirst(prefix.count), prefix.count))
-            default:
-                continue
-            }
-        }
-        guard !candidates.isEmpty else { return .none }
-        let best = candidates.map(\.rank).max()!
-        let top = candidates.filter { $0.rank == best }
+        let top = Self.bestMatches(httpRoutes, \.match, path: path)
+        guard !top.isEmpty else { return .none }
         let effective = method == "HEAD" ? "GET" : method
         if let hit = top.first(where: { $0.route.methods.contains(method) || $0.route.methods.contains(effective) }) {
             return .found(hit.route.responder, remainder: hit.remainder)
@@ -105,7 +98,26 @@ public final class Router: @unchecked Sendable {
         return .wrongMethod(allowed: allowed)
     }
 
-    func webSocketRoute(for path: Substring) -> WebSocketRoute? {
-        webSocketRoutes.filter { path.hasPrefix($0.prefix) }.max { $0.prefix.count < $1.prefix.count }
+    /// The WebSocket route for `path` and the part of the path after its prefix.
+    func webSocketRoute(for path: Substring) -> (route: WebSocketRoute, remainder: Substring)? {
+        Self.bestMatches(webSocketRoutes, \.match, path: path).first.map { ($0.route, $0.remainder) }
+    }
+
+    /// The routes matching `path` best: exact ones, else those with the longest matching prefix.
+    private static func bestMatches<Route>(_ routes: [Route], _ match: KeyPath<Route, PathMatch>,
+                                           path: Substring) -> [(route: Route, remainder: Substring)] {
+        var candidates: [(route: Route, remainder: Substring, rank: Int)] = []
+        for route in routes {
+            switch route[keyPath: match] {
+            case .exact(let exact) where path == exact:
+                candidates.append((route, "", Int.max))
+            case .prefix(let prefix) where path.hasPrefix(prefix):
+                candidates.append((route, path.dropFirst(prefix.count), prefix.count))
+            default:
+                continue
+            }
+        }
+        guard let best = candidates.map(\.rank).max() else { return [] }
+        return candidates.filter { $0.rank == best }.map { ($0.route, $0.remainder) }
     }
 }

@@ -1,3 +1,4 @@
+import HTTP
 import Transport
 
 /// Everything the HTTP/WebSocket server needs to run, independent of how it was configured.
@@ -17,8 +18,6 @@ public struct ServerConfiguration: Sendable {
     public var certificate: CertificateSource = .development(directory: "data")
     /// Event-loop threads.
     public var eventLoops = 2
-    /// Worker threads for CPU-heavy route work.
-    public var workerThreads = 2
     /// Admitted connections at once; the next ones get 503.
     public var maxConnections = 1024
     /// Request line plus headers (431 beyond).
@@ -42,6 +41,17 @@ public struct ServerConfiguration: Sendable {
     public var closeLingerMilliseconds = 2_000
     /// Origins allowed to open WebSockets besides same-origin pages; empty allows every origin.
     public var allowedOrigins: [String] = []
+    /// Host names accepted in `Host`; others are answered 421 (DNS rebinding defence).
+    public var allowedHosts = HostAllowList(names: ["*"])
+    /// Unsent output of one connection at which HTTP stops parsing pipelined requests (and a WebSocket
+    /// stops reading) until the client has read most of it.
+    public var maxQueuedResponseBytes = 256 * 1024
+    /// Admitted connections from one source address; the next ones get 503.
+    public var maxConnectionsPerAddress = 64
+    /// Bytes of partially received WebSocket messages across all connections (1013 beyond).
+    public var maxPartialMessageBytes = 64 << 20
+    /// A WebSocket message must be complete this long after its first byte (1008 otherwise).
+    public var messageCompletionMilliseconds = 30_000
     /// Directory of static files served for GET/HEAD requests no route claims; nil serves none.
     public var webRoot: String?
 

@@ -6,8 +6,11 @@ import HTTP
 ///
 /// Every path refusal of the resolver (traversal above the root, bad escapes, symlinks leading outside
 /// the root, nothing there) is answered 404, so the response never reveals what lies outside the root.
+///
+/// File contents come from a `StaticFileCache`, so a request does not read the file whole each time.
 public struct StaticFiles: Sendable {
     private let resolver: StaticPathResolver
+    private let cache = StaticFileCache()
 
     /// Serves `root` (made absolute against the working directory).
     public init(root: String) {
@@ -39,7 +42,7 @@ public struct StaticFiles: Sendable {
         }
         let path: String
         do {
-            path = try resolver.resolve(target: request.target)
+            path = try resolver.resolve(target: String(request.originFormTarget))
         } catch {
             return .error(.notFound)
         }
@@ -66,15 +69,24 @@ public struct StaticFiles: Sendable {
             headers.add(name: "Content-Length", value: String(size))
             return HTTPResponse(status: .ok, headers: headers)
         }
+        let version = StaticFileCache.Version(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: size,
+                                              modifiedNanoseconds: modified * 1_000_000_000 + Int(info.st_mtim.tv_nsec))
+        guard let body = cache.body(of: path, version: version, load: { Self.read(fd, size: size) }) else {
+            return .text(.internalServerError, "500 Internal Server Error\n")
+        }
+        return HTTPResponse(status: .ok, headers: headers, body: body)
+    }
+
+    /// The first `size` bytes of `fd`, or nil when the file ends sooner or cannot be read.
+    private static func read(_ fd: Int32, size: Int) -> [UInt8]? {
         var body = [UInt8](repeating: 0, count: size)
         var filled = 0
         while filled < size {
-            let count = body.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, size - filled) }
+            let count = body.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, size - filled) }
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else { break }
             filled += count
         }
-        guard filled == size else { return .text(.internalServerError, "500 Internal Server Error\n") }
-        return HTTPResponse(status: .ok, headers: headers, body: body)
+        return filled == size ? body : nil
     }
 }

@@ -7,6 +7,7 @@ import WebSocket
 /// queue is bounded (`maxSendQueueBytes`, counting messages not yet handed to the socket plus bytes the
 /// socket has not accepted): a consumer too slow to keep up is closed with 1008 instead of letting memory
 /// grow. After the close every send is ignored.
+// @unchecked: `endpoint` is read and written only on `loop`; the queue count is `Locked`; the rest is immutable.
 public final class WebSocketChannel: @unchecked Sendable {
     /// The underlying connection's id (for logs).
     public let id: UInt64

@@ -4,7 +4,8 @@ import WebSocket
 
 /// The connection handler after a successful upgrade: runs the RFC 6455 state machine over the
 /// connection's bytes, delivers messages to the application handler, pings for liveness and enforces
-/// the send-queue bound.
+/// the send-queue bound, the server-wide budget for partially received messages (1013 when over) and
+/// the deadline for completing a message once it has begun (1008 when late).
 final class WebSocketEndpoint: ConnectionHandler {
     private let connection: Connection
     private var protocolState: WebSocketConnection
@@ -17,12 +18,18 @@ final class WebSocketEndpoint: ConnectionHandler {
     private var pongDeadline: LoopTimer?
     private var pingCounter: UInt64 = 0
     private var closeReported = false
+    private let partialBudget: PartialMessageBudget
+    /// This connection's share of `partialBudget`.
+    private var heldPartialBytes = 0
+    private var messageDeadline: LoopTimer?
 
-    init(connection: Connection, application: WebSocketHandler, configuration: ServerConfiguration, logger: Logger) {
+    init(connection: Connection, application: WebSocketHandler, configuration: ServerConfiguration, logger: Logger,
+         partialBudget: PartialMessageBudget) {
         self.connection = connection
         self.application = application
         self.configuration = configuration
         self.logger = logger
+        self.partialBudget = partialBudget
         protocolState = WebSocketConnection(maxMessageLength: configuration.maxMessageBytes)
         channel = WebSocketChannel(id: connection.id, peer: connection.peer, loop: connection.loop,
                                    maxQueuedBytes: configuration.maxSendQueueBytes)
@@ -67,8 +74,34 @@ final class WebSocketEndpoint: ConnectionHandler {
                 report(code, "protocol error")
             }
         }
+        accountPartialMessage()
         // Back-pressure towards a peer that sends faster than it reads our answers.
         if !connection.isWritable && connection.isOpen { connection.pauseReading() }
+    }
+
+    /// Charges what the unfinished message holds to the server-wide budget and keeps the completion
+    /// deadline armed exactly while a message is in progress.
+    private func accountPartialMessage() {
+        guard connection.isOpen else { return }
+        let held = protocolState.partialMessageBytes
+        guard partialBudget.update(from: heldPartialBytes, to: held) else {
+            logger.notice("websocket partial-message budget exhausted", metadata: [
+                "connection": "\(connection.id)", "held_bytes": "\(held)", "budget": "\(partialBudget.limit)",
+            ])
+            close(code: .tryAgainLater, reason: "server busy: message budget exhausted")
+            return
+        }
+        heldPartialBytes = held
+        if !protocolState.isReceivingMessage {
+            messageDeadline?.cancel()
+            messageDeadline = nil
+        } else if messageDeadline == nil {
+            messageDeadline = connection.scheduleTimer(afterMilliseconds: configuration.messageCompletionMilliseconds) { [weak self] in
+                guard let self, connection.isOpen else { return }
+                logger.info("websocket message not completed in time", metadata: ["connection": "\(connection.id)"])
+                close(code: .policyViolation, reason: "message not completed in time")
+            }
+        }
     }
 
     func connectionDidDrain(_ connection: Connection) {
@@ -82,6 +115,9 @@ final class WebSocketEndpoint: ConnectionHandler {
     func connection(_ connection: Connection, didCloseWith reason: CloseReason) {
         pingTimer?.cancel()
         pongDeadline?.cancel()
+        messageDeadline?.cancel()
+        _ = partialBudget.update(from: heldPartialBytes, to: 0)
+        heldPartialBytes = 0
         logger.info("connection closed", metadata: [
             "connection": "\(connection.id)", "peer": "\(connection.peer)", "reason": "\(reason)", "websocket": "true",
         ])

@@ -12,14 +12,12 @@ public struct WebSocketRequest: Sendable {
     public let peer: SocketAddress
     /// Whether the connection is TLS.
     public let isSecure: Bool
-    /// The server's worker pool.
-    public let workers: WorkerPool
 }
 
 /// The application side of one WebSocket (a session participant, the echo route).
 ///
 /// Every call arrives on the connection's event loop, in order; keep them short and hand heavy work to
-/// the worker pool. Send through the `WebSocketChannel` from any thread.
+/// threads of your own (as guidance does). Send through the `WebSocketChannel` from any thread.
 public protocol WebSocketHandler: AnyObject {
     /// The upgrade succeeded; `channel` is the way to send. Keep it for as long as you need to send.
     func webSocketDidOpen(_ channel: WebSocketChannel)

@@ -40,12 +40,18 @@ public enum ClientMessage: Equatable {
         public var version: Int
         /// Stable per browser tab (kept across reconnects); undo history belongs to it.
         public var client: String
-        /// Display name, 1–40 printable characters.
+        /// Display name: 1–40 Unicode scalars, at most 160 UTF-8 bytes, no controls (`JSONFields.isForbiddenInText`).
         public var name: String
+        /// Longest name in Unicode scalars.
+        public static let maxNameScalars = 40
+        /// Longest name in UTF-8 bytes.
+        public static let maxNameBytes = 160
         /// Chosen colour `#rrggbb`, or nil to be assigned one.
         public var color: String?
         /// Last sequence number this client applied, to resume; nil for a fresh join.
         public var lastSeq: Int?
+        /// The secret the server issued to this client id at its first `welcome`; nil for a new client.
+        public var token: String?
     }
 
     /// Limits that parsing enforces.
@@ -83,11 +89,12 @@ public enum ClientMessage: Equatable {
             guard client.utf8.count >= 8, client.utf8.allSatisfy(SessionID.isURLSafe) else {
                 throw ProtocolError.invalidField("client", "must be 8–64 characters of A–Z a–z 0–9 - _")
             }
-            var name = fields.has("name") ? try fields.string("name", maxLength: 40) : "Guest"
-            name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-            if name.isEmpty || name.unicodeScalars.contains(where: { $0.value < 0x20 }) {
-                throw ProtocolError.invalidField("name", "must be 1–40 printable characters")
+            var name = fields.has("name") ? try fields.string("name", maxLength: Hello.maxNameScalars, maxBytes: Hello.maxNameBytes) : "Guest"
+            if name.unicodeScalars.contains(where: JSONFields.isForbiddenInText) {
+                throw ProtocolError.invalidField("name", "must not hold control, bidi-override, BOM or line-separator characters")
             }
+            name = name.trimmingCharacters(in: .whitespaces)
+            if name.isEmpty { throw ProtocolError.invalidField("name", "must not be blank") }
             var color: String?
             if fields.has("color") {
                 let c = try fields.string("color", maxLength: 7)
@@ -95,7 +102,13 @@ public enum ClientMessage: Equatable {
                 color = c.lowercased()
             }
             let lastSeq = try fields.optionalInteger("lastSeq", in: 0...Int(Int32.max))
-            return .hello(Hello(version: version, client: client, name: name, color: color, lastSeq: lastSeq))
+            var token: String?
+            if fields.has("token") {
+                let t = try fields.string("token", maxLength: 64)
+                guard t.utf8.allSatisfy(SessionID.isURLSafe) else { throw ProtocolError.invalidField("token", "must be the token the server issued") }
+                token = t
+            }
+            return .hello(Hello(version: version, client: client, name: name, color: color, lastSeq: lastSeq, token: token))
         case "stroke.begin":
             let id = try fields.integer("id", in: 0...Int(Int32.max))
             guard let tool = Tool(rawValue: try fields.string("tool", maxLength: 16)) else {

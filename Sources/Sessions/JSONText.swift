@@ -73,11 +73,27 @@ struct JSONFields {
 
     func has(_ key: String) -> Bool { object[key] != nil && !(object[key] is NSNull) }
 
-    func string(_ key: String, maxLength: Int = 256) throws -> String {
+    /// A string of at most `maxLength` Unicode scalars and `maxBytes` UTF-8 bytes (4 per scalar unless told):
+    /// lengths are never counted in grapheme clusters, which have no bound on their size.
+    func string(_ key: String, maxLength: Int = 256, maxBytes: Int? = nil) throws -> String {
         guard let value = object[key] else { throw ProtocolError.missingField(name(key)) }
         guard let s = value as? String else { throw ProtocolError.invalidField(name(key), "must be a string") }
-        if s.count > maxLength { throw ProtocolError.invalidField(name(key), "longer than \(maxLength) characters") }
+        let bytes = maxBytes ?? 4 * maxLength
+        if s.utf8.count > bytes || s.unicodeScalars.count > maxLength {
+            throw ProtocolError.invalidField(name(key), "longer than \(maxLength) characters or \(bytes) bytes")
+        }
         return s
+    }
+
+    /// True for scalars no display string may hold: C0 and C1 controls, DEL, bidirectional embeddings,
+    /// overrides, isolates and marks, the byte order mark, and line/paragraph separators.
+    static func isForbiddenInText(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x00...0x1F, 0x7F...0x9F: return true
+        case 0x061C, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: return true
+        case 0xFEFF, 0x2028, 0x2029: return true
+        default: return false
+        }
     }
 
     func number(_ key: String, in range: ClosedRange<Double>) throws -> Double {

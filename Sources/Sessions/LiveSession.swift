@@ -7,15 +7,38 @@ import Raster
 final class LiveSession {
     let id: SessionID
     let lock = Mutex(recursive: true)
-    var document = SketchDocument()
+    /// The drawing; empty (and `loaded` false) while the session is evicted or not yet read from the store.
+    var document: SketchDocument
+    /// False until the stored log was read (sessions load on first access) and again after eviction.
+    var loaded = true
+    /// The head while not loaded (for expiry).
+    var storedHead = 0
+    /// The highest seq the store has committed (eviction waits for it to reach the head).
+    var durableHead = 0
     var connections: [UInt64: SessionConnection] = [:]
     var lastActive: Double
+    /// Each participant's secret token by client id: joining as that client again needs it.
+    var tokens: [String: String] = [:]
     var deleted = false
+    /// Why the session's log is damaged (unreadable at restore, or a stored row conflicted): nobody may join or
+    /// draw, nothing is appended, it never expires; an operator recovers it (docs/SESSIONS.md, "Damaged logs").
+    var damage: String?
 
-    init(id: SessionID, lastActive: Double) {
+    /// Joins per second (each one costs a welcome and a presence to everyone).
+    var joinLimiter: RateLimiter
+    /// Painting work per second of all its connections together.
+    var workLimiter: RateLimiter
+
+    init(id: SessionID, lastActive: Double, config: SessionsConfig) {
         self.id = id
+        joinLimiter = RateLimiter(rate: config.joinsPerSecond, burst: config.joinBurst, now: lastActive)
+        workLimiter = RateLimiter(rate: config.sessionWorkPerSecond, burst: config.sessionWorkBurst, now: lastActive)
+        document = SketchDocument(undoReach: config.undoReach)
         self.lastActive = lastActive
     }
+
+    /// The latest seq, loaded or not.
+    var head: Int { loaded ? document.head : storedHead }
 
     /// Joined participants in join order.
     var participants: [Participant] {

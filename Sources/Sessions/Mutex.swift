@@ -1,5 +1,13 @@
 import Foundation
 
+/// A value behind a mutex.
+final class Locked<Value>: @unchecked Sendable {
+    private let mutex = Mutex()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func locked<T>(_ body: (inout Value) throws -> T) rethrows -> T { try mutex.locked { try body(&value) } }
+}
+
 /// A mutex with a closure-scoped `locked`, over Foundation's `NSLock` (recursive when asked).
 final class Mutex: @unchecked Sendable {
     private let plain: NSLock?

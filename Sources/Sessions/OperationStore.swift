@@ -1,14 +1,32 @@
-/// Where sessions and their operations are kept durably. `SQLiteOperationStore` is the real one; tests use
+/// Where sessions and their operations are kept durably: the seam between session logic and storage.
+/// `SQLiteOperationStore` (module `SQLiteStore`) is the real one; tests use
 /// `MemoryOperationStore`. Calls never block on disk: work is queued and `durable` runs once committed.
 public protocol OperationStore: AnyObject {
     /// Records a new, empty session.
     func sessionCreated(_ id: SessionID, at time: Double)
     /// Queues one operation (its `encoded` text); `durable` is called, on any thread, after it is committed.
     func append(_ encoded: String, seq: Int, to session: SessionID, at time: Double, durable: @escaping () -> Void)
+    /// Records a participant's secret token (issued at its first `welcome`; needed to join as that client again).
+    func participantRegistered(_ client: String, token: String, in session: SessionID)
     /// Deletes a session and its operations.
     func sessionDeleted(_ id: SessionID)
-    /// Every stored session with its operations in order (startup restore).
-    func loadSessions() throws -> [StoredSession]
+    /// Every stored session without its operations (`ops` empty, `head` set): all that start-up reads.
+    func loadSessionIndex() throws -> [StoredSession]
+    /// One session with its operations and tokens, loaded on first access; nil when it is not stored. A log that
+    /// cannot be read to its end comes back with `damage` set and the operations read before it.
+    func loadSession(_ id: SessionID) throws -> StoredSession?
+    /// Bytes of appended operations not yet committed: when it grows (a full disk, a stuck database) sessions stop
+    /// accepting drawing until it drains, so the queue stays bounded.
+    var backlogBytes: Int { get }
+    /// Told (on any thread) when an append found its row already stored: never overwritten, never acknowledged.
+    var onConflict: ((SessionID, Int) -> Void)? { get set }
+}
+
+public extension OperationStore {
+    /// Every stored session with its operations (tests and tools; the server loads sessions on first access).
+    func loadSessions() throws -> [StoredSession] {
+        try loadSessionIndex().compactMap { try loadSession($0.id) }
+    }
 }
 
 /// A session as stored.
@@ -21,9 +39,16 @@ public struct StoredSession: Sendable {
     public var lastActive: Double
     /// Encoded `op` messages, seq 1, 2, 3, …
     public var ops: [String]
+    /// Participant tokens by client id.
+    public var tokens: [String: String]
+    /// Why the stored log could not be read to its end (`ops` holds what was read before), nil when intact.
+    public var damage: String?
+    /// The highest stored seq (what `ops.count` will be once loaded).
+    public var head: Int
 
-    public init(id: SessionID, createdAt: Double, lastActive: Double, ops: [String]) {
-        self.id = id; self.createdAt = createdAt; self.lastActive = lastActive; self.ops = ops
+    public init(id: SessionID, createdAt: Double, lastActive: Double, ops: [String], tokens: [String: String] = [:], head: Int? = nil) {
+        self.id = id; self.createdAt = createdAt; self.lastActive = lastActive; self.ops = ops; self.tokens = tokens
+        self.head = head ?? ops.count
     }
 }
 
@@ -35,6 +60,9 @@ public final class MemoryOperationStore: OperationStore {
     private let lock = Mutex()
     /// When true, durability callbacks are held until `commit()`.
     public var holdCommits = false
+    public var onConflict: ((SessionID, Int) -> Void)?
+    /// Uncommitted bytes as the hub sees them (tests set it to play a full disk).
+    public var backlogBytes = 0
 
     public init() {}
 
@@ -43,19 +71,32 @@ public final class MemoryOperationStore: OperationStore {
     }
 
     public func append(_ encoded: String, seq: Int, to session: SessionID, at time: Double, durable: @escaping () -> Void) {
-        let hold: Bool = lock.locked {
+        let (hold, conflict): (Bool, Bool) = lock.locked {
+            guard sessions[session].map({ $0.ops.count + 1 == seq }) ?? true else { return (false, true) }
             sessions[session]?.ops.append(encoded)
             sessions[session]?.lastActive = time
             if holdCommits { held.append(durable) }
-            return holdCommits
+            return (holdCommits, false)
         }
-        if !hold { durable() }
+        if conflict { onConflict?(session, seq) } else if !hold { durable() }
+    }
+
+    public func participantRegistered(_ client: String, token: String, in session: SessionID) {
+        lock.locked { sessions[session]?.tokens[client] = token }
     }
 
     public func sessionDeleted(_ id: SessionID) { lock.locked { _ = sessions.removeValue(forKey: id) } }
 
-    public func loadSessions() throws -> [StoredSession] {
-        lock.locked { Array(sessions.values).sorted { $0.id.text < $1.id.text } }
+    public func loadSessionIndex() throws -> [StoredSession] {
+        lock.locked {
+            sessions.values.sorted { $0.id.text < $1.id.text }.map {
+                StoredSession(id: $0.id, createdAt: $0.createdAt, lastActive: $0.lastActive, ops: [], head: $0.ops.count)
+            }
+        }
+    }
+
+    public func loadSession(_ id: SessionID) throws -> StoredSession? {
+        lock.locked { sessions[id] }
     }
 
     /// Runs every held durability callback.

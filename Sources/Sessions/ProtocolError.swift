@@ -36,6 +36,22 @@ public enum ProtocolError: Error, Equatable {
     case binaryNotAccepted
     /// The session reached its operation limit.
     case sessionOperationLimit(Int)
+    /// One message would cost more painting work than allowed.
+    case tooMuchWork(Int)
+    /// The session's stored log is damaged: read-only until an operator recovers it.
+    case sessionDamaged
+    /// The session holds its maximum bytes of operations.
+    case sessionByteLimit(Int)
+    /// All sessions together hold the server's maximum bytes of operations.
+    case serverByteLimit
+    /// The store is behind (disk full, database stuck): drawing is refused until it catches up.
+    case cannotSave
+    /// Over the session's join rate.
+    case tooManyJoins
+    /// `hello` claims a client id the session knows, without its token.
+    case clientTaken
+    /// A `ref` too far above this connection's highest one so far.
+    case refOutOfSequence(limit: Int)
     /// A `candidates` request asked for more faces than allowed.
     case tooManyCandidates(Int)
     /// A `candidates` request while this connection's previous one is still being computed.
@@ -53,6 +69,8 @@ public enum ProtocolError: Error, Equatable {
         public var message: String
         /// Close code when the error ends the connection, nil to keep it open.
         public var close: SessionCloseCode?
+        /// True when it counts towards the 1008 close (`rate_strikes` without a calm second).
+        public var strike = false
     }
 
     /// The single mapping from error to protocol outcome.
@@ -90,7 +108,32 @@ public enum ProtocolError: Error, Equatable {
         case .nothingToRedo:
             return Outcome(code: "nothing_to_redo", field: nil, message: "nothing of yours to redo", close: nil)
         case .rateLimited:
-            return Outcome(code: "rate_limited", field: nil, message: "too many messages per second; slow down", close: nil)
+            return Outcome(code: "rate_limited", field: nil, message: "too many messages or too much drawing per second; slow down",
+                           close: nil, strike: true)
+        case .sessionDamaged:
+            return Outcome(code: "session_damaged", field: nil,
+                           message: "this sketch's stored history is damaged; it is read-only until the server's operator recovers it",
+                           close: .sessionDamaged)
+        case .sessionByteLimit(let limit):
+            return Outcome(code: "limit", field: nil, message: "this session reached its size limit of \(limit >> 20) MiB; start a new sketch",
+                           close: nil)
+        case .serverByteLimit:
+            return Outcome(code: "unavailable", field: nil, message: "the server holds as much drawing as it may; try again later",
+                           close: nil)
+        case .cannotSave:
+            return Outcome(code: "unavailable", field: nil,
+                           message: "the server cannot save right now; drawing is paused until it can", close: nil)
+        case .tooManyJoins:
+            return Outcome(code: "rate_limited", field: nil, message: "too many joins to this session; try again shortly",
+                           close: .policyViolation)
+        case .clientTaken:
+            return Outcome(code: "client_taken", field: "token",
+                           message: "token: this client id belongs to another participant of the session", close: .clientTaken)
+        case .refOutOfSequence(let limit):
+            return Outcome(code: "invalid", field: "ref", message: "ref: at most \(limit) (refs grow one by one)", close: nil)
+        case .tooMuchWork(let limit):
+            return Outcome(code: "limit", field: "points", message: "points: one message may paint at most \(limit) pixels of work",
+                           close: nil, strike: true)
         case .sessionOperationLimit(let limit):
             return Outcome(code: "limit", field: nil, message: "this session reached its limit of \(limit) operations", close: nil)
         case .tooManyCandidates(let limit):
@@ -120,10 +163,14 @@ public enum SessionCloseCode: UInt16, Equatable, Sendable {
     case badHello = 4400
     /// No such session, or it expired (4404, like HTTP 404).
     case unknownSession = 4404
+    /// `hello` claimed another participant's client id without its token (4403, like HTTP 403).
+    case clientTaken = 4403
     /// The session already has its maximum number of participants (4409, like HTTP 409).
     case sessionFull = 4409
     /// The session was deleted (expired) while connected.
     case sessionExpired = 4410
+    /// The session's stored log is damaged (4500, like HTTP 500): read-only, nobody may join.
+    case sessionDamaged = 4500
 }
 
 /// Protocol constants.

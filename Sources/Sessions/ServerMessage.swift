@@ -1,15 +1,17 @@
 /// Encoders for server → client text messages (docs/PROTOCOL.md, "Server → client"). Operations encode
 /// themselves (`Operation.encoded`).
 enum ServerMessage {
-    static func welcome(session: SessionID, you: Participant, document: SketchDocument, from: Int, through: Int,
+    static func welcome(session: SessionID, you: Participant, token: String, document: SketchDocument, from: Int, through: Int,
                         reset: Bool, participants: [Participant]) -> String {
         var json = JSONText()
         json.add("type", "welcome")
         json.add("version", SessionProtocol.version)
         json.add("session", session.text)
         json.add("you", raw: you.encoded)
+        json.add("token", token)
         json.add("lastRef", document.lastRef[you.client] ?? 0)
         json.add("head", document.head)
+        json.add("undoReach", document.undoReach)
         json.add("from", from)
         json.add("reset", reset)
         json.add("sliders", raw: Operation.encode(document.sliders))

@@ -17,9 +17,19 @@ public final class SessionConnection {
     /// Client stroke id → stroke seq, for strokes open on this connection.
     var openStrokes: [Int: Int] = [:]
     var limiter: RateLimiter
+    /// Painting work per second (the second budget: one message can cost a thousand times another).
+    var workLimiter: RateLimiter
     var strikes = 0
     var lastStrike = -Double.infinity
     var lastCursor = -Double.infinity
+    /// The highest `ref` this connection used (starts at the client's `lastRef` in the session): a ref may be at
+    /// most `maxRefStep` above it, so one message can never push the client's numbering out of range.
+    var refFloor = 0
+    /// While a join snapshot is being paged: the first seq the next `snapshot` may start after (pages only go
+    /// forward, once, so a 36-byte request can never make the server resend history). Nil once it is complete.
+    var nextPage: Int?
+    /// Largest step above the highest ref so far.
+    static let maxRefStep = 1 << 16
 
     init(number: UInt64, peer: Peer, session: LiveSession, hub: SessionHub, now: Double) {
         self.number = number
@@ -27,6 +37,7 @@ public final class SessionConnection {
         self.session = session
         self.hub = hub
         limiter = RateLimiter(rate: hub.config.messagesPerSecond, burst: hub.config.messageBurst, now: now)
+        workLimiter = RateLimiter(rate: hub.config.workPerSecond, burst: hub.config.workBurst, now: now)
     }
 
     /// The session this connection belongs to.
@@ -38,26 +49,54 @@ public final class SessionConnection {
             guard state != .closed else { return }
             if session.deleted { return end(code: .sessionExpired, reason: "session expired") }
             let now = hub.clock()
-            guard limiter.take(now: now) else {
-                strikes += 1
-                lastStrike = now
-                if strikes >= hub.config.rateStrikes {
-                    return end(code: .policyViolation, reason: "rate limit exceeded")
-                }
-                return report(.rateLimited, ref: nil)
-            }
+            guard limiter.take(now: now) else { return report(.rateLimited, ref: nil, now: now) }
             if strikes > 0, now - lastStrike > 1 { strikes = 0 }
             var ref: Int?
             do {
                 let message = try ClientMessage.parse(text, limits: .init(pointsPerMessage: hub.config.maxPointsPerMessage,
                                                                        sliderNames: hub.sliderNames, paletteSize: hub.paletteSize))
                 ref = message.ref
+                if let ref, state == .joined { try claim(ref: ref) }
                 try handle(message, now: now)
             } catch let error as ProtocolError {
-                report(error, ref: ref ?? ClientMessage.peekRef(text))
+                report(error, ref: ref ?? ClientMessage.peekRef(text), now: now)
+                refuseBeforeHello()
             } catch {
-                report(.malformedJSON, ref: ref)
+                report(.malformedJSON, ref: ref, now: now)
+                refuseBeforeHello()
             }
+        }
+    }
+
+    /// Anything but a valid `hello` first ends the connection with 4400 (after its `error`), as PROTOCOL.md says.
+    private func refuseBeforeHello() {
+        if state == .awaitingHello { end(code: .badHello, reason: "the first message must be a valid hello") }
+    }
+
+    private func claim(ref: Int) throws {
+        let limit = min(Int(Int32.max), refFloor + SessionConnection.maxRefStep)
+        guard ref <= limit else { throw ProtocolError.refOutOfSequence(limit: limit) }
+        refFloor = max(refFloor, ref)
+    }
+
+    /// Charges painting work before it is done: refused when one message is too heavy (`limit`) or the
+    /// connection is over its work rate (`rate_limited`); both count as strikes.
+    private func charge(_ work: Int, perMessageLimit: Bool, now: Double) throws {
+        let config = hub.config
+        if perMessageLimit, work > config.maxWorkPerMessage { throw ProtocolError.tooMuchWork(config.maxWorkPerMessage) }
+        // The session's bucket too: reconnecting under fresh ids must not buy a fresh burst each time.
+        guard workLimiter.has(Double(work), now: now), session.workLimiter.take(Double(work), now: now) else {
+            throw ProtocolError.rateLimited
+        }
+        _ = workLimiter.take(Double(work), now: now)
+    }
+
+    /// Called when `helloTimeout` has passed since the upgrade: a connection still without `hello` gets
+    /// `hello_required` and 4400, so idle upgraded sockets do not pile up.
+    public func helloDeadlinePassed() {
+        session.lock.locked {
+            guard state == .awaitingHello else { return }
+            report(.helloRequired, ref: nil, now: hub.clock())
         }
     }
 
@@ -65,7 +104,8 @@ public final class SessionConnection {
     public func receive(binary: [UInt8]) {
         session.lock.locked {
             guard state != .closed else { return }
-            report(.binaryNotAccepted, ref: nil)
+            report(.binaryNotAccepted, ref: nil, now: hub.clock())
+            refuseBeforeHello()
         }
     }
 
@@ -94,15 +134,21 @@ public final class SessionConnection {
             if session.document.pointCount(ofStroke: stroke) + points.count > config.maxPointsPerStroke {
                 throw ProtocolError.strokeTooLong(config.maxPointsPerStroke)
             }
+            try charge(session.document.paintWork(ofStroke: stroke, points: points), perMessageLimit: true, now: now)
             try commit(.strokePoints(stroke: stroke, points: points), by: me, ref: ref, now: now)
         case .strokeEnd(let id, let ref):
             guard let stroke = openStrokes.removeValue(forKey: id) else { throw ProtocolError.unknownStroke(id) }
             try commit(.strokeEnd(stroke: stroke), by: me, ref: ref, now: now, enforceLimit: false)
         case .undo(let ref):
-            try commit(.undo(target: session.document.undoTarget(for: me.client)), by: me, ref: ref, now: now)
+            let target = try session.document.undoTarget(for: me.client)
+            try charge(session.document.rerenderWork, perMessageLimit: false, now: now)
+            try commit(.undo(target: target), by: me, ref: ref, now: now)
         case .redo(let ref):
-            try commit(.redo(target: session.document.redoTarget(for: me.client)), by: me, ref: ref, now: now)
+            let target = try session.document.redoTarget(for: me.client)
+            try charge(session.document.rerenderWork, perMessageLimit: false, now: now)
+            try commit(.redo(target: target), by: me, ref: ref, now: now)
         case .clear(let ref):
+            try charge(Canvas.size * Canvas.size, perMessageLimit: false, now: now)
             try commit(.clear, by: me, ref: ref, now: now)
         case .sliders(let values, let ref):
             let merged = session.document.sliders.merging(values)
@@ -131,19 +177,34 @@ public final class SessionConnection {
             peer.send(text: ServerMessage.pong)
         case .snapshot(let after):
             let document = session.document
-            guard after <= document.head else { throw ProtocolError.invalidField("after", "beyond the session's last seq \(document.head)") }
+            guard let next = nextPage else { throw ProtocolError.invalidField("after", "no join snapshot is being paged") }
+            guard after >= next, after <= document.head else {
+                throw ProtocolError.invalidField("after", "must be between \(next) and \(document.head) (pages go forward, once)")
+            }
             let through = ServerMessage.pageEnd(document: document, after: after, budget: config.snapshotPageBytes)
+            nextPage = through < document.head ? through : nil
             peer.send(text: ServerMessage.snapshot(document: document, after: after, through: through))
         }
     }
 
     private func join(_ hello: ClientMessage.Hello, now: Double) throws {
         guard state == .awaitingHello else { throw ProtocolError.duplicateHello }
+        if session.damage != nil { throw ProtocolError.sessionDamaged }
+        guard session.joinLimiter.take(now: now) else { throw ProtocolError.tooManyJoins }
         let joined = session.participants
         if joined.count >= hub.config.maxParticipants {
             peer.send(text: ServerMessage.error(.init(code: "session_full", field: nil,
                 message: "this session already has \(hub.config.maxParticipants) participants", close: .sessionFull), ref: nil))
             return end(code: .sessionFull, reason: "session full")
+        }
+        let token: String
+        if let known = session.tokens[hello.client] {
+            guard let claimed = hello.token, SessionConnection.sameSecret(claimed, known) else { throw ProtocolError.clientTaken }
+            token = known
+        } else {
+            token = SessionID.random().text
+            session.tokens[hello.client] = token
+            hub.store.participantRegistered(hello.client, token: token, in: session.id)
         }
         let taken = Set(joined.map(\.color))
         let color = hello.color ?? Participant.palette.first { !taken.contains($0) } ?? Participant.palette[Int(number % 16)]
@@ -153,9 +214,11 @@ public final class SessionConnection {
         if let last = hello.lastSeq, last <= document.head { from = last }
         participant = me
         state = .joined
+        refFloor = document.lastRef[me.client] ?? 0
         session.lastActive = now
         let through = ServerMessage.pageEnd(document: document, after: from, budget: hub.config.snapshotPageBytes)
-        peer.send(text: ServerMessage.welcome(session: session.id, you: me, document: document, from: from,
+        nextPage = through < document.head ? through : nil
+        peer.send(text: ServerMessage.welcome(session: session.id, you: me, token: token, document: document, from: from,
                                               through: through, reset: from == 0, participants: session.participants))
         session.broadcast(text: ServerMessage.presence(session.participants))
         hub.observer?.participantDidJoin(ParticipantJoined(session: session.id, participant: reference(me),
@@ -166,18 +229,38 @@ public final class SessionConnection {
     /// Sequences, applies, broadcasts and persists one operation; the author's ack follows durability.
     @discardableResult
     private func commit(_ body: Operation.Body, by me: Participant, ref: Int?, now: Double, enforceLimit: Bool = true) throws -> Int {
+        if session.damage != nil { throw ProtocolError.sessionDamaged }
+        if enforceLimit, hub.store.backlogBytes > hub.config.maxUnsavedBytes { throw ProtocolError.cannotSave }
+        if enforceLimit, session.document.storedBytes > hub.config.maxSessionBytes {
+            throw ProtocolError.sessionByteLimit(hub.config.maxSessionBytes)
+        }
+        if enforceLimit, hub.memoryBytes > hub.config.maxServerBytes { throw ProtocolError.serverByteLimit }
         if enforceLimit, session.document.head >= hub.config.maxOperationsPerSession {
             throw ProtocolError.sessionOperationLimit(hub.config.maxOperationsPerSession)
         }
         return hub.apply(body, author: me.client, ref: ref, in: session, now: now, ackTo: peer)
     }
 
+    /// Compares secrets in time independent of where they differ.
+    static func sameSecret(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var difference: UInt8 = 0
+        for i in x.indices { difference |= x[i] ^ y[i] }
+        return difference == 0
+    }
+
     private func reference(_ me: Participant) -> ParticipantRef {
         ParticipantRef(session: session.id, connection: number, client: me.client)
     }
 
-    private func report(_ error: ProtocolError, ref: Int?) {
+    private func report(_ error: ProtocolError, ref: Int?, now: Double) {
         let outcome = error.outcome
+        if outcome.strike {
+            strikes += 1
+            lastStrike = now
+            if strikes >= hub.config.rateStrikes { return end(code: .policyViolation, reason: "rate limit exceeded") }
+        }
         peer.send(text: error.errorMessage(ref: ref))
         if let close = outcome.close { end(code: close, reason: outcome.message) }
     }

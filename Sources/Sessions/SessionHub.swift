@@ -18,6 +18,8 @@ public final class SessionHub {
     private let registryLock = Mutex()
     private var sessions: [SessionID: LiveSession] = [:]
     private var nextConnection: UInt64 = 1
+    /// Bytes of encoded operations of loaded sessions.
+    let heldBytes = Locked(0)
 
     /// Receives applied operations and joins (the Guidance seam). Set it before serving.
     public var observer: SessionObserver?
@@ -34,6 +36,22 @@ public final class SessionHub {
         self.config = config
         self.store = store
         self.clock = clock
+        store.onConflict = { [weak self] id, seq in self?.markDamaged(id, because: "op \(seq) was already stored") }
+    }
+
+    /// Stops a session whose stored log cannot be trusted: its connections are closed with 4500, nobody joins.
+    func markDamaged(_ id: SessionID, because reason: String) {
+        guard let live = live(id) else { return }
+        live.lock.locked {
+            live.damage = live.damage ?? reason
+            for c in Array(live.connections.values) { c.end(code: .sessionDamaged, reason: "this sketch is damaged") }
+        }
+    }
+
+    /// Why a session is damaged (read-only), nil when it is not.
+    public func damage(of id: SessionID) -> String? {
+        guard let live = live(id) else { return nil }
+        return live.lock.locked { load(live); return live.damage }
     }
 
     /// Number of live sessions.
@@ -42,30 +60,81 @@ public final class SessionHub {
     /// Ids of live sessions.
     public var sessionIDs: [SessionID] { registryLock.locked { Array(sessions.keys) } }
 
-    /// Loads every stored session and replays its operations, rebuilding raster, sequence numbers and undo
-    /// history. Returns one line per problem (a corrupt row stops that session's replay at the last good op).
+    /// Told about problems found while loading a session (a damaged log), for the log. Set it before serving.
+    public var onProblem: ((String) -> Void)?
+
+    /// Registers every stored session without reading its history (sessions load on first access, so the
+    /// server can listen at once however long the histories are). Returns the number of sessions.
     @discardableResult
-    public func restore() throws -> [String] {
-        var problems = [String]()
-        for stored in try store.loadSessions() {
-            let live = LiveSession(id: stored.id, lastActive: stored.lastActive)
+    public func restore() throws -> Int {
+        let index = try store.loadSessionIndex()
+        registryLock.locked {
+            for stored in index {
+                let live = LiveSession(id: stored.id, lastActive: stored.lastActive, config: config)
+                live.loaded = false
+                live.storedHead = stored.head
+                live.durableHead = stored.head
+                sessions[stored.id] = live
+            }
+        }
+        return index.count
+    }
+
+    /// Reads a session's log and replays it (each op painted once, when baked, then the undo window), under its
+    /// lock. A log that cannot be read to its end keeps what was read and marks the session damaged (read-only,
+    /// never expired, never appended to), never silently shortened.
+    func load(_ live: LiveSession) {
+        guard !live.loaded else { return }
+        live.loaded = true
+        var document = SketchDocument(undoReach: config.undoReach)
+        var problem: String?
+        do {
+            guard let stored = try store.loadSession(live.id) else { return }
+            live.tokens = stored.tokens
+            problem = stored.damage
             for (index, text) in stored.ops.enumerated() {
-                do {
-                    let op = try Operation(encoded: text)
-                    guard op.seq == index + 1 else {
-                        problems.append("session \(stored.id): op \(index + 1) has seq \(op.seq); replay stopped")
-                        break
-                    }
-                    live.document.apply(op)
-                } catch {
-                    problems.append("session \(stored.id): op \(index + 1) unreadable (\(error)); replay stopped")
+                guard let op = try? Operation(encoded: text), op.seq == index + 1 else {
+                    problem = "op \(index + 1) is unreadable"
                     break
                 }
+                document.apply(op, painting: false)
             }
-            registryLock.locked { sessions[stored.id] = live }
+        } catch {
+            problem = "cannot be read (\(error))"
         }
-        return problems
+        document.repaint()
+        live.document = document
+        live.durableHead = document.head
+        heldBytes.locked { $0 += document.storedBytes }
+        if let problem {
+            live.damage = live.damage ?? problem
+            onProblem?("session \(live.id.logName): \(problem); marked damaged (read-only)")
+        }
     }
+
+    /// Drops the drawing of sessions nobody is in and nothing happened in for `evictAfter` seconds, once all of
+    /// it is committed: their memory no longer grows with their history. They load again on next access.
+    @discardableResult
+    public func evictIdle() -> Int {
+        let now = clock()
+        let candidates: [LiveSession] = registryLock.locked { Array(sessions.values) }
+        var evicted = 0
+        for live in candidates {
+            live.lock.locked {
+                guard live.loaded, live.connections.isEmpty, live.damage == nil, now - live.lastActive > config.evictAfter,
+                      live.durableHead >= live.document.head, store.backlogBytes == 0 else { return }
+                heldBytes.locked { $0 -= live.document.storedBytes }
+                live.storedHead = live.document.head
+                live.document = SketchDocument(undoReach: config.undoReach)
+                live.loaded = false
+                evicted += 1
+            }
+        }
+        return evicted
+    }
+
+    /// Bytes of operations held in memory by loaded sessions (the server budget, `maxServerBytes`).
+    public var memoryBytes: Int { heldBytes.locked { $0 } }
 
     /// Creates an empty session (stored asynchronously) or refuses when the server is full.
     public func createSession() throws -> SessionID {
@@ -73,7 +142,7 @@ public final class SessionHub {
         let id = SessionID.random()
         try registryLock.locked {
             guard sessions.count < config.maxSessions else { throw SessionRefusal.tooManySessions(config.maxSessions) }
-            sessions[id] = LiveSession(id: id, lastActive: now)
+            sessions[id] = LiveSession(id: id, lastActive: now, config: config)
         }
         store.sessionCreated(id, at: now)
         return id
@@ -94,6 +163,7 @@ public final class SessionHub {
             return nil
         }
         return live.lock.locked {
+            load(live)
             if live.deleted {
                 peer.close(code: SessionCloseCode.unknownSession.rawValue, reason: "unknown or expired session")
                 return nil
@@ -108,14 +178,16 @@ public final class SessionHub {
     /// The current raster of a session (for `/s/<id>/sketch.pgm` and Guidance).
     public func canvas(of id: SessionID) -> Canvas? {
         guard let live = live(id) else { return nil }
-        return live.lock.locked { live.document.canvas }
+        return live.lock.locked { load(live); return live.document.canvas }
     }
 
     /// One page of a session's history for the replay view (`GET /s/<id>/history?after=N`): the operations after
-    /// `after` (clamped to 0…head) as a `snapshot` message, the page size and format of the WebSocket's.
+    /// `after` (clamped to 0…head) as a `snapshot` message, the page size (`snapshotPageBytes`) and format of the
+    /// WebSocket's. Loads the session on first access, like a join: call it on the session's queue.
     public func historyPage(of id: SessionID, after: Int) -> String? {
         guard let live = live(id) else { return nil }
         return live.lock.locked {
+            load(live)
             let document = live.document
             let start = min(max(0, after), document.head)
             let through = ServerMessage.pageEnd(document: document, after: start, budget: config.snapshotPageBytes)
@@ -123,21 +195,38 @@ public final class SessionHub {
         }
     }
 
+    /// The latest seq of a session without loading it (nil when unknown).
+    public func head(of id: SessionID) -> Int? {
+        guard let live = live(id) else { return nil }
+        return live.lock.locked { live.head }
+    }
+
     /// The session as it was after operation `seq` (clamped to 0…head): raster, sliders and appearance, rebuilt by
-    /// replaying its log (for the replay view's faces). The log is copied under the lock and replayed outside it.
+    /// replaying its log with the session's undo reach (each op painted once, as a load does), for the replay
+    /// view's faces. The session loads on first access; its encoded log is copied under the lock and replayed
+    /// outside it, so call it off the event loop.
     public func state(of id: SessionID, at seq: Int) -> (seq: Int, canvas: Canvas, sliders: SliderValues, appearance: Int?)? {
         guard let live = live(id) else { return nil }
-        let ops = live.lock.locked { live.document.ops }
-        let through = min(max(0, seq), ops.count)
-        var document = SketchDocument()
-        for op in ops[0..<through] { _ = document.apply(op) }
-        return (through, document.canvas, document.sliders, document.appearance)
+        let encoded: [String] = live.lock.locked {
+            load(live)
+            return Array(live.document.encodedOps.prefix(max(0, seq)))
+        }
+        var document = SketchDocument(undoReach: config.undoReach)
+        for text in encoded {
+            guard let op = try? Operation(encoded: text), op.seq == document.head + 1 else { break }
+            document.apply(op, painting: false)
+        }
+        document.repaint()
+        return (document.head, document.canvas, document.sliders, document.appearance)
     }
 
     /// Raster, head seq, sliders, mode and appearance of a session, read atomically.
     public func snapshot(of id: SessionID) -> (canvas: Canvas, head: Int, sliders: SliderValues, mode: GuidanceMode, appearance: Int?)? {
         guard let live = live(id) else { return nil }
-        return live.lock.locked { (live.document.canvas, live.document.head, live.document.sliders, live.document.mode, live.document.appearance) }
+        return live.lock.locked {
+            load(live)
+            return (live.document.canvas, live.document.head, live.document.sliders, live.document.mode, live.document.appearance)
+        }
     }
 
     /// Sends a binary message (shadow, face frame) to every participant of a session.
@@ -174,13 +263,14 @@ public final class SessionHub {
         var expired = [SessionID]()
         for live in candidates {
             let idle = live.lock.locked { () -> Bool in
-                let limit = live.document.head == 0 ? min(config.emptyExpiry, config.idleExpiry) : config.idleExpiry
-                guard live.connections.isEmpty, now - live.lastActive > limit else { return false }
+                let limit = live.head == 0 ? min(config.emptyExpiry, config.idleExpiry) : config.idleExpiry
+                guard live.connections.isEmpty, live.damage == nil, now - live.lastActive > limit else { return false }
                 live.deleted = true
                 return true
             }
             guard idle else { continue }
             registryLock.locked { _ = sessions.removeValue(forKey: live.id) }
+            live.lock.locked { if live.loaded { heldBytes.locked { $0 -= live.document.storedBytes } } }
             store.sessionDeleted(live.id)
             observer?.sessionDidEnd(live.id)
             expired.append(live.id)
@@ -201,16 +291,19 @@ public final class SessionHub {
     @discardableResult
     func apply(_ body: Operation.Body, author: String, ref: Int?, in live: LiveSession, now: Double, ackTo peer: Peer?) -> Int {
         let seq = live.document.head + 1
-        let change = live.document.apply(Operation(seq: seq, author: author, ref: ref, body: body))
+        let op = Operation(seq: seq, author: author, ref: ref, body: body)
+        let change = live.document.apply(op)
         let encoded = live.document.encodedOps[seq - 1]
         live.lastActive = now
+        heldBytes.locked { $0 += encoded.utf8.count }
         live.broadcast(text: encoded)
-        store.append(encoded, seq: seq, to: live.id, at: now) { [weak peer] in
+        store.append(encoded, seq: seq, to: live.id, at: now) { [weak peer, weak live] in
+            if let live { live.lock.locked { live.durableHead = max(live.durableHead, seq) } }
             peer?.send(text: ServerMessage.ack(seq: seq, ref: ref))
         }
         if let observer {
             let document = live.document
-            observer.sessionDidApply(AppliedOperation(session: live.id, seq: seq, kind: document.ops[seq - 1].kind,
+            observer.sessionDidApply(AppliedOperation(session: live.id, seq: seq, kind: op.kind,
                 canvas: document.canvas, dirty: change.dirty, strokePhase: change.strokePhase,
                 sliders: document.sliders, mode: document.mode, appearance: document.appearance))
         }

@@ -26,6 +26,15 @@ public struct SessionID: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { text }
 
+    /// What logs show instead of the id, which is a capability: 8 hex digits of a hash (FNV-1a, 32 bits), enough
+    /// to tell sessions apart in a log and useless for joining one.
+    public var logName: String {
+        var hash: UInt32 = 2166136261
+        for byte in text.utf8 { hash = (hash ^ UInt32(byte)) &* 16777619 }
+        let hex = String(hash, radix: 16)
+        return "s-" + String(repeating: "0", count: 8 - hex.count) + hex
+    }
+
     static func isURLSafe(_ c: UInt8) -> Bool {
         (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 45 || c == 95
     }

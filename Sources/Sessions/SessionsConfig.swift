@@ -16,7 +16,23 @@ public struct SessionsConfig: Equatable, Sendable {
     public var messagesPerSecond = 300.0
     /// Token bucket size (burst).
     public var messageBurst = 600.0
-    /// Refused messages before the connection is closed with 1008 (reset when the bucket refills).
+    /// Painting work one message may cost (`CapsuleRasterizer.cost`: about the pixels its capsules cover; undo,
+    /// redo and clear cost a re-render). A heavier message is refused with `limit` and counts as a strike.
+    public var maxWorkPerMessage = 1_000_000
+    /// Sustained painting work per second per connection (a second token bucket beside the message rate); a
+    /// message over it is refused with `rate_limited` and counts as a strike.
+    public var workPerSecond = 4_000_000.0
+    /// Work bucket size (burst).
+    public var workBurst = 16_000_000.0
+    /// Sustained painting work per second of one session, all connections together (so new connections do not
+    /// bring new bursts); over it, `rate_limited` (a strike).
+    public var sessionWorkPerSecond = 8_000_000.0
+    /// Session work bucket size (burst).
+    public var sessionWorkBurst = 32_000_000.0
+    /// Painting work the undo window of a session holds (`SketchDocument.undoReach`): older drawing is baked
+    /// into a checkpoint raster and can no longer be undone, so an undo re-renders at most this much.
+    public var undoReach = SketchDocument.defaultUndoReach
+    /// Refused messages (rate or work) before the connection is closed with 1008 (reset when the bucket refills).
     public var rateStrikes = 50
     /// Minimum seconds between two relayed cursor updates of one connection (extra ones are dropped).
     public var cursorInterval = 0.03
@@ -27,6 +43,23 @@ public struct SessionsConfig: Equatable, Sendable {
     public var snapshotPageBytes = 256 * 1024
     /// The same for sessions nobody ever drew in (abandoned `/new`s), so they cannot pile up to `maxSessions`.
     public var emptyExpiry = 3600.0
+
+    /// Seconds a connection may stay upgraded without a `hello` before it gets `hello_required` and 4400.
+    public var helloTimeout = 10.0
+    /// Bytes of operations the store may hold uncommitted (a full disk): beyond it drawing is refused with
+    /// `unavailable` until commits succeed again, so the writer's queue stays bounded.
+    public var maxUnsavedBytes = 16 << 20
+    /// Seconds a session must be empty and quiet before its drawing is dropped from memory (it loads again
+    /// from the store on the next access).
+    public var evictAfter = 300.0
+    /// Bytes of operations one session may hold (`limit` beyond: the session is full).
+    public var maxSessionBytes = 64 << 20
+    /// Bytes of operations all loaded sessions together may hold in memory (`unavailable` beyond, for drawing).
+    public var maxServerBytes = 1 << 30
+    /// Joins per second into one session (token bucket rate); a join over it gets `rate_limited` and 1008.
+    public var joinsPerSecond = 10.0
+    /// Join bucket size (a whole session reconnecting after a restart fits).
+    public var joinBurst = 40.0
 
     public init() {}
 }

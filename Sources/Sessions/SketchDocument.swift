@@ -6,11 +6,18 @@ import Raster
 /// Rendering rule (what every replica implements): the canvas is white, then every `stroke.points` operation
 /// after the newest clear that is not undone paints its segments in sequence order, skipping strokes that are
 /// undone. Applying a points operation live paints exactly what a full re-render would.
+///
+/// Undo reach: only the most recent drawing, about `undoReach` pixels of painting work, can be undone or
+/// redone. Everything older is baked into a checkpoint raster (`base`), so an undo or redo re-renders at most
+/// that window, clipped to the stroke's bounds, however long the history (docs/SESSIONS.md, "Undo reach").
 public struct SketchDocument {
-    /// Every operation so far, `ops[i].seq == i + 1`.
-    public private(set) var ops: [Operation] = []
-    /// Their encoded `op` messages (cached for snapshots).
+    /// Every operation's encoded `op` message, `encodedOps[i]` being seq `i + 1` (snapshots send them as they are).
     public private(set) var encodedOps: [String] = []
+    /// The operations after `horizon`, decoded (`window[i].seq == horizon + 1 + i`): older ones live only as text,
+    /// so a long history costs its encoded bytes, not its values twice over.
+    private var window: [Operation] = []
+    /// UTF-8 bytes of `encodedOps` (what the session and server byte budgets count).
+    public private(set) var storedBytes = 0
     /// The raster after all operations.
     public private(set) var canvas = Canvas()
     /// Current slider values.
@@ -21,6 +28,16 @@ public struct SketchDocument {
     public private(set) var appearance: Int?
     /// The highest `ref` applied per author: a reconnecting client resends only what came after it.
     public private(set) var lastRef: [String: Int] = [:]
+    /// Painting work (`CapsuleRasterizer.cost`) the undo window may hold before its oldest operations are baked.
+    public let undoReach: Int
+    /// Operations up to this seq are baked into `base`: their strokes and clears can no longer be undone or redone.
+    public private(set) var horizon = 0
+    /// The raster of the operations up to `horizon`, as they will stay.
+    private var base = Canvas()
+    /// Painting work of the `stroke.points` operations after `horizon` (what a re-render costs at most).
+    public private(set) var windowWork = 0
+    /// Work of each `stroke.points` operation after `horizon`, by seq.
+    private var work: [Int: Int] = [:]
 
     /// Per-stroke state, keyed by the stroke's begin seq.
     struct StrokeState {
@@ -31,6 +48,8 @@ public struct SketchDocument {
         var pointCount = 0
         var ended = false
         var bounds = DirtyRect.empty
+        /// Seq of the stroke's last `stroke.points` (a clear after it hides the whole stroke).
+        var lastPaint = 0
     }
     private var strokes: [Int: StrokeState] = [:]
     /// The point each `stroke.points` op continues from (nil for a stroke's first batch), keyed by op seq.
@@ -43,10 +62,15 @@ public struct SketchDocument {
     private var undoStacks: [String: [Int]] = [:]
     private var redoStacks: [String: [Int]] = [:]
 
-    public init() {}
+    /// Default `undoReach`: about a thousand ordinary strokes; a re-render of it takes tens of milliseconds.
+    public static let defaultUndoReach = 4_000_000
+
+    public init(undoReach: Int = SketchDocument.defaultUndoReach) {
+        self.undoReach = undoReach
+    }
 
     /// The highest sequence number applied (0 when empty).
-    public var head: Int { ops.count }
+    public var head: Int { encodedOps.count }
 
     /// The effect of one applied operation, for observers.
     public struct Change: Equatable {
@@ -56,16 +80,41 @@ public struct SketchDocument {
         public var strokePhase: StrokePhase
     }
 
-    /// Builds the body for an undo by `author`, or throws `.nothingToUndo`.
+    /// The newest clear that is not undone (0 when none): what came before it is hidden.
+    private var visibleClear: Int { clears.last(where: { !undone.contains($0) }) ?? 0 }
+
+    /// True when undoing `item` (a stroke or clear seq) would change what everyone sees: it is inside the undo
+    /// window and not hidden by a newer clear (docs/PROTOCOL.md: "still visible").
+    private func isUndoable(_ item: Int, hiddenBefore clear: Int) -> Bool {
+        guard item > horizon else { return false }
+        if let stroke = strokes[item] { return stroke.lastPaint > clear }
+        return item >= clear
+    }
+
+    /// The target of an undo by `author`: its most recent stroke or clear that is still visible, or throws
+    /// `.nothingToUndo`.
     public func undoTarget(for author: String) throws -> Int {
-        guard let target = undoStacks[author]?.last else { throw ProtocolError.nothingToUndo }
+        let clear = visibleClear
+        guard let target = undoStacks[author]?.last(where: { isUndoable($0, hiddenBefore: clear) }) else {
+            throw ProtocolError.nothingToUndo
+        }
         return target
     }
 
-    /// Builds the body for a redo by `author`, or throws `.nothingToRedo`.
+    /// The target of a redo by `author`: its most recently undone stroke or clear still inside the undo window,
+    /// or throws `.nothingToRedo`.
     public func redoTarget(for author: String) throws -> Int {
-        guard let target = redoStacks[author]?.last else { throw ProtocolError.nothingToRedo }
+        guard let target = redoStacks[author]?.last(where: { $0 > horizon }) else { throw ProtocolError.nothingToRedo }
         return target
+    }
+
+    /// Painting work an undo or redo may cost at most: the window's strokes re-rendered, plus the copy.
+    public var rerenderWork: Int { windowWork + Canvas.size * Canvas.size }
+
+    /// Painting work of appending `points` to `stroke` (0 for unknown strokes: they paint nothing).
+    public func paintWork(ofStroke stroke: Int, points: [StrokePoint]) -> Int {
+        guard let state = strokes[stroke] else { return 0 }
+        return CapsuleRasterizer.cost(points: points, after: state.lastPoint, width: state.width)
     }
 
     /// Points in a stroke so far (0 for unknown strokes).
@@ -75,12 +124,22 @@ public struct SketchDocument {
     public func isOpen(stroke: Int) -> Bool { strokes[stroke].map { !$0.ended } ?? false }
 
     /// Applies the next operation (its `seq` must be `head + 1`; the session guarantees it, restore checks it).
+    /// With `painting` false (replaying a stored log) the live raster is left stale until `repaint()`: each
+    /// operation is painted once, when it is baked, instead of at every undo along the way.
     @discardableResult
-    public mutating func apply(_ op: Operation) -> Change {
+    public mutating func apply(_ op: Operation, painting: Bool = true) -> Change {
         precondition(op.seq == head + 1, "operations apply in sequence")
-        ops.append(op)
-        encodedOps.append(op.encoded)
+        window.append(op)
+        let encoded = op.encoded
+        encodedOps.append(encoded)
+        storedBytes += encoded.utf8.count
         if let ref = op.ref { lastRef[op.author] = max(lastRef[op.author] ?? 0, ref) }
+        let change = update(op, painting: painting)
+        bakeBeyondReach()
+        return change
+    }
+
+    private mutating func update(_ op: Operation, painting: Bool) -> Change {
         switch op.body {
         case .strokeBegin(let tool, let width):
             strokes[op.seq] = StrokeState(author: op.author, tool: tool, width: width)
@@ -91,34 +150,41 @@ public struct SketchDocument {
                 return Change(dirty: .empty, strokePhase: .none)
             }
             if let previous = state.lastPoint { previousPoint[op.seq] = previous }
-            let dirty = CapsuleRasterizer.paint(&canvas, points: points, after: state.lastPoint, width: state.width, tool: state.tool)
+            let cost = CapsuleRasterizer.cost(points: points, after: state.lastPoint, width: state.width)
+            work[op.seq] = cost
+            windowWork += cost
+            var dirty = DirtyRect.empty
+            if painting {
+                dirty = CapsuleRasterizer.paint(&canvas, points: points, after: state.lastPoint, width: state.width, tool: state.tool)
+            }
             state.lastPoint = last
             state.pointCount += points.count
-            state.bounds = state.bounds.union(dirty)
+            state.bounds = state.bounds.union(CapsuleRasterizer.bounds(points: points, after: previousPoint[op.seq], width: state.width))
+            state.lastPaint = op.seq
             strokes[stroke] = state
             return Change(dirty: dirty, strokePhase: .inProgress)
         case .strokeEnd(let stroke):
             guard var state = strokes[stroke], !state.ended else { return Change(dirty: .empty, strokePhase: .none) }
             state.ended = true
             strokes[stroke] = state
-            if state.pointCount > 0 { undoStacks[state.author, default: []].append(stroke) }
+            if state.pointCount > 0, stroke > horizon { undoStacks[state.author, default: []].append(stroke) }
             return Change(dirty: .empty, strokePhase: .ended)
         case .clear:
             clears.append(op.seq)
             undoStacks[op.author, default: []].append(op.seq)
             redoStacks[op.author] = []
-            canvas.clear()
+            if painting { canvas.clear() }
             return Change(dirty: .full, strokePhase: .none)
         case .undo(let target):
             undone.insert(target)
             if let i = undoStacks[op.author]?.lastIndex(of: target) { undoStacks[op.author]?.remove(at: i) }
             redoStacks[op.author, default: []].append(target)
-            return Change(dirty: rerender(affecting: target), strokePhase: .none)
+            return Change(dirty: painting ? rerender(affecting: target) : .empty, strokePhase: .none)
         case .redo(let target):
             undone.remove(target)
             if let i = redoStacks[op.author]?.lastIndex(of: target) { redoStacks[op.author]?.remove(at: i) }
             undoStacks[op.author, default: []].append(target)
-            return Change(dirty: rerender(affecting: target), strokePhase: .none)
+            return Change(dirty: painting ? rerender(affecting: target) : .empty, strokePhase: .none)
         case .sliders(let values):
             sliders = values
             return Change(dirty: .empty, strokePhase: .none)
@@ -131,22 +197,71 @@ public struct SketchDocument {
         }
     }
 
-    /// Re-renders from scratch; returns the target stroke's bounds (or the whole canvas for a clear).
-    private mutating func rerender(affecting target: Int) -> DirtyRect {
-        canvas = render()
-        if let stroke = strokes[target] { return stroke.bounds }
-        return .full
+    /// Bakes the oldest operations into `base` while the window holds more than `undoReach` of work, down to
+    /// three quarters of it (so baking happens in runs, and the stacks are pruned once per run).
+    private mutating func bakeBeyondReach() {
+        guard windowWork > undoReach else { return }
+        var baked = 0
+        while windowWork > undoReach * 3 / 4, horizon < head {
+            horizon += 1
+            let op = window[baked]
+            baked += 1
+            switch op.body {
+            case .strokePoints(let stroke, let points):
+                if let state = strokes[stroke], !undone.contains(stroke) {
+                    CapsuleRasterizer.paint(&base, points: points, after: previousPoint[op.seq], width: state.width, tool: state.tool)
+                }
+                windowWork -= work.removeValue(forKey: op.seq) ?? 0
+                previousPoint[op.seq] = nil
+            case .clear where !undone.contains(op.seq):
+                base.clear()
+            case .strokeEnd(let stroke):
+                if strokes[stroke]?.ended == true, stroke <= horizon { strokes[stroke] = nil }
+            default:
+                break
+            }
+        }
+        window.removeFirst(baked)
+        let horizon = self.horizon
+        for author in undoStacks.keys { undoStacks[author]?.removeAll { $0 <= horizon } }
+        for author in redoStacks.keys { redoStacks[author]?.removeAll { $0 <= horizon } }
+        undone = undone.filter { $0 > horizon || strokes[$0] != nil }   // a stroke straddling the horizon stays hidden
+        clears.removeAll { $0 <= horizon }
     }
 
-    /// The canvas as the rendering rule defines it, computed from the log alone.
+    /// Re-renders the target's pixels from the checkpoint; returns them (its bounds, or everything for a clear).
+    private mutating func rerender(affecting target: Int) -> DirtyRect {
+        let region = strokes[target]?.bounds ?? .full
+        render(region, into: &canvas)
+        return region
+    }
+
+    /// Paints `region` of `target` as the rendering rule defines it: the checkpoint, then the window.
+    private func render(_ region: DirtyRect, into target: inout Canvas) {
+        target.copy(region, from: base)
+        for op in window {
+            switch op.body {
+            case .strokePoints(let stroke, let points):
+                guard let state = strokes[stroke], !undone.contains(stroke), state.bounds.intersects(region) else { continue }
+                CapsuleRasterizer.paint(&target, points: points, after: previousPoint[op.seq], width: state.width,
+                                        tool: state.tool, clip: region)
+            case .clear where !undone.contains(op.seq):
+                target.clear(region)
+            default:
+                continue
+            }
+        }
+    }
+
+    /// Brings the live raster up to date after a replay with `painting: false`.
+    public mutating func repaint() {
+        render(.full, into: &canvas)
+    }
+
+    /// The canvas as the rendering rule defines it, re-rendered from the checkpoint and the window.
     public func render() -> Canvas {
         var canvas = Canvas()
-        let start = clears.last(where: { !undone.contains($0) }) ?? 0
-        for op in ops[start...] {
-            guard case .strokePoints(let stroke, let points) = op.body,
-                  let state = strokes[stroke], !undone.contains(stroke) else { continue }
-            CapsuleRasterizer.paint(&canvas, points: points, after: previousPoint[op.seq], width: state.width, tool: state.tool)
-        }
+        render(.full, into: &canvas)
         return canvas
     }
 }

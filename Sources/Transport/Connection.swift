@@ -6,6 +6,7 @@ import Glibc
 /// Lifecycle: `handshaking` (TLS only) → `open` → `closing` (flush queued output, send close_notify,
 /// half-close, drain the peer for up to the linger time) → `closed` (socket released, handler told once).
 /// All methods must be called on `loop` unless documented otherwise; use `loop.execute` from other threads.
+// @unchecked: every mutable field is confined to `loop`; other threads reach a connection only through `loop.execute`.
 public final class Connection: EventSource, @unchecked Sendable {
     private enum State {
         case handshaking

@@ -33,6 +33,9 @@ public struct ConnectionOptions: Sendable {
     /// all, so a peer still sending does not turn our final response into a TCP reset, and a peer that
     /// stopped reading cannot hold the socket.
     public var lingerMilliseconds = 2_000
+    /// Written in the clear to a client that speaks plaintext HTTP to a TLS listener, before closing
+    /// (e.g. an HTTP 400 saying to use https); nil closes without a word.
+    public var plaintextOnTLSAnswer: [UInt8]?
 
     public init() {}
 }

@@ -28,6 +28,7 @@ public struct LoopTimer: Sendable {
 /// Everything registered on a loop (listeners, connections, timers) runs on its thread only, so their state
 /// needs no locks. Other threads hand work over with `execute`, which queues a closure and wakes the loop
 /// through an eventfd.
+// @unchecked: loop state is touched only on the loop thread; the task queue handed over by `execute` is `Locked`.
 public final class EventLoop: @unchecked Sendable {
     /// A short name for logs and the thread ("loop-0").
     public let name: String

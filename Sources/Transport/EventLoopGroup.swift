@@ -1,7 +1,7 @@
 import Glibc
 
 /// A fixed set of event loops; accepted connections are spread over them round-robin.
-public final class EventLoopGroup: @unchecked Sendable {
+public final class EventLoopGroup: Sendable {
     /// The loops, each with its own thread.
     public let loops: [EventLoop]
     private let cursor = Locked(0)

@@ -5,6 +5,7 @@ import Glibc
 ///
 /// The socket is watched by one loop; each accepted connection gets its stream (plain or TLS), its
 /// admission decision and its handler (from `makeHandler`, called on the connection's own loop).
+// @unchecked: `stopped` and the epoll registration are touched only on `acceptLoop`.
 public final class Listener: EventSource, @unchecked Sendable {
     /// The bound socket (its `address.port` is the real port when bound to port 0).
     public let socket: ListeningSocket
@@ -67,16 +68,17 @@ public final class Listener: EventSource, @unchecked Sendable {
                 }
                 return
             }
-            let decision = admission.decide()
+            let address = peer.host
+            let decision = admission.decide(address: address)
             if decision == .drop {
                 Glibc.close(fd)
                 continue
             }
             let stream: ByteStream
             if let tls {
-                guard let tlsStream = tls.makeStream(fd: fd) else {
+                guard let tlsStream = tls.makeStream(fd: fd, plaintextAnswer: options.plaintextOnTLSAnswer) else {
                     Glibc.close(fd)
-                    admission.release(decision)
+                    admission.release(decision, address: address)
                     continue
                 }
                 stream = tlsStream
@@ -87,7 +89,7 @@ public final class Listener: EventSource, @unchecked Sendable {
             let admission = self.admission
             let connection = Connection(fd: fd, peer: peer, loop: loop, stream: stream, isSecure: tls != nil,
                                         isAdmitted: decision == .admit, options: options,
-                                        onRelease: { admission.release(decision) })
+                                        onRelease: { admission.release(decision, address: address) })
             let makeHandler = self.makeHandler
             loop.execute {
                 connection.handler = makeHandler(connection)

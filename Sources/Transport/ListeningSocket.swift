@@ -4,6 +4,7 @@ import Glibc
 /// A non-blocking listening TCP socket (IPv4 or IPv6) with `SO_REUSEADDR`.
 ///
 /// Bind to port 0 to let the kernel choose; `address` then holds the port actually bound.
+// @unchecked: immutable descriptor and address; `close()` is called once, by the listener on its loop.
 public final class ListeningSocket: @unchecked Sendable {
     /// The file descriptor; owned by this object until `close()`.
     public let fd: Int32

@@ -4,6 +4,7 @@ import Glibc
 ///
 /// Event-loop state is confined to its loop thread; a `Locked` value is for the few things
 /// several threads really share (a loop's pending-task list, the connection count, the worker queue).
+// @unchecked: the mutex serialises every access to `value`; that is the point of the type.
 public final class Locked<Value>: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     private var value: Value

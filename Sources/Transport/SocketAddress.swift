@@ -81,7 +81,7 @@ public struct SocketAddress: Sendable, CustomStringConvertible, Equatable {
                 _ = inet_ntop(AF_INET, &a, &buffer, socklen_t(buffer.count))
             }
         }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Whether the address only accepts connections from this machine (127.0.0.0/8 or ::1).
@@ -97,6 +97,27 @@ public struct SocketAddress: Sendable, CustomStringConvertible, Equatable {
             let address = UInt32(bigEndian: raw.load(as: sockaddr_in.self).sin_addr.s_addr)
             return address >> 24 == 127
         }
+    }
+
+    /// Whether this is a wildcard address (0.0.0.0 or ::), which listens on every interface.
+    public var isUnspecified: Bool { host == "0.0.0.0" || host == "::" }
+
+    /// The numeric addresses of this machine's network interfaces (what a wildcard listener answers on).
+    public static func interfaceHosts() -> [String] {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0, let first = list else { return [] }
+        defer { freeifaddrs(list) }
+        var hosts: [String] = []
+        for entry in sequence(first: first, next: { $0.pointee.ifa_next }) {
+            guard let address = entry.pointee.ifa_addr else { continue }
+            let family = Int32(address.pointee.sa_family)
+            guard family == AF_INET || family == AF_INET6 else { continue }
+            var storage = sockaddr_storage()
+            let size = family == AF_INET ? MemoryLayout<sockaddr_in>.size : MemoryLayout<sockaddr_in6>.size
+            withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(start: address, count: size)) }
+            hosts.append(SocketAddress(storage: storage, length: socklen_t(size)).host)
+        }
+        return hosts
     }
 
     /// `host:port`, with brackets around an IPv6 host.

@@ -66,6 +66,21 @@ public struct WebSocketConnection: Sendable {
     /// The message size limit in bytes.
     public var maxMessageLength: Int { assembler.maxMessageLength }
 
+    /// Bytes held for a message not yet complete: the fragments assembled so far plus the payload of the
+    /// data frame still arriving. A server budgets this across its connections.
+    public var partialMessageBytes: Int {
+        assembler.buffer.count + (isReceivingDataFrame ? decoder.payload.count : 0)
+    }
+
+    /// Whether a message has begun and not ended: a fragmented message in progress, or a data frame
+    /// whose payload is still arriving. A server bounds how long this may last.
+    public var isReceivingMessage: Bool { assembler.isAssembling || isReceivingDataFrame }
+
+    private var isReceivingDataFrame: Bool {
+        guard let opcode = decoder.opcodeOfFrameInProgress else { return false }
+        return !opcode.isControl
+    }
+
     /// Processes bytes read from the socket and returns what happened, in order.
     public mutating func receive(_ bytes: [UInt8]) -> [Event] {
         var events: [Event] = []

@@ -14,6 +14,7 @@ import COpenSSL
 /// | `Connection` contains the `upgrade` token | 400 |
 /// | exactly one `Sec-WebSocket-Key`, base64 of 16 bytes | 400 |
 /// | `Sec-WebSocket-Version` is `13` | 426, `Sec-WebSocket-Version: 13` |
+/// | at most one `Origin` | 403 |
 /// | `Origin` in the allow-list (when the list is non-empty) | 403 |
 ///
 /// A request **without** `Origin` is accepted even with a non-empty allow-list: browsers always send
@@ -77,6 +78,9 @@ public enum WebSocketHandshake {
                            reason: "only WebSocket version 13 is supported")
         }
         let origins = values(named: "origin", in: headers)
+        guard origins.count <= 1 else {
+            return .reject(status: 403, headers: [], reason: "several Origin headers")
+        }
         if !allowedOrigins.isEmpty && !origins.isEmpty {
             let allowed = Set(allowedOrigins.map { asciiLowercased($0) })
             guard origins.count == 1, allowed.contains(asciiLowercased(trimmed(origins[0]))) else {

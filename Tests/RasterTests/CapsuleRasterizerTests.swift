@@ -128,3 +128,122 @@ final class CapsuleRasterizerTests: XCTestCase {
     }
     static let referenceChecksum: UInt32 = 558086462
 }
+
+/// The row spans only decide which pixels are tested: painting must give the bytes the bounding-box loop gave,
+/// while testing about the capsule's area.
+final class CapsuleShapeTests: XCTestCase {
+    /// The rasteriser before spans: every pixel of the bounding box (the reference the bytes must equal).
+    private func paintBoundingBox(_ canvas: inout Canvas, from a: StrokePoint, to b: StrokePoint, width: Int, tool: Tool) {
+        let sub = StrokePoint.subpixels
+        let ra = StrokeWidth.radius(width: width, pressure: a.pressure), rb = StrokeWidth.radius(width: width, pressure: b.pressure)
+        let reach = max(ra, rb)
+        let minX = max(0, CapsuleRasterizer.floorDiv(min(a.x, b.x) - reach, sub) - 1)
+        let minY = max(0, CapsuleRasterizer.floorDiv(min(a.y, b.y) - reach, sub) - 1)
+        let maxX = min(Canvas.size - 1, CapsuleRasterizer.floorDiv(max(a.x, b.x) + reach, sub) + 1)
+        let maxY = min(Canvas.size - 1, CapsuleRasterizer.floorDiv(max(a.y, b.y) + reach, sub) + 1)
+        guard minX <= maxX, minY <= maxY else { return }
+        let dx = b.x - a.x, dy = b.y - a.y, den = dx * dx + dy * dy
+        for j in minY...maxY {
+            let cy = j * sub + sub / 2
+            for i in minX...maxX {
+                let cx = i * sub + sub / 2
+                var qx = a.x * sub, qy = a.y * sub, r = reach
+                if den > 0 {
+                    var num = (cx - a.x) * dx + (cy - a.y) * dy
+                    num = min(max(num, 0), den)
+                    qx += CapsuleRasterizer.floorDiv(dx * sub * num, den)
+                    qy += CapsuleRasterizer.floorDiv(dy * sub * num, den)
+                    r = ra + CapsuleRasterizer.floorDiv((rb - ra) * num, den)
+                }
+                let ex = cx * sub - qx, ey = cy * sub - qy
+                let cover = min(256, r * sub - CapsuleRasterizer.integerSquareRoot(ex * ex + ey * ey) + 128)
+                if cover <= 0 { continue }
+                let ink = (cover * 255 + 128) >> 8
+                if tool == .pen { canvas[i, j] = min(canvas[i, j], UInt8(255 - ink)) } else { canvas[i, j] = max(canvas[i, j], UInt8(ink)) }
+            }
+        }
+    }
+
+    func testSpansPaintTheSameBytesAsTheBoundingBoxLoop() {
+        var generator = SplitMix(seed: 7)
+        for round in 0..<400 {
+            var spans = Canvas(), box = Canvas()
+            let coordinate = { (g: inout SplitMix) -> Int in
+                // Mostly inside, sometimes exactly on the edges and corners.
+                switch g.next() % 8 { case 0: return 0; case 1: return StrokePoint.maxCoordinate; default: return Int(g.next() % 8193) }
+            }
+            let a = StrokePoint(x: coordinate(&generator), y: coordinate(&generator), pressure: Int(generator.next() % 256))
+            var b = StrokePoint(x: coordinate(&generator), y: coordinate(&generator), pressure: Int(generator.next() % 256))
+            switch round % 5 {
+            case 0: b = a                                             // a dot
+            case 1: b.y = a.y                                         // horizontal
+            case 2: b.x = a.x                                         // vertical
+            case 3: b = StrokePoint(x: min(8192, a.x + 1), y: a.y, pressure: b.pressure)   // 1/16 px long
+            default: break
+            }
+            let width = 8 + Int(generator.next() % 1017)              // 0.5 … 64 px
+            let tool: Tool = round % 3 == 0 ? .eraser : .pen
+            if tool == .eraser {                                      // something to erase
+                CapsuleRasterizer.paintSegment(&spans, from: StrokePoint(x: 0, y: 4096, pressure: 255),
+                                               to: StrokePoint(x: 8192, y: 4096, pressure: 255), width: 1024, tool: .pen)
+                box = spans
+            }
+            CapsuleRasterizer.paintSegment(&spans, from: a, to: b, width: width, tool: tool)
+            paintBoundingBox(&box, from: a, to: b, width: width, tool: tool)
+            XCTAssertEqual(spans, box, "round \(round): \(a) → \(b), width \(width), \(tool)")
+            if spans != box { return }
+        }
+    }
+
+    func testWorstCaseDiagonalTestsAboutItsAreaNotItsBoundingBox() {
+        let a = StrokePoint(x: 0, y: 0, pressure: 255), b = StrokePoint(x: 8192, y: 8192, pressure: 255)
+        let width = StrokeWidth.quantize(pixels: 64)
+        let shape = CapsuleShape(from: a, to: b, reach: StrokeWidth.radius(width: width, pressure: 255))
+        var tested = 0
+        for row in 0..<Canvas.size {
+            if let (first, last) = shape.columns(row: row, within: 0...(Canvas.size - 1)) { tested += last - first + 1 }
+        }
+        var canvas = Canvas()
+        CapsuleRasterizer.paintSegment(&canvas, from: a, to: b, width: width, tool: .pen)
+        let covered = canvas.pixels.filter { $0 < 255 }.count
+        XCTAssertLessThan(tested, covered + 4 * Canvas.size, "a margin of about two pixels per row side, nothing more")
+        XCTAssertLessThan(tested * 4, Canvas.size * Canvas.size, "well under the 262 144 of the bounding box")
+        XCTAssertGreaterThanOrEqual(CapsuleRasterizer.cost(points: [a, b], after: nil, width: width), tested,
+                                    "the budget's estimate bounds the pixels actually tested")
+    }
+}
+
+/// A tiny deterministic generator for the property tests.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E3779B97F4A7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Segments that stress the spans (edges, corners, dots, every width, both tools), pinned by checksum so
+/// `web/js/raster.js` can be checked against the same bytes (tests/sessions/test_raster_port.py).
+final class RasterPortTortureTests: XCTestCase {
+    static let tortureChecksum: UInt32 = 3437224370
+
+    func testTortureSegmentsChecksum() {
+        var canvas = Canvas()
+        for i in 0..<40 {
+            let a = StrokePoint(x: i * 797 % 8193, y: i * 1531 % 8193, pressure: i * 37 % 256)
+            let b = i % 5 == 0 ? a : StrokePoint(x: i * 2399 % 8193, y: (i * 113 + 4096) % 8193, pressure: i * 91 % 256)
+            CapsuleRasterizer.paintSegment(&canvas, from: a, to: b, width: 8 + i * 26 % 1017, tool: i % 4 == 3 ? .eraser : .pen)
+        }
+        CapsuleRasterizer.paintSegment(&canvas, from: StrokePoint(x: 0, y: 8192, pressure: 255),
+                                       to: StrokePoint(x: 8192, y: 0, pressure: 0), width: 1024, tool: .eraser)
+        CapsuleRasterizer.paintSegment(&canvas, from: StrokePoint(x: 8192, y: 8192, pressure: 255),
+                                       to: StrokePoint(x: 8192, y: 8192, pressure: 255), width: 1024, tool: .pen)
+        var hash: UInt32 = 2166136261
+        for byte in canvas.pixels { hash = (hash ^ UInt32(byte)) &* 16777619 }
+        XCTAssertEqual(hash, Self.tortureChecksum)
+    }
+}

@@ -9,7 +9,7 @@ struct HTTPServerTests {
     @Test func servesStaticFileWithTypeAndValidators() throws {
         let server = try TestServer()
         let client = try RawClient(port: server.httpPort)
-        client.send("GET /style.css HTTP/1.1\r\nHost: x\r\n\r\n")
+        client.send("GET /style.css HTTP/1.1\r\nHost: localhost\r\n\r\n")
         let response = try client.readResponse()
         #expect(response.status == 200)
         #expect(response.headers["content-type"] == "text/css; charset=utf-8" || response.headers["content-type"]?.hasPrefix("text/css") == true)
@@ -22,7 +22,7 @@ struct HTTPServerTests {
     @Test func directoryServesIndexHtml() throws {
         let server = try TestServer()
         let client = try RawClient(port: server.httpPort)
-        client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        client.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
         let response = try client.readResponse()
         #expect(response.status == 200)
         #expect(response.headers["content-type"]?.hasPrefix("text/html") == true)
@@ -32,21 +32,21 @@ struct HTTPServerTests {
     @Test func matchingETagAnswers304WithoutBody() throws {
         let server = try TestServer()
         let client = try RawClient(port: server.httpPort)
-        client.send("GET /style.css HTTP/1.1\r\nHost: x\r\n\r\n")
+        client.send("GET /style.css HTTP/1.1\r\nHost: localhost\r\n\r\n")
         let first = try client.readResponse()
         let tag = try #require(first.headers["etag"])
-        client.send("GET /style.css HTTP/1.1\r\nHost: x\r\nIf-None-Match: \(tag)\r\n\r\n")
+        client.send("GET /style.css HTTP/1.1\r\nHost: localhost\r\nIf-None-Match: \(tag)\r\n\r\n")
         let second = try client.readResponse()
         #expect(second.status == 304)
         #expect(second.body.isEmpty)
-        client.send("GET /style.css HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: \(first.headers["last-modified"]!)\r\n\r\n")
+        client.send("GET /style.css HTTP/1.1\r\nHost: localhost\r\nIf-Modified-Since: \(first.headers["last-modified"]!)\r\n\r\n")
         #expect(try client.readResponse().status == 304)
     }
 
     @Test func headHasLengthButNoBody() throws {
         let server = try TestServer()
         let client = try RawClient(port: server.httpPort)
-        client.send("HEAD /style.css HTTP/1.1\r\nHost: x\r\n\r\nGET /style.css HTTP/1.1\r\nHost: x\r\n\r\n")
+        client.send("HEAD /style.css HTTP/1.1\r\nHost: localhost\r\n\r\nGET /style.css HTTP/1.1\r\nHost: localhost\r\n\r\n")
         let head = try client.readResponse(bodyless: true)
         #expect(head.status == 200)
         #expect(head.headers["content-length"] == "22")
@@ -60,12 +60,12 @@ struct HTTPServerTests {
         let server = try TestServer()
         let client = try RawClient(port: server.httpPort)
         for _ in 0..<3 {
-            client.send("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n")
+            client.send("GET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n")
             let response = try client.readResponse()
             #expect(response.status == 200)
             #expect(response.headers["connection"] == "keep-alive")
         }
-        client.send("GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        client.send("GET /index.html HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         #expect(try client.readResponse().headers["connection"] == "close")
         #expect(client.secondsUntilClosed(limit: 2) != nil)
     }
@@ -74,7 +74,7 @@ struct HTTPServerTests {
         let server = try TestServer()
         for target in ["/../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/a/../../etc/passwd", "/%2fetc%2fpasswd"] {
             let client = try RawClient(port: server.httpPort)
-            client.send("GET \(target) HTTP/1.1\r\nHost: x\r\n\r\n")
+            client.send("GET \(target) HTTP/1.1\r\nHost: localhost\r\n\r\n")
             let response = try client.readResponse()
             #expect(response.status == 404, "\(target)")
             #expect(!response.text.contains("root:"))
@@ -89,7 +89,7 @@ struct HTTPServerTests {
         try FileManager.default.createSymbolicLink(atPath: server.webRoot + "/escape-dir", withDestinationPath: outside)
         for target in ["/escape.txt", "/escape-dir/secret.txt"] {
             let client = try RawClient(port: server.httpPort)
-            client.send("GET \(target) HTTP/1.1\r\nHost: x\r\n\r\n")
+            client.send("GET \(target) HTTP/1.1\r\nHost: localhost\r\n\r\n")
             let response = try client.readResponse()
             #expect(response.status == 404, "\(target)")
             #expect(!response.text.contains("secret"))
@@ -99,7 +99,7 @@ struct HTTPServerTests {
     @Test func oversizedHeadersAre431AndClose() throws {
         let server = try TestServer(["limits.max_header_bytes": .integer(1024)])
         let client = try RawClient(port: server.httpPort)
-        client.send("GET / HTTP/1.1\r\nHost: x\r\nX-Filler: \(String(repeating: "a", count: 2000))\r\n\r\n")
+        client.send("GET / HTTP/1.1\r\nHost: localhost\r\nX-Filler: \(String(repeating: "a", count: 2000))\r\n\r\n")
         #expect(try client.readResponse().status == 431)
         #expect(client.secondsUntilClosed(limit: 3) != nil)
     }
@@ -108,7 +108,7 @@ struct HTTPServerTests {
         let server = try TestServer(["limits.max_body_bytes": .integer(100)])
         server.app.router.add(.exact("/upload"), methods: ["POST"]) { request, _ in .text(.ok, "\(request.body.count)") }
         let client = try RawClient(port: server.httpPort)
-        client.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n")
+        client.send("POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5000\r\n\r\n")
         #expect(try client.readResponse().status == 413)
         #expect(client.secondsUntilClosed(limit: 3) != nil)
     }
@@ -116,7 +116,7 @@ struct HTTPServerTests {
     @Test func unsupportedHTTPVersionIs505() throws {
         let server = try TestServer()
         let client = try RawClient(port: server.httpPort)
-        client.send("GET / HTTP/2.0\r\nHost: x\r\n\r\n")
+        client.send("GET / HTTP/2.0\r\nHost: localhost\r\n\r\n")
         #expect(try client.readResponse().status == 505)
     }
 
@@ -135,27 +135,28 @@ struct HTTPServerTests {
             }
         })
         let client = try RawClient(port: server.httpPort)
-        client.send("GET /api/ping HTTP/1.1\r\nHost: x\r\n\r\n")
+        client.send("GET /api/ping HTTP/1.1\r\nHost: localhost\r\n\r\n")
         #expect(try client.readResponse().text == "pong")
-        client.send("DELETE /api/items/42?x=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        client.send("DELETE /api/items/42?x=1 HTTP/1.1\r\nHost: localhost\r\n\r\n")
         #expect(try client.readResponse().text == "DELETE 42")
-        client.send("POST /api/ping HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        client.send("POST /api/ping HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n")
         let refused = try client.readResponse()
         #expect(refused.status == 405)
         #expect(refused.headers["allow"] == "GET, HEAD")
     }
 
-    @Test func deferredRouteAnswersFromWorkerPoolInRequestOrder() throws {
+    @Test func deferredRouteAnsweredFromAnotherThreadKeepsRequestOrder() throws {
         let server = try TestServer(routes: { router in
-            router.addDeferred(.exact("/slow")) { _, context, respond in
-                context.workers.submit({ () -> Int in usleep(100_000); return 7 }, deliverOn: context.loop) { value in
-                    respond(.text(.ok, "slow \(value)"))
+            router.addDeferred(.exact("/slow")) { _, _, respond in
+                Thread.detachNewThread {
+                    usleep(100_000)
+                    respond(.text(.ok, "slow 7"))
                 }
             }
             router.add(.exact("/fast")) { _, _ in .text(.ok, "fast") }
         })
         let client = try RawClient(port: server.httpPort)
-        client.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /fast HTTP/1.1\r\nHost: x\r\n\r\n")
+        client.send("GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\nGET /fast HTTP/1.1\r\nHost: localhost\r\n\r\n")
         #expect(try client.readResponse().text == "slow 7")
         #expect(try client.readResponse().text == "fast")
     }
@@ -171,7 +172,7 @@ struct HTTPServerTests {
             _ = client.secondsUntilClosed(limit: 0.2)
         }
         let client = try RawClient(port: server.httpPort)
-        client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        client.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
         #expect(try client.readResponse().status == 200)
     }
 
@@ -180,7 +181,7 @@ struct HTTPServerTests {
             router.add(.exact("/upload"), methods: ["POST"]) { request, _ in .text(.ok, "got \(request.body.count)") }
         })
         let client = try RawClient(port: server.httpPort)
-        client.send("POST /upload HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+        client.send("POST /upload HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
         let interim = try client.readResponse(bodyless: true)
         #expect(interim.status == 100)
         client.send("hello")
@@ -208,8 +209,8 @@ struct LimitTests {
         let server = try TestServer(["limits.max_connections": .integer(2)])
         let first = try RawClient(port: server.httpPort)
         let second = try RawClient(port: server.httpPort)
-        first.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        second.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        first.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        second.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
         #expect(try first.readResponse().status == 200)
         #expect(try second.readResponse().status == 200)
         let third = try RawClient(port: server.httpPort)
@@ -218,20 +219,20 @@ struct LimitTests {
         #expect(refused.headers["connection"] == "close")
         #expect(third.secondsUntilClosed(limit: 3) != nil)
         // A slot frees up when a connection closes.
-        first.send("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        first.send("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         _ = try first.readResponse()
         _ = first.secondsUntilClosed(limit: 3)
         first.hangUp()
         usleep(200_000)
         let fourth = try RawClient(port: server.httpPort)
-        fourth.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        fourth.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
         #expect(try fourth.readResponse().status == 200)
     }
 
     @Test func tlsConnectionsOverTheLimitGet503AfterTheHandshake() throws {
         let server = try TestServer(["limits.max_connections": .integer(1)])
         let holder = try RawClient(port: server.httpPort)
-        holder.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        holder.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
         #expect(try holder.readResponse().status == 200)
         let output = try runTool("/usr/bin/curl", ["--http1.1", "-sk", "-o", "/dev/null", "-w", "%{http_code}",
                                                    "https://127.0.0.1:\(server.httpsPort)/"])
@@ -241,7 +242,7 @@ struct LimitTests {
     @Test func slowlorisHeadersAreCutOffAtTheHeaderTimeout() throws {
         let server = try TestServer(["timeouts.header_read_ms": .integer(400)])
         let client = try RawClient(port: server.httpPort)
-        client.send("GET / HTTP/1.1\r\nHost: x\r\n")
+        client.send("GET / HTTP/1.1\r\nHost: localhost\r\n")
         let start = Date()
         var stillOpen = true
         // Trickle a header byte every 100 ms: activity must not extend the deadline.
@@ -258,7 +259,7 @@ struct LimitTests {
     @Test func idleKeepAliveConnectionIsClosed() throws {
         let server = try TestServer(["timeouts.idle_keepalive_ms": .integer(300)])
         let client = try RawClient(port: server.httpPort)
-        client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        client.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
         #expect(try client.readResponse().status == 200)
         let seconds = try #require(client.secondsUntilClosed(limit: 3))
         #expect(seconds > 0.2 && seconds < 1.5)

@@ -28,6 +28,24 @@ struct TLSTests {
         #expect((output.stdout + output.stderr).contains("alert protocol version"), "\(output.stderr)")
     }
 
+    @Test func tls12LegacyCBCSuiteIsRefused() throws {
+        let server = try TestServer()
+        let output = try sClient(server.httpsPort, ["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA"])
+        #expect(output.status != 0)
+        #expect((output.stdout + output.stderr).contains("handshake failure"), "\(output.stderr)")
+    }
+
+    @Test func tls12NegotiatesOnlyECDHEWithAEAD() throws {
+        let server = try TestServer()
+        for suite in ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305"] {
+            let output = try sClient(server.httpsPort, ["-tls1_2", "-cipher", suite])
+            #expect((output.stdout + output.stderr).contains("Cipher is \(suite)"), "\(output.stdout)")
+        }
+        for legacy in ["AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-SHA384", "AES256-SHA"] {
+            #expect(try sClient(server.httpsPort, ["-tls1_2", "-cipher", legacy]).status != 0, "\(legacy)")
+        }
+    }
+
     @Test func clientOfferingOnlyOtherProtocolsGetsNoApplicationProtocolAlert() throws {
         let server = try TestServer()
         let output = try sClient(server.httpsPort, ["-alpn", "h2"])
@@ -88,7 +106,7 @@ struct TLSTests {
     @Test func plaintextOnTLSPortFailsHandshakeWithoutCrash() throws {
         let server = try TestServer()
         let client = try RawClient(port: server.httpsPort)
-        client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        client.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
         #expect(client.secondsUntilClosed(limit: 3) != nil)
         // The server still serves TLS afterwards.
         #expect(try sClient(server.httpsPort, ["-tls1_3"]).stdout.contains("New, TLSv1.3"))

@@ -93,25 +93,6 @@ struct TransportTests {
         #expect(fired.withLock { $0 } == ["early", "late"])
     }
 
-    @Test func workerPoolDeliversResultsOnTheRequestedLoop() throws {
-        let group = try EventLoopGroup(count: 2)
-        defer { group.shutdown() }
-        let pool = WorkerPool(threads: 2)
-        defer { pool.shutdown() }
-        let results = Locked<[Int]>([])
-        let wrongThread = Locked(false)
-        let loop = group.loops[1]
-        for value in 0..<20 {
-            pool.submit({ value * value }, deliverOn: loop) { square in
-                if !loop.inEventLoop { wrongThread.withLock { $0 = true } }
-                results.withLock { $0.append(square) }
-            }
-        }
-        #expect(eventually { results.withLock { $0.count } == 20 })
-        #expect(results.withLock { Set($0) } == Set((0..<20).map { $0 * $0 }))
-        #expect(!wrongThread.withLock { $0 })
-    }
-
     @Test func outputAboveHighWaterIsUnwritableUntilTheReaderDrainsIt() throws {
         let group = try EventLoopGroup(count: 1)
         defer { group.shutdown() }

@@ -2,6 +2,7 @@ import XCTest
 import Foundation
 import Raster
 @testable import Sessions
+@testable import SQLiteStore
 
 final class SQLiteOperationStoreTests: XCTestCase {
     private var directory: String!
@@ -34,7 +35,7 @@ final class SQLiteOperationStoreTests: XCTestCase {
         }
         let store = try SQLiteOperationStore(directory: directory)
         let hub = SessionHub(store: store)
-        XCTAssertEqual(try hub.restore(), [])
+        XCTAssertEqual(try hub.restore(), 1)
         XCTAssertEqual(hub.canvas(of: id), canvas)
         XCTAssertEqual(hub.snapshot(of: id)?.head, 8)
         XCTAssertEqual(hub.snapshot(of: id)?.sliders["left_eye"], 0.2)
@@ -85,12 +86,15 @@ final class SQLiteOperationStoreTests: XCTestCase {
         let blocker = try SQLiteConnection(path: store.path)
         try blocker.execute("BEGIN IMMEDIATE")   // another writer holds the lock: commits fail with SQLITE_BUSY
         let durable = expectation(description: "durable")
+        let failed = expectation(description: "a commit failed")
+        failed.assertForOverFulfill = false
+        store.onCommitFailure = { failed.fulfill() }
         var acknowledged = false
         store.append(#"{"type":"op","seq":1,"kind":"clear","author":"client-aaaa"}"#, seq: 1, to: id, at: 2) {
             acknowledged = true
             durable.fulfill()
         }
-        Thread.sleep(forTimeInterval: 0.5)
+        wait(for: [failed], timeout: 10)
         XCTAssertFalse(acknowledged, "no ack while the commit fails")
         try blocker.execute("ROLLBACK")
         wait(for: [durable], timeout: 10)
@@ -124,5 +128,58 @@ final class SQLiteOperationStoreTests: XCTestCase {
 
     func testUnwritableDirectoryGivesAClearError() {
         XCTAssertThrowsError(try SQLiteOperationStore(directory: "/proc/sketchface-cannot-exist"))
+    }
+}
+
+/// Stored rows are never overwritten, and damage is isolated to its session (issue 10, finding 6).
+final class SQLiteDamageTests: XCTestCase {
+    private var directory: String!
+
+    override func setUp() {
+        directory = NSTemporaryDirectory() + "sketchface-damage-\(UUID().uuidString)"
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    func testAnExistingOpRowIsNeverOverwrittenNorAcknowledged() throws {
+        let store = try SQLiteOperationStore(directory: directory)
+        let id = SessionID.random()
+        var conflicts = [(SessionID, Int)]()
+        store.onConflict = { conflicts.append(($0, $1)) }
+        store.sessionCreated(id, at: 0)
+        store.append(#"{"type":"op","seq":1,"kind":"clear","author":"first"}"#, seq: 1, to: id, at: 0) {}
+        store.flush()
+        var acked = false
+        store.append(#"{"type":"op","seq":1,"kind":"clear","author":"second"}"#, seq: 1, to: id, at: 0) { acked = true }
+        store.flush()
+        XCTAssertFalse(acked)
+        XCTAssertEqual(conflicts.map(\.1), [1])
+        XCTAssertEqual(try store.loadSessions().first?.ops, [#"{"type":"op","seq":1,"kind":"clear","author":"first"}"#])
+        store.close()
+    }
+
+    func testAGapInOneSessionsLogDamagesThatSessionOnly() throws {
+        let store = try SQLiteOperationStore(directory: directory)
+        let broken = SessionID.random(), intact = SessionID.random()
+        for id in [broken, intact] { store.sessionCreated(id, at: 0) }
+        for seq in [1, 2, 4] {
+            store.append("{\"type\":\"op\",\"seq\":\(seq),\"kind\":\"clear\",\"author\":\"a\"}", seq: seq, to: broken, at: 0) {}
+        }
+        for seq in 1...3 {
+            store.append("{\"type\":\"op\",\"seq\":\(seq),\"kind\":\"clear\",\"author\":\"a\"}", seq: seq, to: intact, at: 0) {}
+        }
+        store.flush()
+        let hub = SessionHub(store: store)
+        var problems = [String]()
+        hub.onProblem = { problems.append($0) }
+        XCTAssertEqual(try hub.restore(), 2)
+        XCTAssertNotNil(hub.damage(of: broken))
+        XCTAssertEqual(problems.count, 1)
+        XCTAssertEqual(hub.snapshot(of: broken)?.head, 2, "what was readable is kept, read-only")
+        XCTAssertNil(hub.damage(of: intact))
+        XCTAssertEqual(hub.snapshot(of: intact)?.head, 3)
+        store.close()
     }
 }

@@ -26,8 +26,9 @@ final class SessionAppearanceTests: XCTestCase {
 
         // Restart: replayed from the store whatever palette is loaded now.
         let restored = SessionHub(store: f.store, clock: { f.clock.now })
-        XCTAssertEqual(try restored.restore(), [])
+        XCTAssertEqual(try restored.restore(), 1)
         XCTAssertEqual(restored.snapshot(of: f.id)?.appearance, 5)
+        XCTAssertNil(restored.damage(of: f.id), "the log replays without a problem")
     }
 
     func testIndicesOutsideThePaletteAreRefusedByField() {

@@ -233,9 +233,13 @@ final class SessionProtocolTests: XCTestCase {
         let f = Fixture(config: config)
         let (a, _) = f.join("client-aaaa")
         for i in 0..<20 { a.draw(id: i, [(Double(10 + i * 10), 20), (Double(10 + i * 10), 400)]) }
+        // The WebSocket pages only forward from where the join's welcome ended (issue 10): compare that page.
         let (b, pb) = f.join("client-bbbb")
-        b.receive(text: #"{"type":"snapshot","after":5}"#)
-        XCTAssertEqual(f.hub.historyPage(of: f.id, after: 5), pb.texts.last, "the replay reads the WebSocket's pages")
+        let welcomeOps = try XCTUnwrap(pb.of(type: "welcome").first?["ops"] as? [[String: Any]])
+        let joinedThrough = try XCTUnwrap(welcomeOps.last?["seq"] as? Int)
+        XCTAssertLessThan(joinedThrough, 60, "the welcome is one page of several")
+        b.receive(text: "{\"type\":\"snapshot\",\"after\":\(joinedThrough)}")
+        XCTAssertEqual(f.hub.historyPage(of: f.id, after: joinedThrough), pb.texts.last, "the replay reads the WebSocket's pages")
         XCTAssertEqual(f.hub.historyPage(of: f.id, after: -3), f.hub.historyPage(of: f.id, after: 0))
         let end = try JSONSerialization.jsonObject(with: Data(f.hub.historyPage(of: f.id, after: 9999)!.utf8)) as! [String: Any]
         XCTAssertEqual(end["after"] as? Int, 60)

@@ -15,12 +15,14 @@ final class SessionRestoreAndSeamTests: XCTestCase {
         let canvas = f.hub.canvas(of: f.id)!
 
         let restored = SessionHub(store: f.store, clock: { f.clock.now })
-        XCTAssertEqual(try restored.restore(), [])
+        XCTAssertEqual(try restored.restore(), 1)
         XCTAssertEqual(restored.canvas(of: f.id), canvas)
         XCTAssertEqual(restored.snapshot(of: f.id)?.head, 11)
         XCTAssertEqual(restored.snapshot(of: f.id)?.sliders["mouth"], 0.9)
 
         // Undo history survived: B redoes its stroke, A undoes its eraser stroke.
+        Fixture.rejoinTokens["\(f.id)/client-bbbb"] = f.jar.tokens["client-bbbb"]
+        Fixture.rejoinTokens["\(f.id)/client-aaaa"] = f.jar.tokens["client-aaaa"]
         let (b2, pb2) = Fixture.rejoin(restored, f.id, "client-bbbb")
         b2.receive(text: #"{"type":"redo"}"#)
         XCTAssertEqual(pb2.ops.last?["seq"] as? Int, 12)
@@ -31,17 +33,33 @@ final class SessionRestoreAndSeamTests: XCTestCase {
         XCTAssertLessThan(restored.canvas(of: f.id)![250, 300], 50)
     }
 
-    func testRestoreStopsAtACorruptRowAndSaysSo() throws {
+    func testACorruptRowMarksItsSessionDamagedNotShorterAndOthersKeepWorking() throws {
         let store = MemoryOperationStore()
-        let id = SessionID.random()
+        let id = SessionID.random(), healthy = SessionID.random()
         store.sessionCreated(id, at: 0)
+        store.sessionCreated(healthy, at: 0)
         store.append(#"{"type":"op","seq":1,"kind":"clear","author":"client-aaaa"}"#, seq: 1, to: id, at: 0) {}
         store.append(#"{"type":"op","seq":2,"kind":"stroke.points","author":"x","stroke":1,"points":[{"x":900,"y":1}]}"#, seq: 2, to: id, at: 0) {}
-        let hub = SessionHub(store: store)
-        let problems = try hub.restore()
+        store.append(#"{"type":"op","seq":3,"kind":"clear","author":"client-aaaa"}"#, seq: 3, to: id, at: 0) {}
+        var config = SessionsConfig()
+        config.idleExpiry = 1
+        let hub = SessionHub(config: config, store: store, clock: { 1_000_000 })
+        var problems = [String]()
+        hub.onProblem = { problems.append($0) }
+        try hub.restore()
+        XCTAssertTrue(problems.isEmpty, "nothing is read before the session is used")
+        XCTAssertNotNil(hub.damage(of: id))
         XCTAssertEqual(problems.count, 1)
-        XCTAssertTrue(problems[0].contains("op 2"))
-        XCTAssertEqual(hub.snapshot(of: id)?.head, 1)
+        XCTAssertTrue(problems[0].contains("op 2") && problems[0].contains("damaged"))
+        XCTAssertFalse(problems[0].contains(id.text), "logs never show the id")
+        XCTAssertNotNil(hub.damage(of: id))
+        let peer = TestPeer()
+        hub.connect(to: id, peer: peer)!.receive(text: #"{"type":"hello","version":1,"client":"client-aaaa"}"#)
+        XCTAssertEqual(peer.errors.last?["code"] as? String, "session_damaged")
+        XCTAssertEqual(peer.closed?.code, 4500)
+        XCTAssertEqual(store.count(id), 3, "nothing was appended over the acknowledged rows")
+        XCTAssertEqual(hub.expireIdle(), [healthy], "a damaged session waits for its operator")
+        XCTAssertNil(hub.damage(of: healthy))
     }
 
     final class Recorder: SessionObserver {
@@ -90,10 +108,17 @@ final class SessionRestoreAndSeamTests: XCTestCase {
 }
 
 extension Fixture {
+    /// Tokens of `rejoin`ed clients, by session and client (they outlive a hub, as a browser's do a restart).
+    nonisolated(unsafe) static var rejoinTokens: [String: String] = [:]
+
+    /// Joins `client` to a hub, with the token it was issued by any earlier hub over the same store.
     static func rejoin(_ hub: SessionHub, _ id: SessionID, _ client: String) -> (SessionConnection, TestPeer) {
         let peer = TestPeer()
         let c = hub.connect(to: id, peer: peer)!
-        c.receive(text: "{\"type\":\"hello\",\"version\":1,\"client\":\"\(client)\"}")
+        let key = "\(id)/\(client)"
+        let token = rejoinTokens[key].map { ",\"token\":\"\($0)\"" } ?? ""
+        c.receive(text: "{\"type\":\"hello\",\"version\":1,\"client\":\"\(client)\"\(token)}")
+        if let issued = peer.of(type: "welcome").first?["token"] as? String { rejoinTokens[key] = issued }
         return (c, peer)
     }
 }

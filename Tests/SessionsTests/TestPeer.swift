@@ -34,9 +34,15 @@ final class TestClock {
     func advance(_ seconds: Double) { now += seconds }
 }
 
+/// What the test browsers keep in sessionStorage: each client's token, from its first welcome.
+final class TokenJar {
+    var tokens: [String: String] = [:]
+}
+
 /// Builds a hub over an in-memory store with a test clock.
 struct Fixture {
     let clock = TestClock()
+    let jar = TokenJar()
     let store = MemoryOperationStore()
     let hub: SessionHub
     let id: SessionID
@@ -53,12 +59,15 @@ struct Fixture {
     }
 
     /// Connects and says hello; returns the connection and its peer.
+    /// The client's token is sent when the jar has one (as the web client does), and kept from the welcome.
     func join(_ client: String, name: String = "Ann", lastSeq: Int? = nil, to id: SessionID? = nil) -> (SessionConnection, TestPeer) {
         let peer = TestPeer()
         let connection = hub.connect(to: id ?? self.id, peer: peer)!
         var hello = "{\"type\":\"hello\",\"version\":1,\"client\":\"\(client)\",\"name\":\"\(name)\""
         if let lastSeq { hello += ",\"lastSeq\":\(lastSeq)" }
+        if let token = jar.tokens[client] { hello += ",\"token\":\"\(token)\"" }
         connection.receive(text: hello + "}")
+        if let token = peer.of(type: "welcome").first?["token"] as? String { jar.tokens[client] = token }
         return (connection, peer)
     }
 }

@@ -246,4 +246,25 @@ import Testing
         #expect(whole.last.map { if case .fail = $0 { true } else { false } } == true)
         #expect(receiveByteByByte(stream) == whole)
     }
+
+    @Test func partialMessageBytesCountFragmentsAndTheDataFrameArriving() {
+        var connection = WebSocketConnection()
+        var events: [WebSocketConnection.Event] = []
+        #expect(!connection.isReceivingMessage)
+        clientText("abcd", fin: false).withUnsafeBytes { connection.receive($0, into: &events) }
+        #expect(connection.partialMessageBytes == 4)
+        #expect(connection.isReceivingMessage)
+        let next = clientFrame(.continuation, Array("efgh".utf8), fin: true)
+        next.prefix(next.count - 2).withUnsafeBytes { connection.receive($0, into: &events) }
+        #expect(connection.partialMessageBytes == 6)
+        next.suffix(2).withUnsafeBytes { connection.receive($0, into: &events) }
+        #expect(connection.partialMessageBytes == 0)
+        #expect(!connection.isReceivingMessage)
+        #expect(events == [.text("abcdefgh")])
+        // A control frame arriving is not a message.
+        let ping = clientFrame(.ping, Array("12345".utf8))
+        ping.prefix(ping.count - 1).withUnsafeBytes { connection.receive($0, into: &events) }
+        #expect(connection.partialMessageBytes == 0)
+        #expect(!connection.isReceivingMessage)
+    }
 }

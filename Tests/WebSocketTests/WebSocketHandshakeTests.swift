@@ -106,4 +106,16 @@ import Testing
             #expect(Base64.decode(Substring(Base64.encode(bytes))) == bytes)
         }
     }
+
+    @Test func severalOriginHeadersAreRefusedWith403EvenWhenTheFirstIsAllowed() {
+        let twice = Self.headers([("Origin", "https://app.example"), ("Origin", "https://evil.example")])
+        for allowed in [[], ["https://app.example"]] {
+            guard case .reject(let status, _, _) = WebSocketHandshake.validate(method: "GET", version: "HTTP/1.1", headers: twice,
+                                                                               allowedOrigins: allowed) else {
+                Issue.record("accepted two Origin headers with allow-list \(allowed)")
+                continue
+            }
+            #expect(status == 403)
+        }
+    }
 }

@@ -33,8 +33,10 @@ start_server() {
   if [ "$1" = sketchface ]; then
     local listen=(--http 127.0.0.1:0 --https off)
     [ "$2" = tls ] && listen=(--http off --https 127.0.0.1:0)
-    "$sketchface" serve "${listen[@]}" --echo --data-dir "$work/data" --web-root "$work" --log-level warning \
-      --max-connections 4096 > "$out" 2>"$work/server.err" &
+    # Every load-generator connection comes from 127.0.0.1: lift the per-address share with the total.
+    echo '{"limits": {"max_connections_per_address": 4096}}' > "$work/bench.json"
+    "$sketchface" serve --config "$work/bench.json" "${listen[@]}" --echo --data-dir "$work/data" --web-root "$work" \
+      --log-level warning --max-connections 4096 > "$out" 2>"$work/server.err" &
   else
     local tls=()
     [ "$2" = tls ] && tls=("$work/data/dev-cert.pem" "$work/data/dev-key.pem")

@@ -27,8 +27,25 @@ def canvas_to_screen(page, x, y):
     return box["x"] + x / 512 * box["width"], box["y"] + y / 512 * box["height"]
 
 
+def replica_sha(page):
+    """FNV-1a of the page's replica canvas and its head seq."""
+    return page.evaluate("""() => {
+        const px = window.sketchface.doc.canvas; let h = 2166136261 >>> 0;
+        for (let k = 0; k < px.length; k++) h = Math.imul(h ^ px[k], 16777619) >>> 0;
+        return [h, window.sketchface.doc.head];
+    }""")
+
+
+def fnv(data):
+    """FNV-1a of bytes (the checksum RasterTests pins)."""
+    h = 2166136261
+    for b in data:
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return h
+
+
 def draw(page, points, steps=4):
-    """Drags the mouse through canvas points `points` (a stroke with real pointer events)."""
+    """Draws one stroke through canvas points with the mouse."""
     page.mouse.move(*canvas_to_screen(page, *points[0]))
     page.mouse.down()
     for p in points[1:]:

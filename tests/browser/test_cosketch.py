@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pages import canvas_to_screen, draw, open_page
+from pages import canvas_to_screen, draw, fnv, open_page, replica_sha
 
 from sketchserver import ROOT, SketchServer
 
@@ -21,8 +21,6 @@ def server(tmp_path_factory):
     s = SketchServer(tmp_path_factory.mktemp("browser"), sessions={"snapshot_page_bytes": 1024}).start()
     yield s
     s.stop()
-
-
 
 
 def ink_at(page, x, y):
@@ -42,22 +40,6 @@ def wait_ink(page, x, y, present, timeout_ms):
             return (time.perf_counter() - start) * 1000
         page.wait_for_timeout(10)
     return None
-
-
-def replica_sha(page):
-    return page.evaluate("""() => {
-        const px = window.sketchface.doc.canvas; let h = 2166136261 >>> 0;
-        for (let k = 0; k < px.length; k++) h = Math.imul(h ^ px[k], 16777619) >>> 0;
-        return [h, window.sketchface.doc.head];
-    }""")
-
-
-def fnv(data):
-    h = 2166136261
-    for b in data:
-        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
-    return h
-
 
 
 def test_two_pages_cosketch_live(server, browser):
@@ -107,6 +89,21 @@ def test_two_pages_cosketch_live(server, browser):
     b.screenshot(path=str(ARTIFACTS / "4-b-after-undo.png"))
     assert not a.errors and not b.errors, a.errors + b.errors
     print(f"stroke visible on B {latency:.0f} ms after pen-up")
+
+
+def test_landing_page_button_posts_and_opens_a_new_session(server, browser):
+    page = browser.new_page()
+    page.goto(server.base + "/")
+    with page.expect_navigation():
+        page.click("text=New sketch")
+    assert "/s/" in page.url and len(page.url.rsplit("/", 1)[1]) == 22
+    page.wait_for_selector("#sketch")
+    # The same URL fetched with GET (a link, a prefetch, an <img>) creates nothing: it offers the button.
+    response = page.goto(server.base + "/new")
+    assert response.status == 200 and "/s/" not in page.url
+    with page.expect_navigation():
+        page.click("text=Start a new sketch")
+    assert "/s/" in page.url
 
 
 def test_unknown_session_page_is_404(server, browser):

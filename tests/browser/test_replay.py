@@ -49,6 +49,7 @@ def test_history_route_pages_the_op_log(server):
     session = server.new_session()
     with urllib.request.urlopen(f"{server.base}/s/{session}/history?after=0") as r:
         assert r.headers["Content-Type"] == "application/json"
+        assert r.headers["X-Sketchface-Undo-Reach"] == "4000000", "the replay replica bakes as the server does"
         assert json.loads(r.read()) == {"type": "snapshot", "after": 0, "more": False, "ops": []}
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"{server.base}/s/AAAAAAAAAAAAAAAAAAAAAA/history")
@@ -88,8 +89,9 @@ def test_replay_plays_scrubs_and_exports_with_author_colours(server, browser):
     page.wait_for_function(f"{replay}.position === {head} && !{replay}.playing", timeout=10000)
     top, bottom = page.evaluate(f"[{replay}.pixel(250, 140), {replay}.pixel(250, 360)]")
     assert ink(top) and ink(bottom)
-    a_colour, b_colour = (authors[a.evaluate(f"window.sketchface.doc.ops[0].author")],
-                          authors[b.evaluate(f"window.sketchface.doc.ops[{first}].author")])
+    # (The studio's replica keeps only its undo window as ops, so the authors are the pages' client ids.)
+    client_id = "sessionStorage.getItem('sketchface.client')"
+    a_colour, b_colour = authors[a.evaluate(client_id)], authors[b.evaluate(client_id)]
     assert top[:3] == a_colour and bottom[:3] == b_colour, (top, bottom, authors)
     assert page.locator("#position").inner_text() == f"operation {head} of {head}"
     page.screenshot(path=str(ARTIFACTS / "replay-end.png"))
@@ -122,7 +124,8 @@ def test_replay_shows_the_face_as_it_evolved_at_keyframes(browser, tmp_path):
         for y in (150, 250, 350):
             draw(a, [(100, y), (400, y + 10)])
         a.wait_for_function("window.sketchface.outbox.entries.length === 0")
-        ends = a.evaluate("window.sketchface.doc.ops.filter((op) => op.kind === 'stroke.end').map((op) => op.seq)")
+        with urllib.request.urlopen(f"{s.base}/s/{session}/history?after=0") as r:
+            ends = [op["seq"] for op in json.loads(r.read())["ops"] if op["kind"] == "stroke.end"]
         page = open_replay(browser, f"{s.base}/s/{session}/replay")
         replay = "window.sketchfaceReplay"
         page.wait_for_function(f"{replay}.facesDone", timeout=30000)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sessions"))
 
-from sketchserver import ROOT, SketchServer  # noqa: E402
+from sketchserver import ROOT, TEST_LIMITS, SketchServer  # noqa: E402
 
 TINY_MODEL = ROOT / "Tests" / "FaceModelTests" / "Fixtures" / "tiny"
 DEFAULT_MODEL = ROOT / "models" / "default"
@@ -32,6 +32,7 @@ def guided_server(data_dir, model=None, configuration="debug", guidance=None, se
         "logging": {"level": log_level},
         "model": {"path": str(model_path(model))},
         "guidance": guidance or {},
+        "limits": TEST_LIMITS,
     }
     server.config_path.write_text(json.dumps(config))
     return server

@@ -29,6 +29,10 @@ def free_port():
         return s.getsockname()[1]
 
 
+# Every test client connects from 127.0.0.1, so the per-address budgets (sized for one real client) would
+# count a whole test run as one client: tests lift them and pin them in their own tests.
+TEST_LIMITS = {"session_creations_per_minute": 100000, "max_connections_per_address": 4096}
+
 class SketchServer:
     """One server process over a data directory; `restart()` keeps the directory and port."""
 
@@ -39,7 +43,8 @@ class SketchServer:
         self.config_path = self.data_dir / "test-config.json"
         self.data_dir.mkdir(parents=True, exist_ok=True)
         # Sessions tests run without guidance: no model load per start, no binary shadow/face messages.
-        config = {"sessions": sessions or {}, "logging": {"level": "warning"}, "guidance": {"enabled": False}}
+        config = {"sessions": sessions or {}, "logging": {"level": "warning"}, "guidance": {"enabled": False},
+                  "limits": TEST_LIMITS}
         self.config_path.write_text(json.dumps(config))
         self.proc = None
         self.log = None
@@ -100,13 +105,13 @@ class SketchServer:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def new_session(self):
-        """Creates a session through `/new`; returns its id."""
+        """Creates a session through `POST /new` (as the landing page's button does); returns its id."""
         class NoRedirect(urllib.request.HTTPRedirectHandler):
             def redirect_request(self, *args, **kwargs):
                 return None
         opener = urllib.request.build_opener(NoRedirect)
         try:
-            opener.open(self.base + "/new", timeout=10)
+            opener.open(urllib.request.Request(self.base + "/new", data=b"", method="POST"), timeout=10)
         except urllib.error.HTTPError as e:
             if e.code != 303:
                 raise

@@ -22,8 +22,10 @@ class Client:
         self.ws.send(json.dumps({"type": "hello", "version": 1, "client": self.client_id, "name": name}))
         welcome = json.loads(self.ws.recv(timeout=10))
         assert welcome["type"] == "welcome", welcome
+        self.token = welcome["token"]   # needed to rejoin as this client id
         self.rng = random.Random(seed)
         self.ops, self.acks = {}, set()
+        self.answered = set()   # refs the server answered (ack or error): the quiet point waits for the last one
         self.stop_drawing = threading.Event()
         self.ref, self.stroke = 0, 0
         self.drawer = None
@@ -40,8 +42,10 @@ class Client:
         self.drawer.join(timeout=10)
 
     def settled(self):
-        """Every op this client authored (as far as it saw) is acknowledged."""
-        return all(seq in self.acks for seq, op in list(self.ops.items()) if op["author"] == self.client_id)
+        """The last message this client sent was answered, and every op it authored is acknowledged (without the
+        first part the quiet point could fall between its last two messages, e.g. a stroke.end and an undo)."""
+        return (self.ref == 0 or self.ref in self.answered) and \
+            all(seq in self.acks for seq, op in list(self.ops.items()) if op["author"] == self.client_id)
 
     def read(self):
         try:
@@ -51,6 +55,9 @@ class Client:
                     self.ops[m["seq"]] = m
                 elif m["type"] == "ack":
                     self.acks.add(m["seq"])
+                    self.answered.add(m.get("ref"))
+                elif m["type"] == "error":
+                    self.answered.add(m.get("ref"))
         except Exception:
             pass   # the server was killed
 
@@ -166,7 +173,8 @@ def test_every_acknowledged_operation_survives_kill_9(server):
     # Undo history intact: a client that drew can still undo its latest stroke after the restart.
     author = clients[0].client_id
     with connect(f"{server.ws_base}/ws/{session}", open_timeout=10) as ws:
-        ws.send(json.dumps({"type": "hello", "version": 1, "client": author, "lastSeq": welcome["head"]}))
+        ws.send(json.dumps({"type": "hello", "version": 1, "client": author, "lastSeq": welcome["head"],
+                            "token": clients[0].token}))
         assert json.loads(ws.recv(timeout=10))["type"] == "welcome"
         ws.send(json.dumps({"type": "undo", "ref": 1}))
         while True:

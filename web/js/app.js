@@ -16,13 +16,9 @@ import { facePanel } from './face-panel.js';
 import { modePanel } from './mode.js';
 import { sliderPanel } from './sliders.js';
 import { appearancePanel } from './appearance.js';
+import { displayName, randomId } from './identity.js';
 
 const CURSOR_EVERY_MS = 50;
-
-function randomId() {
-  const bytes = crypto.getRandomValues(new Uint8Array(12));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
 
 /**
  * Starts the studio for the session named by the page's path.
@@ -32,19 +28,32 @@ export function startStudio({ testHooks = false } = {}) {
   const $ = (id) => document.getElementById(id);
   const sessionId = location.pathname.split('/').filter(Boolean)[1];
 
-  const clientId = sessionStorage.getItem('sketchface.client') || randomId();
+  // This tab's identity in the session: its client id and the secret token the server issued at the first welcome
+  // (needed to rejoin as that id: docs/PROTOCOL.md, "hello").
+  let clientId = sessionStorage.getItem('sketchface.client') || randomId();
   sessionStorage.setItem('sketchface.client', clientId);
-  let myName = localStorage.getItem('sketchface.name') || `Guest ${Math.floor(100 + Math.random() * 900)}`;
+  let myName = displayName(localStorage.getItem('sketchface.name') || '') || `Guest ${Math.floor(100 + Math.random() * 900)}`;
   localStorage.setItem('sketchface.name', myName);
 
+  /** Starts over as a new participant (a fresh id, no token): own undo history is left behind, drawing is not. */
+  function newIdentity() {
+    clientId = randomId();
+    sessionStorage.setItem('sketchface.client', clientId);
+    sessionStorage.removeItem('sketchface.token');
+    pad.renumber(outbox.renumber());
+  }
+
   const doc = new SketchDocument();
-  const session = { me: null, acked: 0, snapshotPages: 0, joined: false };
+  const session = { me: null, acked: 0, snapshotPages: 0, joined: false, renumbering: false };
 
   // ---- socket ------------------------------------------------------------------------------------------------
   const wsURL = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/${sessionId}`;
   const socket = new SessionSocket(wsURL, () => ({
     type: 'hello', version: 1, client: clientId, name: myName, lastSeq: doc.head || undefined,
+    token: sessionStorage.getItem('sketchface.token') || undefined,
   }), {
+    // Another tab owns this id (4403): carry on under a new one rather than stop.
+    onRefused: (code) => { if (code === 4403) { newIdentity(); return true; } return false; },
     onState: () => showConnection(),
     onText: handleMessage,
     onBinary: (buffer) => guidance.onBinary(buffer),
@@ -65,11 +74,11 @@ export function startStudio({ testHooks = false } = {}) {
       socket.send({ type: 'cursor', x: point.x, y: point.y });
     },
   });
-  const presence = presencePanel({ list: $('participants'), layer: $('cursors'), selfId: clientId });
+  const presence = presencePanel({ list: $('participants'), layer: $('cursors'), self: () => clientId });
   toolPanel({
     $, pad, submit: (message) => outbox.submit(message), toast, sessionId, name: myName,
     onName: (name) => {
-      myName = name;
+      myName = displayName(name) || myName;
       localStorage.setItem('sketchface.name', myName);
       socket.drop();   // rejoin with the new name (resumes from the last seq, nothing is lost)
     },
@@ -104,9 +113,11 @@ export function startStudio({ testHooks = false } = {}) {
   function handleMessage(m) {
     switch (m.type) {
       case 'welcome':
-        if (m.reset) doc.reset();
+        session.renumbering = false;
+        if (m.reset) doc.reset(m.undoReach || doc.undoReach);
         early.clear();
         session.me = m.you;
+        if (m.token) sessionStorage.setItem('sketchface.token', m.token);
         session.joined = true;
         for (const op of m.ops) applyOp(op);
         pad.resume(m.lastRef || 0);
@@ -127,6 +138,14 @@ export function startStudio({ testHooks = false } = {}) {
       case 'presence': presence.show(m.participants); break;
       case 'cursor': presence.showCursor(m); break;
       case 'error':
+        if (m.field === 'ref') {
+          // Our numbering is out of the server's range (it never should be): rejoin under a new identity with refs
+          // renumbered from 1 and resend everything unconfirmed (this message included), so drawing keeps flowing
+          // instead of staying a local preview forever. Later ref errors from the old socket change nothing.
+          // (A candidates request is not resent: the next welcome frees its button.)
+          if (!session.renumbering) { session.renumbering = true; newIdentity(); socket.drop(); }
+          break;
+        }
         if (m.ref !== undefined) { outbox.refused(m.ref); pad.settle(m.ref); guidance.onRefused(m.ref); }
         if (m.code !== 'nothing_to_undo' && m.code !== 'nothing_to_redo') toast(m.message);
         break;
@@ -161,7 +180,8 @@ export function startStudio({ testHooks = false } = {}) {
     window.sketchface = {
       doc, socket, outbox,
       state: { get pending() { return pad.pending; }, get acked() { return session.acked; },
-               get snapshotPages() { return session.snapshotPages; } },
+               get snapshotPages() { return session.snapshotPages; },
+               get participants() { return presence.participants; } },
       checksum: () => checksum(doc.canvas), pixels: () => Array.from(doc.canvas),
     };
     window.sketchfaceGuidance = guidance.testHooks;

@@ -5,10 +5,11 @@
 // `online` or the page becoming visible retries at once.
 
 const FATAL = new Map([
-  [4400, 'The server refused this client (protocol version).'],
+  [4400, 'The server refused this client (protocol version or an invalid hello).'],
   [4404, 'This sketch does not exist or has expired.'],
   [4409, 'This session is full.'],
   [4410, 'This session expired.'],
+  [4500, 'This sketch is damaged and read-only until the server operator recovers it.'],
 ]);
 
 const RETRY_FIRST_MS = 250;
@@ -25,8 +26,10 @@ export class SessionSocket {
   /**
    * @param {string} url       ws(s)://host/ws/<id>
    * @param {() => object} hello  builds the hello message (called on every (re)connect, so lastSeq is fresh)
-   * @param {object} handlers  { onState(state, detail), onText(message), onBinary(buffer) }; while reconnecting,
-   *                           `retryAt` is the Date.now() of the next try (null while a try is under way)
+   * @param {object} handlers  { onState(state, detail), onText(message), onBinary(buffer),
+   *                           onRefused(code) → true to reconnect at once (e.g. after taking a new identity) };
+   *                           while reconnecting, `retryAt` is the Date.now() of the next try (null while a try is
+   *                           under way)
    */
   constructor(url, hello, handlers) {
     this.url = url;
@@ -70,6 +73,11 @@ export class SessionSocket {
     ws.onclose = (event) => {
       if (this.ws !== ws) return;
       this.ws = null;
+      if (this.handlers.onRefused && this.handlers.onRefused(event.code)) {
+        this.log({ delay: 0, reason: 'refused' });
+        this.timer = setTimeout(() => { this.timer = null; this.open(); }, 0);
+        return;
+      }
       if (FATAL.has(event.code)) { this.setState('closed', FATAL.get(event.code)); return; }
       if (this.state === 'closed') return;
       const delay = retryDelay(this.attempt, document.visibilityState !== 'hidden');

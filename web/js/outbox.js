@@ -14,6 +14,15 @@ export class Outbox {
     this.nextStroke = 1;
   }
 
+  /** Numbers what is unconfirmed from 1 again (a new identity starts with `lastRef` 0); returns old → new ref. */
+  renumber() {
+    const map = new Map();
+    let ref = 1;
+    for (const entry of this.entries) { map.set(entry.ref, ref); entry.ref = ref; entry.msg.ref = ref; ref += 1; }
+    this.nextRef = ref;
+    return map;
+  }
+
   /** A fresh client stroke id. */
   strokeId() { return this.nextStroke++; }
 

@@ -4,8 +4,9 @@ import { SIZE } from './raster.js';
 
 const CURSOR_HIDE_MS = 3000;
 
-/** @param {object} parts  { list (ul), layer (cursor overlay), selfId } */
-export function presencePanel({ list, layer, selfId }) {
+/** @param {object} parts  { list (ul), layer (cursor overlay), self() → this page's client id (it changes when
+ *                          the page takes a new identity) } */
+export function presencePanel({ list, layer, self }) {
   let participants = [];
   const cursors = new Map();   // participant id → element
 
@@ -14,7 +15,7 @@ export function presencePanel({ list, layer, selfId }) {
     list.replaceChildren(...people.map((p) => {
       const li = document.createElement('li');
       li.style.setProperty('--color', p.color);
-      li.textContent = p.id === selfId ? `${p.name} (you)` : p.name;
+      li.textContent = p.id === self() ? `${p.name} (you)` : p.name;
       return li;
     }));
     for (const [id, el] of cursors) {
@@ -41,5 +42,5 @@ export function presencePanel({ list, layer, selfId }) {
     el.hideTimer = setTimeout(() => el.classList.remove('visible'), CURSOR_HIDE_MS);
   }
 
-  return { show, showCursor };
+  return { show, showCursor, get participants() { return participants; } };
 }

@@ -34,6 +34,7 @@ export function startReplay({ testHooks = false } = {}) {
     authors: new Map(),       // author id → { index, css, rgb: [r, g, b] }
     faces: new Map(),         // keyframe seq → object URL of its face
     doc: null, owner: null, previous: null,
+    undoReach: undefined,     // the session's undo reach (X-Sketchface-Undo-Reach): the replica bakes as the server did
     applied: 0,               // ops applied to doc
     playing: false, speed: 1, carry: 0, lastTime: null,
   };
@@ -44,6 +45,8 @@ export function startReplay({ testHooks = false } = {}) {
     for (;;) {
       const response = await fetch(`${sessionPath}/history?after=${after}`, { cache: 'no-store' });
       if (!response.ok) throw new Error(`history: HTTP ${response.status}`);
+      const reach = Number(response.headers.get('X-Sketchface-Undo-Reach'));
+      if (reach > 0) player.undoReach = reach;
       const page = await response.json();
       player.ops.push(...page.ops);
       after = player.ops.length ? player.ops[player.ops.length - 1].seq : after;
@@ -117,7 +120,7 @@ export function startReplay({ testHooks = false } = {}) {
 
   // ---- applying and drawing ----------------------------------------------------------------------------------------
   function reset() {
-    player.doc = new SketchDocument();
+    player.doc = new SketchDocument(player.undoReach);
     player.owner = new Uint16Array(SIZE * SIZE);        // author index + 1 of each inked pixel, 0 = none
     player.previous = new Uint8Array(SIZE * SIZE).fill(255);
     player.applied = 0;

@@ -165,6 +165,10 @@ export function sketchpad({ view, layers, marker, doc, outbox, canDraw, onPointe
       pad.pending = pad.pending.filter((b) => b.ref !== ref);
       if (pad.pending.length !== before) pad.dirty = true;
     },
+    /** The outbox numbered its refs anew (a new identity): `renumbered` maps old → new ref. */
+    renumber(renumbered) {
+      for (const batch of pad.pending) batch.ref = renumbered.get(batch.ref) ?? batch.ref;
+    },
     /**
      * After a (re)join: what the session already holds is confirmed, the rest is resent; strokes still being
      * drawn continue under the ids the outbox gives them.

@@ -1,6 +1,8 @@
 // The tool bar and header controls: Pen/Eraser, width, Undo/Redo/Clear, Export PNG, their keyboard shortcuts,
 // the invite link, the Replay link and the participant's name.
 
+import { displayName } from './identity.js';
+
 /**
  * @param {object} parts  { $ (id → element), pad (sketchpad), submit(message), toast(text), sessionId,
  *                          name, onName(name) }
@@ -50,7 +52,7 @@ export function toolPanel({ $, pad, submit, toast, sessionId, name, onName }) {
   const nameInput = $('name');
   nameInput.value = name;
   nameInput.onchange = () => {
-    const next = nameInput.value.trim().slice(0, 40);
+    const next = displayName(nameInput.value);
     if (next) onName(next);
   };
 }

@@ -13,6 +13,8 @@ public struct TimeoutsSection: ConfigSection {
     public var pongTimeoutMilliseconds: Int
     /// Upper bound on an orderly close (flush, close_notify, drain).
     public var closeLingerMilliseconds: Int
+    /// A WebSocket message must be complete this long after its first byte arrived.
+    public var messageCompletionMilliseconds: Int
 
     public init(from object: ConfigObject) throws {
         let range = 10...86_400_000
@@ -22,5 +24,6 @@ public struct TimeoutsSection: ConfigSection {
         pingIntervalMilliseconds = try object.integer("ping_interval_ms", default: 20_000, in: range)
         pongTimeoutMilliseconds = try object.integer("pong_timeout_ms", default: 10_000, in: range)
         closeLingerMilliseconds = try object.integer("close_linger_ms", default: 2_000, in: range)
+        messageCompletionMilliseconds = try object.integer("message_completion_ms", default: 30_000, in: range)
     }
 }

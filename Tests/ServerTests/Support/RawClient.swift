@@ -74,6 +74,12 @@ final class RawClient {
         return out
     }
 
+    /// Sends `GET target` on this (keep-alive) connection and reads the answer.
+    func get(_ target: String, host: String = "localhost") throws -> Response {
+        send("GET \(target) HTTP/1.1\r\nHost: \(host)\r\n\r\n")
+        return try readResponse()
+    }
+
     /// One HTTP response (Content-Length bodies; `bodyless` for HEAD).
     func readResponse(bodyless: Bool = false) throws -> Response {
         let terminator: [UInt8] = [13, 10, 13, 10]

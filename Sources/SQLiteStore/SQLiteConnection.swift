@@ -49,6 +49,7 @@ final class SQLiteConnection {
         defer { sqlite3_reset(statement); sqlite3_clear_bindings(statement) }
         bind(statement, values)
         let rc = sqlite3_step(statement)
+        if rc & 0xff == SQLITE_CONSTRAINT { throw StoreError.conflict(sql: sql) }
         guard rc == SQLITE_DONE || rc == SQLITE_ROW else { throw StoreError.statement(sql: sql, message: message()) }
     }
 

@@ -1,13 +1,17 @@
 import CSQLite
 import Foundation
+import Sessions
 
 /// Why the SQLite store could not start or read.
 public enum StoreError: Error, CustomStringConvertible {
     case open(path: String, message: String)
     case statement(sql: String, message: String)
+    /// A row with this key exists already (an op row is never overwritten).
+    case conflict(sql: String)
 
     public var description: String {
         switch self {
+        case .conflict(let sql): return "conflict in \"\(sql.prefix(60))\": the row exists and is never overwritten"
         case .open(let path, let message): return "cannot open database \(path): \(message)"
         case .statement(let sql, let message): return "database error in \"\(sql.prefix(60))\": \(message)"
         }
@@ -25,6 +29,16 @@ public final class SQLiteOperationStore: OperationStore {
         case create(SessionID, Double)
         case append(SessionID, Int, String, Double, () -> Void)
         case delete(SessionID)
+        case participant(SessionID, String, String)
+
+        /// Bytes it adds to the backlog (ops and tokens: what eviction must not lose).
+        var size: Int {
+            switch self {
+            case .append(_, _, let body, _, _): return body.utf8.count
+            case .participant(_, let client, let token): return client.utf8.count + token.utf8.count
+            case .create, .delete: return 0
+            }
+        }
     }
 
     /// The database file.
@@ -39,6 +53,19 @@ public final class SQLiteOperationStore: OperationStore {
     private var failures = 0
     private var thread: Thread?
     /// Transactions committed and writes they held (for the benchmark).
+    /// Bytes of operations queued or being written but not yet committed (guarded by `condition`).
+    private var unsaved = 0
+
+    public var backlogBytes: Int {
+        condition.lock(); defer { condition.unlock() }
+        return unsaved
+    }
+
+    /// Told (on the writer thread) after a transaction failed and before it is retried (tests wait on it).
+    public var onCommitFailure: (() -> Void)?
+
+    /// Told when an append found its row already stored (a bug: the row is kept, the op is not acknowledged).
+    public var onConflict: ((SessionID, Int) -> Void)?
     public private(set) var transactions = 0
     public private(set) var writes = 0
 
@@ -60,6 +87,8 @@ public final class SQLiteOperationStore: OperationStore {
             CREATE TABLE IF NOT EXISTS sessions(id TEXT PRIMARY KEY, created REAL NOT NULL, last_active REAL NOT NULL);
             CREATE TABLE IF NOT EXISTS ops(session TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
                                            PRIMARY KEY(session, seq)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS participants(session TEXT NOT NULL, client TEXT NOT NULL, token TEXT NOT NULL,
+                                                    PRIMARY KEY(session, client)) WITHOUT ROWID;
             """)
         let thread = Thread { [unowned self] in self.run() }
         thread.name = "sessions-writer"
@@ -77,20 +106,59 @@ public final class SQLiteOperationStore: OperationStore {
 
     public func sessionDeleted(_ id: SessionID) { enqueue(.delete(id)) }
 
-    public func loadSessions() throws -> [StoredSession] {
-        let reader = try SQLiteConnection(path: path)
-        var sessions = [String: StoredSession]()
-        var order = [String]()
-        try reader.query("SELECT id, created, last_active FROM sessions ORDER BY created") { row in
-            let text = row.text(0)
-            guard let id = SessionID(text) else { return }
-            sessions[text] = StoredSession(id: id, createdAt: row.double(1), lastActive: row.double(2), ops: [])
-            order.append(text)
+    public func participantRegistered(_ client: String, token: String, in session: SessionID) {
+        enqueue(.participant(session, client, token))
+    }
+
+    public func loadSessionIndex() throws -> [StoredSession] {
+        try readerLock.withLock {
+            let reader = try self.reader()
+            var sessions = [StoredSession]()
+            try reader.query("SELECT id, created, last_active, (SELECT ifnull(max(seq), 0) FROM ops WHERE session = id) FROM sessions ORDER BY created") { row in
+                guard let id = SessionID(row.text(0)) else { return }
+                sessions.append(StoredSession(id: id, createdAt: row.double(1), lastActive: row.double(2), ops: [], head: Int(row.double(3))))
+            }
+            return sessions
         }
-        try reader.query("SELECT session, body FROM ops ORDER BY session, seq") { row in
-            sessions[row.text(0)]?.ops.append(row.text(1))
+    }
+
+    /// Reads one session on its own, so a damaged page costs only the sessions whose rows it holds: they come
+    /// back with `damage` set and the ops read before it (never silently shortened: the hub keeps them read-only).
+    public func loadSession(_ id: SessionID) throws -> StoredSession? {
+        try readerLock.withLock {
+            let reader = try self.reader()
+            var found: StoredSession?
+            try reader.query("SELECT created, last_active FROM sessions WHERE id = ?1", [.text(id.text)]) { row in
+                found = StoredSession(id: id, createdAt: row.double(0), lastActive: row.double(1), ops: [])
+            }
+            guard var session = found else { return nil }
+            do {
+                var expected = 1
+                try reader.query("SELECT seq, body FROM ops WHERE session = ?1 ORDER BY seq", [.text(id.text)]) { row in
+                    guard session.damage == nil else { return }
+                    if Int(row.double(0)) != expected { session.damage = "op \(expected) is missing (next stored: \(Int(row.double(0))))" }
+                    else { session.ops.append(row.text(1)); expected += 1 }
+                }
+                try reader.query("SELECT client, token FROM participants WHERE session = ?1", [.text(id.text)]) { row in
+                    session.tokens[row.text(0)] = row.text(1)
+                }
+            } catch {
+                session.damage = "unreadable after op \(session.ops.count): \(error)"
+            }
+            session.head = session.ops.count
+            return session
         }
-        return order.compactMap { sessions[$0] }
+    }
+
+    private let readerLock = NSLock()
+    private var readConnection: SQLiteConnection?
+
+    /// The read connection (WAL: reads never wait for the writer), opened on first use.
+    private func reader() throws -> SQLiteConnection {
+        if let readConnection { return readConnection }
+        let connection = try SQLiteConnection(path: path)
+        readConnection = connection
+        return connection
     }
 
     /// Blocks until everything queued so far is committed.
@@ -113,6 +181,7 @@ public final class SQLiteOperationStore: OperationStore {
     private func enqueue(_ write: Write) {
         condition.lock()
         queue.append(write)
+        unsaved += write.size
         condition.signal()
         condition.unlock()
     }
@@ -132,20 +201,30 @@ public final class SQLiteOperationStore: OperationStore {
             writing = true
             condition.unlock()
 
-            let committed = commit(batch)
-            if committed {
+            let conflicts = commit(batch)
+            let committed = conflicts != nil
+            if let conflicts {
                 failures = 0
-                for case .append(_, _, _, _, let durable) in batch { durable() }
+                for case .append(let id, let seq, _, _, let durable) in batch {
+                    if conflicts.contains(where: { $0 == id && $1 == seq }) {
+                        FileHandle.standardError.write(Data("sessions store: op \(seq) of session \(id.logName) exists already; not overwritten, session stopped\n".utf8))
+                        onConflict?(id, seq)
+                    } else {
+                        durable()
+                    }
+                }
             }
             condition.lock()
             writing = false
             if committed {
                 transactions += 1; writes += batch.count
+                for write in batch { unsaved -= write.size }
             } else if !stopping || failures < 3 {
                 // Keep the order and retry (a full disk may recover): a gap in the log would end replay there.
                 failures += 1
                 queue.insert(contentsOf: batch, at: 0)
                 condition.unlock()
+                onCommitFailure?()
                 Thread.sleep(forTimeInterval: min(5, 0.1 * Double(1 << min(failures, 6))))
                 condition.lock()
             }
@@ -156,7 +235,9 @@ public final class SQLiteOperationStore: OperationStore {
 
     /// One transaction for the whole batch. On failure nothing is acknowledged, the error is reported and the
     /// writer retries the batch with backoff (giving up only when closing).
-    private func commit(_ batch: [Write]) -> Bool {
+    /// Returns the appends refused because their row exists (nil when the transaction failed).
+    private func commit(_ batch: [Write]) -> [(SessionID, Int)]? {
+        var conflicts = [(SessionID, Int)]()
         do {
             try db.execute("BEGIN IMMEDIATE")
             var touched = [SessionID: Double]()
@@ -165,23 +246,32 @@ public final class SQLiteOperationStore: OperationStore {
                 case .create(let id, let time):
                     try db.run("INSERT OR IGNORE INTO sessions(id, created, last_active) VALUES(?1, ?2, ?2)", [.text(id.text), .double(time)])
                 case .append(let id, let seq, let body, let time, _):
-                    try db.run("INSERT OR REPLACE INTO ops(session, seq, body) VALUES(?1, ?2, ?3)", [.text(id.text), .int(seq), .text(body)])
+                    do {
+                        try db.run("INSERT INTO ops(session, seq, body) VALUES(?1, ?2, ?3)", [.text(id.text), .int(seq), .text(body)])
+                    } catch StoreError.conflict {
+                        conflicts.append((id, seq))
+                        continue
+                    }
                     touched[id] = max(touched[id] ?? 0, time)
                 case .delete(let id):
                     try db.run("DELETE FROM ops WHERE session = ?1", [.text(id.text)])
+                    try db.run("DELETE FROM participants WHERE session = ?1", [.text(id.text)])
                     try db.run("DELETE FROM sessions WHERE id = ?1", [.text(id.text)])
                     touched[id] = nil
+                case .participant(let id, let client, let token):
+                    try db.run("INSERT OR IGNORE INTO participants(session, client, token) VALUES(?1, ?2, ?3)",
+                               [.text(id.text), .text(client), .text(token)])
                 }
             }
             for (id, time) in touched {
                 try db.run("UPDATE sessions SET last_active = ?2 WHERE id = ?1", [.text(id.text), .double(time)])
             }
             try db.execute("COMMIT")
-            return true
+            return conflicts
         } catch {
             try? db.execute("ROLLBACK")
             FileHandle.standardError.write(Data("sessions store: \(error)\n".utf8))
-            return false
+            return nil
         }
     }
 }

@@ -1,0 +1,52 @@
+// Undo/redo cost against history length (docs/SESSIONS.md, "Under abuse"): one author draws N ordinary strokes
+// (3 points, width 6), another draws one stroke first; the first author's undo + redo of its newest stroke, and a
+// replay of the whole log as a restore does. Prints medians of 7 runs.
+import Foundation
+import Raster
+import Sessions
+
+@main
+enum UndoBench {
+    static func median(_ runs: Int = 7, _ body: () -> Void) -> Double {
+        var times = [Double]()
+        for _ in 0..<runs {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        return times.sorted()[runs / 2]
+    }
+
+    static func main() {
+        for strokes in [100, 1_000, 10_000, 50_000] {
+            var document = SketchDocument()
+            var log = [Sessions.Operation]()
+            func apply(_ body: Sessions.Operation.Body) {
+                let op = Sessions.Operation(seq: document.head + 1, author: "a", ref: nil, body: body)
+                log.append(op)
+                document.apply(op)
+            }
+            for i in 0..<strokes {
+                let begin = document.head + 1
+                apply(.strokeBegin(tool: i % 9 == 0 ? .eraser : .pen, width: 96))
+                let x = 200 + (i * 977) % 7600, y = 200 + (i * 613) % 7600
+                apply(.strokePoints(stroke: begin, points: [StrokePoint(x: x, y: y, pressure: 200),
+                                                            StrokePoint(x: x + 150, y: y + 90, pressure: 120),
+                                                            StrokePoint(x: x + 240, y: y - 40, pressure: 255)]))
+                apply(.strokeEnd(stroke: begin))
+            }
+            let target = try! document.undoTarget(for: "a")
+            let undo = median {
+                document.apply(Sessions.Operation(seq: document.head + 1, author: "a", ref: nil, body: .undo(target: target)))
+                document.apply(Sessions.Operation(seq: document.head + 1, author: "a", ref: nil, body: .redo(target: target)))
+            }
+            let replay = median(3) {
+                var restored = SketchDocument()
+                for op in log { restored.apply(op, painting: false) }
+                restored.repaint()
+            }
+            print(String(format: "%6d strokes (%6d ops, horizon %6d): undo + redo median %.3f ms; replay of the log %.1f ms",
+                         strokes, document.head, document.horizon, undo, replay))
+        }
+    }
+}
