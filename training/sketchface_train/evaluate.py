@@ -196,11 +196,11 @@ def main(cfg):
 
 
 def write_grid(path, rows, side=128):
-    """One row per (test sketch, severity): input sketch | face s=1 | face s=0 | photo."""
+    """One row per (test sketch, severity): input sketch | face s=1 | face s=0 (no photos: the repo ships none)."""
     rows = sorted(rows, key=lambda t: (t[1], t[0]))
     tiles = []
-    for _, _, canvas, a, b, ref in rows:
-        ims = [np.repeat(canvas[..., None], 3, -1), a.transpose(1, 2, 0), b.transpose(1, 2, 0), ref]
+    for _, _, canvas, a, b, _ in rows:
+        ims = [np.repeat(canvas[..., None], 3, -1), a.transpose(1, 2, 0), b.transpose(1, 2, 0)]
         tiles.append(np.concatenate([np.asarray(Image.fromarray(np.ascontiguousarray(t)).resize((side, side),
                                                                                                 Image.LANCZOS))
                                      for t in ims], axis=1))

@@ -1,4 +1,8 @@
-"""Sample grids: `save_grid` for training snapshots; `samples` renders photo/sketch pairs or model outputs."""
+"""Sample grids: `save_grid` for training snapshots; `samples` renders sketch grids or model outputs.
+
+Grids written into the repository never contain the data set's photos (CelebAMask-HQ is licensed for
+non-commercial research only; the repo ships no photo crops): only synthesized sketches and generated faces.
+"""
 from dataclasses import dataclass
 from pathlib import Path
 import os
@@ -40,7 +44,8 @@ def save_small_png(path, rgb):
 
 @dataclass
 class Config:
-    """Render a photo / sketch / rough-sketch grid (`what=pairs`) or model outputs (`what=model`)."""
+    """Render a sketch / rough-sketch grid (`what=pairs`) or model outputs (`what=model`: sketch, faces at
+    s = 1 and s = 0 with the default appearance, then the face under `palette_codes` other palette codes)."""
     what: str = "pairs"
     data: str = DEFAULT_DATA
     model: str = "models/default"
@@ -49,6 +54,7 @@ class Config:
     out: str = "docs/sketch-pairs.png"
     side: int = 160
     seed: int = 0
+    palette_codes: int = 3
 
 
 def main(cfg):
@@ -60,17 +66,19 @@ def main(cfg):
         photo, labels = data.load_pair(cfg.data, i)
         sk = sketches.synthesize(photo, labels)
         if cfg.what == "pairs":
-            tiles = [photo] + [np.repeat(x[..., None], 3, -1) for x in
-                               [sk] + [sketches.degrade(sk, s, rng) for s in (1, 2, 3)]]
+            tiles = [np.repeat(x[..., None], 3, -1) for x in [sk] + [sketches.degrade(sk, s, rng) for s in (1, 2, 3)]]
         else:
             from .runner import Model
             model = Model.load(cfg.model)
             r = model.resolution
             tiles = [np.repeat(sk[..., None], 3, -1)]
+            up = lambda img: np.repeat(np.repeat(img.transpose(1, 2, 0), 512 // r, 0), 512 // r, 1)
             for s in (1.0, 0.0):
-                tiles.append(np.repeat(np.repeat(model.synthesize(sk, s)["image"].transpose(1, 2, 0), 512 // r, 0),
-                                       512 // r, 1))
-            tiles.append(photo)
+                tiles.append(up(model.synthesize(sk, s)["image"]))
+            app = model.manifest.get("appearance")
+            if app:
+                others = [k for k in range(len(app["palette"])) if k != app["default"]][:cfg.palette_codes]
+                tiles += [up(model.synthesize(sk, 1.0, appearance=k)["image"]) for k in others]
         rows.append(np.concatenate([np.asarray(Image.fromarray(t).resize((cfg.side, cfg.side), Image.LANCZOS))
                                     for t in tiles], axis=1))
     out = Path(cfg.out)
