@@ -115,7 +115,8 @@ def test_shipped_model_validates_fits_its_budget_and_matches_its_golden():
     manifest = json.loads((SHIPPED / "manifest.json").read_text())
     weights, db = load_file(SHIPPED / "weights.safetensors"), load_file(SHIPPED / "database.safetensors")
     mf.validate(manifest, weights, db)
-    assert sum(p.stat().st_size for p in SHIPPED.iterdir()) <= 30_000_000
+    # the project budget for models/default is 40 MB (v2: 31.8 MB with its card and sample grid)
+    assert sum(p.stat().st_size for p in SHIPPED.iterdir()) <= 40_000_000
     golden_path = SHIPPED.parents[1] / "Tests/FaceModelTests/Fixtures/default-golden.safetensors"
     assert golden_path.stat().st_size <= 3_000_000
     golden = load_file(golden_path)
