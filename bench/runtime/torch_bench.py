@@ -41,7 +41,8 @@ def synthesize(canvas):
         z = model.run(f"encoder.{name}", geometry.to_input(geometry.crop(small, name))).double().numpy()
         final, _, _, _ = projection.project(z, model.latents(name), m["k_project"], m["lle_regularization"], 1.0)
         features[name] = model.run(f"mapper.{name}", torch.from_numpy(final.astype(np.float32)))
-    return geometry.to_u8_image(model.run("generator", geometry.fuse(features, r)))
+    fused = model.generator_input(geometry.fuse(features, r), small)
+    return geometry.to_u8_image(model.run("generator", fused, model.appearance("default")))
 
 
 with torch.inference_mode():
@@ -56,8 +57,8 @@ with torch.inference_mode():
             lat = model.latents(name)
             final, ids, w, p = timed(f"knn+weights {name}", lambda: projection.project(z, lat, m["k_project"], m["lle_regularization"], 1.0))
             features[name] = timed(f"mapping {name}", lambda: model.run(f"mapper.{name}", torch.from_numpy(final.astype(np.float32))))
-        fused = timed("fuse", lambda: geometry.fuse(features, r))
-        timed("generator", lambda: model.run("generator", fused))
+        fused = timed("fuse", lambda: model.generator_input(geometry.fuse(features, r), small))
+        timed("generator", lambda: model.run("generator", fused, model.appearance("default")))
         timed("full synthesis", lambda: synthesize(canvas))
         timed("runner.synthesize (+5 shadows)", lambda: model.synthesize(canvas, 1.0))
 
