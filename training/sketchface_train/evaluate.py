@@ -80,6 +80,7 @@ def synthesize_batch(model, canvases, slider_values, codes=None):
 
     `codes` [B, A]: appearance codes (None: the model's default)."""
     m, r = model.manifest, model.resolution
+    codes = model.appearance("default") if codes is None else codes   # the runner broadcasts one code
     small = geometry.downsample(np.stack(canvases), r)
     zs = {n: model.run(f"encoder.{n}", geometry.to_input(geometry.crop(small, n))).double().numpy()
           for n in geometry.NAMES}
@@ -91,14 +92,14 @@ def synthesize_batch(model, canvases, slider_values, codes=None):
             final = np.stack([projection.project(z, lat, m["k_project"], m["lle_regularization"], s)[0]
                               for z in zs[n]])
             feats[n] = model.run(f"mapper.{n}", torch.from_numpy(final.astype(np.float32)))
-        if codes is None:
-            a = model.appearance("default")
-            codes_b = None if a is None else np.repeat(a[None], len(canvases), 0)
-        else:
-            codes_b = codes
-        img = model.run("generator", model.generator_input(geometry.fuse(feats, r), small), codes_b)
+        img = model.run("generator", model.generator_input(geometry.fuse(feats, r), small), codes)
         out[s] = np.stack([geometry.to_u8_image(i) for i in img])
     return out
+
+
+def rough(canvas, sid, severity, seed):
+    """The roughened test canvas every measure uses for test id `sid` (seeded by id and severity)."""
+    return sketches.degrade(canvas, severity, np.random.default_rng([seed, sid, severity]))
 
 
 def face_measures(cfg, model, test_ids, big, photos512, log):
@@ -118,8 +119,7 @@ def face_measures(cfg, model, test_ids, big, photos512, log):
         for sev in (int(v) for v in cfg.face_severities.split(",")):
             outs = {1.0: [], 0.0: []}
             for start in range(0, n, cfg.batch):
-                canvases = [sketches.degrade(np.asarray(big[i]), sev, np.random.default_rng([cfg.seed, test_ids[i], sev]))
-                            for i in range(start, min(start + cfg.batch, n))]
+                canvases = [rough(np.asarray(big[i]), test_ids[i], sev, cfg.seed) for i in range(start, min(start + cfg.batch, n))]
                 got = synthesize_batch(model, canvases, (1.0, 0.0), None if codes is None else codes[start:start + len(canvases)])
                 for s_val, imgs in got.items():
                     outs[s_val] += [i.transpose(1, 2, 0) for i in imgs]
@@ -163,8 +163,7 @@ def main(cfg):
             full = np.asarray(Image.fromarray(ref).resize((512, 512), Image.BILINEAR))
             ceiling.append(edge_f1(sketches.edge_map(full), cl, cfg.tolerance))
         for sev in severities:
-            canvases = [sketches.degrade(c, sev, np.random.default_rng([cfg.seed, sid, sev]))
-                        for c, sid in zip(clean, chunk)]
+            canvases = [rough(c, sid, sev, cfg.seed) for c, sid in zip(clean, chunk)]
             outs = synthesize_batch(model, canvases, (1.0, 0.0))
             for j, (canvas, ref, cl) in enumerate(zip(canvases, refs, clean_lines)):
                 lines = sketches.thin(canvas < 128)
