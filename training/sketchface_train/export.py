@@ -53,7 +53,7 @@ def build_manifest(cfg, specs, k_project, k_shadow, reg, training, appearance=No
     }
     if cfg.version >= 2:
         m["input_normalisation"] = {"scale": 1 / 127.5, "offset": -1.0}
-        m["generator_input"] = ["fused", "sketch"]
+        m["generator_input"] = list(cfg.generator_blocks())
         m["appearance"] = {"size": cfg.appearance, "regions": list(appearance["regions"]),
                            "palette": [[round(float(v), 6) for v in p] for p in appearance["palette"]],
                            "default": int(appearance.get("default", 0))}

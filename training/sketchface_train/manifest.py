@@ -216,9 +216,10 @@ def validate(manifest, tensors, database=None):
         if not all(isinstance(norm.get(k), (int, float)) for k in ("scale", "offset")):
             raise ManifestError("input_normalisation needs numeric scale and offset")
         gi = manifest.get("generator_input")
-        if gi not in (["fused"], ["fused", "sketch"]):
-            raise ManifestError(f"generator_input must be [\"fused\"] or [\"fused\", \"sketch\"], got {gi}")
-        cin = fc + (1 if "sketch" in gi else 0)
+        if gi not in [list(g) for g in geometry.GENERATOR_INPUTS]:
+            raise ManifestError(f"generator_input must be one of {[list(g) for g in geometry.GENERATOR_INPUTS]}, "
+                                f"got {gi}")
+        cin = fc + len(gi) - 1
         app = manifest.get("appearance", {})
         size = app.get("size")
         palette = app.get("palette")
