@@ -171,6 +171,10 @@ def validate(manifest, tensors, database=None):
     if manifest.get("format") != FORMAT or manifest.get("version") not in VERSIONS:
         raise ManifestError(f"not a {FORMAT} manifest of version {' or '.join(map(str, VERSIONS))}")
     version = manifest["version"]
+    if version < 2:
+        for key in ("input_normalisation", "generator_input", "appearance"):
+            if key in manifest:
+                raise ManifestError(f"{key}: only in version 2 (this manifest says version {version})")
     r = manifest.get("resolution")
     if manifest.get("canvas") != geometry.CANVAS or not isinstance(r, int) or r <= 0 or geometry.CANVAS % r:
         raise ManifestError(f"canvas must be 512 and resolution divide it, got {manifest.get('canvas')}, {r}")

@@ -120,6 +120,12 @@ def test_validation_accepts_projected_sketch_only_as_the_version_2_sketch_block(
         broken["generator_input"] = bad
         with pytest.raises(mf.ManifestError, match="generator_input must be one of"):
             mf.validate(broken, weights, db)
+    v1 = copy.deepcopy(m)
+    v1["version"] = 1
+    for key in ("input_normalisation", "appearance"):
+        del v1[key]
+    with pytest.raises(mf.ManifestError, match="generator_input: only in version 2"):
+        mf.validate(v1, weights, db)
 
 
 def test_model_config_says_which_sketch_block_the_generator_reads_and_export_writes_it():
