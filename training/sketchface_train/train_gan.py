@@ -37,6 +37,10 @@ class Config:
     appearance_jitter: float = 0.03
     degrade_prob: float = 0.3
     project_prob: float = 0.5
+    # version 2: the generator's sketch channel. "projected": where a latent is projected, the channel shows the
+    # LLE blend of its neighbours' database crops (what the runtime feeds at s = 1, `projected_sketch` in
+    # docs/MODEL_FORMAT.md), so a rough stroke reaches the generator only through the manifold; "raw": the sketch.
+    sketch_channel: str = "projected"
     k_project: int = 10
     lle_regularization: float = 1e-3
     seed: int = 2
@@ -59,7 +63,8 @@ def build(mcfg, ce_state):
 
 
 def project_batch(z, db, exclude, k, reg):
-    """Torch version of projection.project (s = 1) for a batch, never using row `exclude[b]` for item b.
+    """Torch version of projection.project (s = 1) for a batch, never using row `exclude[b]` for item b:
+    (projected latents [B, L], neighbour rows [B, K], LLE weights [B, K] float64).
 
     `db` should already be float64 (converting a 4,500-row database per call was ~12 % of a step)."""
     db = db if db.dtype == torch.float64 else db.double()
@@ -73,7 +78,13 @@ def project_batch(z, db, exclude, k, reg):
     g = g + reg * tr[:, None, None] * torch.eye(k, dtype=g.dtype)
     w = torch.linalg.solve(g, torch.ones(len(z), k, 1, dtype=g.dtype))[..., 0]
     w = w / w.sum(-1, keepdim=True)
-    return (w[:, :, None] * zn).sum(1).float()
+    return (w[:, :, None] * zn).sum(1).float(), nbr, w
+
+
+def projected_crops(x, nbr, w, db_crops, mask):
+    """Where `mask`: the LLE blend of the neighbours' u8 crops (input scale, clamped to [-1, 1]); else x."""
+    blend = (w[:, :, None, None] * (db_crops[nbr].double() / 127.5 - 1.0)).sum(1).clamp(-1, 1)
+    return torch.where(mask[:, None, None, None], blend[:, None].float(), x)
 
 
 def lsgan(preds, target):
@@ -140,6 +151,14 @@ def main(cfg):
                 + f"; device {device}, bf16 {cfg.bf16}, threads {torch.get_num_threads()}")
     db_lat = {n: db["latents"][n].to(device).double() for n in geometry.NAMES}
     v2 = mcfg.version >= 2
+    if cfg.sketch_channel not in ("raw", "projected"):
+        raise SystemExit(f"train-gan: sketch_channel must be raw or projected, got {cfg.sketch_channel!r}")
+    projected_sketch = v2 and cfg.sketch_channel == "projected"
+    db_crops = {}
+    if projected_sketch:
+        db_sk = np.asarray(sk[db["rows"].numpy()])
+        db_crops = {n: torch.from_numpy(geometry.crop(db_sk, n)).to(device) for n in geometry.NAMES}
+        del db_sk
     codes = torch.from_numpy(np.load(data.data_dir(cfg.run) / "appearance.npy")).to(device) if v2 else None
     if v2:
         gen.to(memory_format=torch.channels_last), disc.to(memory_format=torch.channels_last)
@@ -152,21 +171,28 @@ def main(cfg):
                                     "images_seen": step * cfg.batch, "ce_images_seen": ce_state["images_seen"]})
         journal.plot()
 
-    def synthesize(xs, project_mask=None, rows=None, sketch=None, code=None):
-        feats = {}
+    def synthesize(xs, project_mask=None, rows=None, code=None):
+        """(image, the generator's sketch channel or None); `xs`: input crops, `rows`: dataset rows (excluded
+        from their own projection); `project_mask`: which items use projected latents (s = 1)."""
+        feats, sketch_parts = {}, {}
         for n in geometry.NAMES:
             with torch.no_grad(), autocast(device, cfg.bf16):
                 z = enc[n](xs[n]).float()
+            sketch_parts[n] = xs[n]
             if project_mask is not None and project_mask.any():
                 excl = torch.tensor([row_to_db.get(int(r), 0) for r in rows], device=device)
-                p = project_batch(z, db_lat[n], excl, cfg.k_project, cfg.lle_regularization)
+                p, nbr, w = project_batch(z, db_lat[n], excl, cfg.k_project, cfg.lle_regularization)
                 z = torch.where(project_mask[:, None], p, z)
+                if projected_sketch:
+                    with torch.no_grad():
+                        sketch_parts[n] = projected_crops(xs[n], nbr, w, db_crops[n], project_mask)
             feats[n] = mappers[n](z)
         fused = geometry.fuse(feats, resolution)
         if not v2:
-            return gen(fused)
+            return gen(fused), None
+        sketch = geometry.fuse(sketch_parts, resolution)
         x = torch.cat([fused, sketch], 1).contiguous(memory_format=torch.channels_last)
-        return models.run(gen, x, code)
+        return models.run(gen, x, code), sketch
 
     from tqdm import tqdm
     t_ckpt, t_start, t0 = time.time(), time.time(), time.time()
@@ -185,7 +211,9 @@ def main(cfg):
             code = (codes[torch.from_numpy(idx)] + jitter.to(device)).clamp(-1, 1)
         warm = step < cfg.warmup_steps
         with autocast(device, cfg.bf16):
-            fake = synthesize(xs, mask, idx, cond, code)
+            fake, sketch_in = synthesize(xs, mask, idx, code)
+        if sketch_in is not None:
+            cond = sketch_in.float()   # the discriminator judges the pair the generator was given
         if warm:
             loss_d = loss_gan = loss_fm = torch.zeros(())
             loss_l1 = (fake.float() - real).abs().mean()
@@ -224,7 +252,7 @@ def main(cfg):
                 txs = {n: geometry.to_input(geometry.crop(tsk, n)).to(device) for n in geometry.NAMES}
                 gen.eval()
                 tcode = codes[torch.from_numpy(test_rows)] if v2 else None
-                out = synthesize(txs, sketch=geometry.to_input(tsk).to(device), code=tcode).float().cpu()
+                out = synthesize(txs, code=tcode)[0].float().cpu()
                 gen.train()
             save_grid(journal.dir / "samples" / f"gan_{done:06d}.png",
                       [geometry.to_input(tsk), out, photo_input(photos[test_rows], "cpu")])
