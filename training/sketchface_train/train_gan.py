@@ -162,7 +162,8 @@ def main(cfg):
                                     "opt_d": opt_d.state_dict(), "torch_rng": torch.get_rng_state(),
                                     "model": mcfg.to_dict(), "config": vars(cfg), "train_seconds": seconds,
                                     "images_seen": step * cfg.batch, "ce_images_seen": ce_state["images_seen"],
-                                    "disc_only_until": disc_only_until, **({"warm_start": warm_start} if warm_start else {})})
+                                    "disc_only_until": disc_only_until,
+                                    **({"warm_start": warm_start} if warm_start else {})})
         journal.plot()
 
     def synthesize(xs, project_mask=None, rows=None, sketch=None, code=None):

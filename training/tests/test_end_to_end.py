@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from safetensors.torch import load_file
 
-from sketchface_train import (appearance, build_db, data, evaluate, export, geometry, manifest as mf, train_ce, train_gan,
-                              warm_start)
+from sketchface_train import (appearance, build_db, data, evaluate, export, geometry, manifest as mf, train_ce,
+                              train_gan, warm_start)
 from sketchface_train.runner import Model
 
 
