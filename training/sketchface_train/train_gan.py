@@ -8,6 +8,10 @@ s = 1 the runtime feeds projected latents. Checkpoint: `gan.pt`.
 Version 2 models: the generator also sees the (possibly roughened) sketch and the photo's appearance code
 (`appearance` job, jittered by `appearance_jitter`), so L1 no longer has to average colours the sketch cannot
 predict; the first `warmup_steps` train with L1 alone, without the discriminator.
+
+A checkpoint written by `warm-start` (warm_start.py) carries no discriminator and no optimizer state: on
+`--resume` both start fresh, and the discriminator trains alone for the next `disc_warmup_steps` steps (the
+generator and mappers unchanged) before they train against it again.
 """
 import time
 from dataclasses import dataclass
@@ -34,6 +38,7 @@ class Config:
     l1_weight: float = 5.0        # version 1 used 20: with colour given by the appearance code, L1 can be lower
     fm_weight: float = 10.0
     warmup_steps: int = 0         # L1 only, discriminator idle, for the first steps (version 2 runs: ~1000)
+    disc_warmup_steps: int = 200  # after a warm start: the fresh discriminator trains alone for this many steps
     appearance_jitter: float = 0.03
     degrade_prob: float = 0.3
     project_prob: float = 0.5
@@ -125,15 +130,22 @@ def main(cfg):
     opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
     ckpt_path = journal.dir / "gan.pt"
     start, train_seconds = 0, 0.0
+    disc_only_until, warm_start = 0, None   # steps below disc_only_until train the discriminator alone
     if cfg.resume and ckpt_path.exists():
         state = load_checkpoint(ckpt_path)
         mappers.load_state_dict(state["mappers"]), gen.load_state_dict(state["gen"])
-        disc.load_state_dict(state["disc"])
-        opt_g.load_state_dict(state["opt_g"]), opt_d.load_state_dict(state["opt_d"])
         start, train_seconds = state["step"], state["train_seconds"]
+        warm_start, disc_only_until = state.get("warm_start"), state.get("disc_only_until", 0)
         torch.set_rng_state(state["torch_rng"])
         journal.truncate_after(start)
         journal.log(f"train-gan: resumed at step {start} ({train_seconds / 60:.1f} min trained)")
+        if state["disc"] is None:   # written by warm-start: fresh discriminator and optimizers
+            disc_only_until = start + cfg.disc_warmup_steps
+            journal.log(f"train-gan: warm start from {warm_start['from'] if warm_start else '?'}: fresh "
+                        f"discriminator and optimizers; the discriminator trains alone until step {disc_only_until}")
+        else:
+            disc.load_state_dict(state["disc"])
+            opt_g.load_state_dict(state["opt_g"]), opt_d.load_state_dict(state["opt_d"])
         if cfg.reset_mappers:
             fresh, _, _ = build(mcfg, ce_state)
             for n in cfg.reset_mappers.split(","):
@@ -168,7 +180,9 @@ def main(cfg):
                                     "disc": disc.state_dict(), "opt_g": opt_g.state_dict(),
                                     "opt_d": opt_d.state_dict(), "torch_rng": torch.get_rng_state(),
                                     "model": mcfg.to_dict(), "config": vars(cfg), "train_seconds": seconds,
-                                    "images_seen": step * cfg.batch, "ce_images_seen": ce_state["images_seen"]})
+                                    "images_seen": step * cfg.batch, "ce_images_seen": ce_state["images_seen"],
+                                    "disc_only_until": disc_only_until,
+                                    **({"warm_start": warm_start} if warm_start else {})})
         journal.plot()
 
     def synthesize(xs, project_mask=None, rows=None, code=None):
@@ -209,8 +223,9 @@ def main(cfg):
         if v2:
             jitter = torch.from_numpy(rng.normal(0, cfg.appearance_jitter, (cfg.batch, codes.shape[1]))).float()
             code = (codes[torch.from_numpy(idx)] + jitter.to(device)).clamp(-1, 1)
-        warm = step < cfg.warmup_steps
-        with autocast(device, cfg.bf16):
+        d_only = step < disc_only_until
+        warm = not d_only and step < cfg.warmup_steps
+        with torch.set_grad_enabled(not d_only), autocast(device, cfg.bf16):
             fake, sketch_in = synthesize(xs, mask, idx, code)
         if sketch_in is not None:
             cond = sketch_in.float()   # the discriminator judges the pair the generator was given
@@ -226,15 +241,20 @@ def main(cfg):
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             opt_d.step()
+        if d_only:
+            loss_gan = loss_fm = torch.zeros(())
+            loss_l1 = (fake.float() - real).abs().mean()
+        elif not warm:
             with autocast(device, cfg.bf16):
                 g_fake = disc(torch.cat([cond, fake], 1))
                 loss_gan = lsgan(g_fake, 1.0)
                 loss_fm = feature_matching(g_fake, d_real)
                 loss_l1 = (fake.float() - real).abs().mean()
                 loss_g = loss_gan + cfg.fm_weight * loss_fm + cfg.l1_weight * loss_l1
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
+        if not d_only:
+            opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            opt_g.step()
         done = step + 1
         seconds = train_seconds + time.time() - t_start
         out_of_time = cfg.max_minutes > 0 and seconds > cfg.max_minutes * 60
