@@ -116,6 +116,9 @@ def load_trained(run):
              "gan_steps": gan["step"], "gan_images_seen": gan["images_seen"],
              "gan_train_minutes": round(gan["train_seconds"] / 60, 1),
              "ce_config": ce_state["config"], "gan_config": gan["config"]}
+    warm = gan.get("warm_start") or ce_state.get("warm_start")
+    if warm:   # the run began from an exported model (warm_start.py); its counts continue that model's
+        facts["warm_start"] = warm
     return mcfg, nets, facts
 
 
