@@ -102,6 +102,10 @@ def load_trained(run):
     from .journal import load_checkpoint
     enc, mcfg, ce_state = load_encoders(run, "cpu")
     gan = load_checkpoint(f"{run}/gan.pt")
+    if mcfg.version >= 2 and mcfg.generator_input is None:
+        # the generator reads the sketch channel train-gan gave it (`sketch_channel`; runs before it: raw)
+        projected = gan["config"].get("sketch_channel", "raw") == "projected"
+        mcfg.generator_input = ("fused", "projected_sketch" if projected else "sketch")
     mappers, gen, _ = build(mcfg, ce_state)
     mappers.load_state_dict(gan["mappers"])
     gen.load_state_dict(gan["gen"])

@@ -40,7 +40,8 @@ class ModelConfig:
     unet_widths: tuple = (32, 64, 128, 192)   # version 2 generator: width per level, R, R/2, R/4, R/8
     unet_res: int = 2                # residual blocks at the lowest level
     # The generator's input blocks (manifest `generator_input`); None = the version's default: ("fused",) in
-    # version 1, ("fused", "sketch") in version 2. Version 2 may say ("fused", "projected_sketch").
+    # version 1, ("fused", "sketch") in version 2. Version 2 may say ("fused", "projected_sketch"); `export` sets it
+    # from train-gan's `sketch_channel` when it is None.
     generator_input: tuple = None
 
     @staticmethod

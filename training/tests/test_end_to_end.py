@@ -78,7 +78,8 @@ def test_export_loads_back_through_the_runner_and_validates(run, tmp_path):
     weights, db = load_file(out / "weights.safetensors"), load_file(out / "database.safetensors")
     mf.validate(manifest, weights, db)
     stats = json.loads((run / "data" / "label_stats.json").read_text())
-    assert manifest["version"] == 2 and manifest["generator_input"] == ["fused", "sketch"]
+    # train-gan's default sketch channel is the projected one: the generator reads the projected sketch
+    assert manifest["version"] == 2 and manifest["generator_input"] == ["fused", "projected_sketch"]
     assert manifest["appearance"]["palette"] == [[round(v, 6) for v in p] for p in stats["palette"]]
     assert {c["name"]: c["box"] for c in manifest["components"]}["nose"] == stats["boxes"]["nose"]
     assert manifest["training"]["gan_steps"] == 3 and db["remainder.latents"].shape[0] == 5
