@@ -19,7 +19,11 @@ import Sessions
 /// - **Candidates** (a participant's request for its face under several appearance codes): each connection has at
 ///   most one request waiting or running; requests are generator work of their session, so they wait in the
 ///   synthesis queue like faces and a session runs one face or one candidates job at a time (when both are due they
-///   alternate): asking for candidates gets a session no more of the workers than drawing does.
+///   alternate): asking for candidates gets a session no more of the workers than drawing does. A request waits
+///   until the cached latents include every canvas change made before it (the sketch its participant saw).
+/// - **Seq labels**: a face or candidate carries the newest operation `seq` such that it reflects every operation
+///   up to `seq` (``SessionState/reflectedSeq``): a face made from the latents of an older canvas while a stroke is
+///   still being encoded does not claim a settings change made after that stroke.
 ///
 /// Methods return the messages to broadcast to a session's participants as ``Delivery`` values.
 public struct GuidanceScheduler {
@@ -90,6 +94,8 @@ public struct GuidanceScheduler {
         state.sliders = sliders
         state.appearance = appearance
         state.pendingCanvas = canvas
+        state.pendingSince = canvas.seq
+        state.newestCanvasSeq = canvas.seq
         state.dirtyUnknown = true
         state.synthesisWanted = true
         sessions[session] = state
@@ -118,6 +124,8 @@ public struct GuidanceScheduler {
         touch(&state)
         if let pending = state.pendingCanvas, pending.seq > canvas.seq { return [] } // out of order: keep newest
         state.pendingCanvas = canvas
+        if state.pendingSince == nil { state.pendingSince = canvas.seq }
+        state.newestCanvasSeq = max(state.newestCanvasSeq, canvas.seq)
         if let dirty { state.dirty = state.dirty.union(dirty) } else { state.dirtyUnknown = true }
         if !strokeInProgress {
             state.completedEdits += 1
@@ -192,7 +200,8 @@ public struct GuidanceScheduler {
             throw ProtocolError.candidatesPending
         }
         touch(&state)
-        state.candidateRequests.append(CandidatesRequestState(participant: participant, indices: indices, ref: ref ?? 0))
+        state.candidateRequests.append(CandidatesRequestState(
+            participant: participant, indices: indices, ref: ref ?? 0, canvasSeq: state.newestCanvasSeq))
         sessions[session] = state
         return refreshSynthesis(session)
     }
@@ -236,6 +245,8 @@ public struct GuidanceScheduler {
             state.encodeQueued = false
             state.encodeInFlight = true
             state.pendingCanvas = nil
+            state.encodingSince = state.pendingSince
+            state.pendingSince = nil
             state.dirty = PixelRect(x: 0, y: 0, width: 0, height: 0)
             state.dirtyUnknown = false
             state.lastEncodeStart = now
@@ -270,7 +281,7 @@ public struct GuidanceScheduler {
             sessions[session] = state
             return .synthesize(SynthesisJob(
                 session: session, generation: state.generation, latents: latents, weights: key.weights,
-                seq: max(state.baseline?.seq ?? 0, state.sliderSeq), number: frameNumbers, isDefault: state.isBlank,
+                seq: state.reflectedSeq, number: frameNumbers, isDefault: state.isBlank,
                 sketch: state.baseline ?? .blank(side: layout.canvas), appearance: key.appearance))
         }
         return nil
@@ -285,7 +296,7 @@ public struct GuidanceScheduler {
         return CandidatesJob(
             session: session, generation: state.generation, participant: request.participant, ref: request.ref,
             indices: request.indices, latents: state.completeLatents ?? [], weights: key.weights,
-            seq: max(state.baseline?.seq ?? 0, state.sliderSeq), isDefault: state.isBlank,
+            seq: state.reflectedSeq, isDefault: state.isBlank,
             sketch: state.baseline ?? .blank(side: layout.canvas))
     }
 
@@ -314,6 +325,7 @@ public struct GuidanceScheduler {
         let session = result.job.session
         guard var state = sessions[session], state.generation == result.job.generation else { return [] }
         state.encodeInFlight = false
+        state.encodingSince = nil
         state.baseline = result.job.canvas
         state.isBlank = result.isBlank
         var deliveries = [Delivery]()
@@ -337,6 +349,8 @@ public struct GuidanceScheduler {
         guard var state = sessions[job.session], state.generation == job.generation else { return [] }
         state.encodeInFlight = false
         // The failed job's changes are still unencoded: the next job compares the whole canvas with the baseline.
+        state.pendingSince = state.encodingSince ?? state.pendingSince
+        state.encodingSince = nil
         // A failing canvas is not retried on its own (no loop); the next edit retries it.
         state.dirtyUnknown = true
         sessions[job.session] = state
@@ -472,6 +486,8 @@ struct CandidatesRequestState {
     var participant: ParticipantRef
     var indices: [Int]
     var ref: Int
+    /// The newest canvas change guidance had seen when the request came: its faces must include it.
+    var canvasSeq: UInt64
 }
 
 /// Guidance state of one session.
@@ -485,6 +501,12 @@ struct SessionState {
     var sliderSeq: UInt64 = 0
 
     var pendingCanvas: CanvasSnapshot?
+    /// Seq of the oldest canvas change not yet taken by an encode job (kept after a failed job: still unencoded).
+    var pendingSince: UInt64?
+    /// Seq of the oldest canvas change the running encode job covers.
+    var encodingSince: UInt64?
+    /// Seq of the newest canvas change seen.
+    var newestCanvasSeq: UInt64 = 0
     var dirty = PixelRect(x: 0, y: 0, width: 0, height: 0)
     var dirtyUnknown = false
     var pendingImmediate = false
@@ -533,8 +555,26 @@ struct SessionState {
     /// A face or candidates job of this session is running.
     var generatorBusy: Bool { synthesisInFlight || candidatesInFlight != nil }
 
-    /// A candidates request waits and every latent is there to answer it (from the latents cached now).
-    var candidatesDue: Bool { !candidateRequests.isEmpty && !generatorBusy && completeLatents != nil }
+    /// A candidates request waits and the latents cached now answer it: all there, and including every canvas
+    /// change made before the request — or no encode work is left that could (the engine failed on the canvas).
+    var candidatesDue: Bool {
+        guard let request = candidateRequests.first, !generatorBusy, completeLatents != nil else { return false }
+        return (baseline?.seq ?? 0) >= request.canvasSeq || (!encodeBusy && pendingCanvas == nil)
+    }
+
+    /// Seq of the oldest canvas change the cached latents lack (nil: they hold every change seen).
+    var unencodedSince: UInt64? { encodingSince ?? pendingSince }
+
+    /// The seq a face or candidate made now carries: the newest operation up to which it reflects every
+    /// operation. The latents hold every canvas change up to the baseline's seq; settings (sliders, appearance)
+    /// are the current ones, so the settings operation counts only while no canvas change before it is missing.
+    /// Never decreases: the baseline and settings seqs only grow, and a change that starts missing is newer than
+    /// every operation seen before it.
+    var reflectedSeq: UInt64 {
+        var settings = sliderSeq
+        if let missing = unencodedSince { settings = min(settings, missing > 0 ? missing - 1 : 0) }
+        return max(baseline?.seq ?? 0, settings)
+    }
 
     /// Encode work is queued or running: a synthesis now would miss the newest edit.
     var encodeBusy: Bool { encodeQueued || encodeInFlight }

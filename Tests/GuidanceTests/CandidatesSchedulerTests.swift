@@ -111,6 +111,36 @@ extension GuidanceSchedulerTests {
         XCTAssertNoThrow(try scheduler.requestCandidates(session: "a", by: participant(1), indices: [0], ref: 5))
     }
 
+    func testCandidatesAskedWhileTheSketchIsEncodingWaitForItAndNotForLaterStrokes() throws {
+        try drawnWithPalette()
+        _ = stroke(seq: 2, squares: [(150, 200, 10), (300, 200, 10)])
+        guard case .encode(let encoding)? = scheduler.nextJob(lane: .encode, now: now) else { return XCTFail("no encode") }
+        _ = try scheduler.requestCandidates(session: "a", by: participant(1), indices: [0, 2], ref: 7)
+        XCTAssertNil(scheduler.nextJob(lane: .synthesisFirst, now: now)?.session, "the latents lack stroke 2, which the asker saw")
+        // A stroke after the request does not hold it back.
+        _ = stroke(seq: 3, squares: [(150, 200, 10), (300, 200, 10), (240, 330, 20)])
+        _ = scheduler.finishEncode(try encoding.run(engine: engine), now: now)
+        guard case .candidates(let job)? = scheduler.nextJob(lane: .synthesisFirst, now: now) else { return XCTFail("no candidates") }
+        XCTAssertEqual(job.sketch.seq, 2)
+        XCTAssertEqual(job.seq, 2, "stroke 3 is still encoding")
+        let faces = try finish(.candidates(job)).compactMap(\.candidate)
+        let ink = 100 * 255 * 2
+        XCTAssertEqual(faces.map(\.png), [0, 2].map { Array("candidate \(ink) appearance \($0)".utf8) }, "both strokes' ink")
+    }
+
+    func testCandidatesAfterAFailedEncodeComeFromTheLatentsTheFaceUses() throws {
+        try drawnWithPalette()
+        engine.failEncodes = true
+        _ = stroke(seq: 2, squares: [(150, 200, 10), (300, 200, 10)])
+        guard case .encode(let failing)? = scheduler.nextJob(lane: .encode, now: now) else { return XCTFail("no encode") }
+        XCTAssertThrowsError(try failing.run(engine: engine))
+        _ = scheduler.failEncode(failing, now: now)
+        _ = try scheduler.requestCandidates(session: "a", by: participant(1), indices: [1], ref: 8)
+        let faces = try drain().compactMap(\.candidate)
+        XCTAssertEqual(faces.map(\.seq), [1], "nothing left to encode: answered, from the last encoded canvas")
+        XCTAssertEqual(faces.first?.png, Array("candidate \(100 * 255) appearance 1".utf8))
+    }
+
     func testCandidatesWaitForTheSessionsRunningFaceAndThenAlternateWithFaces() throws {
         try drawnWithPalette()
         _ = stroke(seq: 2, squares: [(150, 200, 10), (300, 200, 10)])

@@ -162,6 +162,44 @@ final class GuidanceSchedulerTests: XCTestCase {
         XCTAssertEqual(engine.appearances.last, 0)
     }
 
+    func testAFaceOfAnOlderCanvasDoesNotClaimASettingChangeMadeAfterAStrokeStillEncoding() throws {
+        scheduler = GuidanceScheduler(layout: testLayout, palette: testPalette, throttle: 0.1)
+        _ = scheduler.open(session: "a", canvas: .blank(), sliders: SliderValues(), mode: .live, now: now)
+        guard case .encode(let blank)? = scheduler.nextJob(lane: .encode, now: now) else { return XCTFail("no encode") }
+        // While the empty canvas encodes: a stroke (begin 1, points 2, end 3), then an appearance pick (4).
+        _ = stroke(seq: 2, squares: [(150, 200, 10)], inProgress: true)
+        _ = stroke(seq: 3, squares: [(150, 200, 10)])
+        _ = scheduler.appearanceChanged(session: "a", appearance: 2, seq: 4)
+        _ = scheduler.finishEncode(try blank.run(engine: engine), now: now)
+        // The session's first face runs on the empty canvas's latents, ahead of the stroke's encode.
+        guard case .synthesize(let first)? = scheduler.nextJob(lane: .synthesisFirst, now: now) else { return XCTFail("no face") }
+        XCTAssertEqual(first.sketch.seq, 0)
+        XCTAssertEqual(first.seq, 1, "it reflects every operation before the stroke's points, not the pick after them")
+        var frames = try finish(.synthesize(first)).compactMap(\.frame)
+        frames += try drain().compactMap(\.frame)
+        XCTAssertEqual(frames.map(\.seq), [1, 4])
+        XCTAssertEqual(frames.map(\.isDefault), [true, false], "the face claiming the pick is the stroke's")
+        XCTAssertEqual(engine.appearances.suffix(2), [2, 2])
+    }
+
+    func testAFaceMadeWhileAStrokeIsDrawnClaimsTheOperationsBeforeItAndNeverLessThanTheLastFace() throws {
+        try openBlank()
+        _ = stroke(seq: 1, squares: [(150, 200, 10)])
+        _ = scheduler.slidersChanged(session: "a", sliders: sliders(["nose": 0.2]), seq: 2)
+        XCTAssertEqual(try drain().compactMap(\.frame).map(\.seq), [2])
+        // Stroke begin 3, points 4 (held back by the throttle), a slider move 5: the face runs on the old latents.
+        now = 0.05
+        _ = stroke(seq: 4, squares: [(150, 200, 10), (300, 200, 6)], inProgress: true)
+        _ = scheduler.slidersChanged(session: "a", sliders: sliders(["nose": 0.3]), seq: 5)
+        var frames = try drain().compactMap(\.frame)
+        XCTAssertEqual(frames.map(\.seq), [3], "the points (4) are not in it, so neither is the slider move after them")
+        now = 0.2
+        XCTAssertTrue(try drain().compactMap(\.frame).isEmpty, "the points' shadow, no face for a half-drawn stroke")
+        _ = stroke(seq: 6, squares: [(150, 200, 10), (300, 200, 8)])
+        frames += try drain().compactMap(\.frame)
+        XCTAssertEqual(frames.map(\.seq), [3, 6])
+    }
+
     func testTheStatusMessageAnnouncesTheComponentsAndThePalette() throws {
         scheduler = GuidanceScheduler(layout: testLayout, palette: testPalette, throttle: 0.1)
         try openBlank()
