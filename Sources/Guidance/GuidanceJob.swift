@@ -90,7 +90,7 @@ public struct SynthesisJob: Sendable {
     public var latents: [Latent]
     /// Effective slider weight per component, layout order.
     public var weights: [Double]
-    /// Sequence number of the canvas the latents were encoded from.
+    /// The newest operation up to which the face reflects every operation (``SessionState/reflectedSeq``).
     public var seq: UInt64
     /// Frame number this synthesis will carry.
     public var number: UInt32
@@ -125,7 +125,7 @@ public struct CandidatesJob: Sendable {
     public var latents: [Latent]
     /// Effective slider weight per component, layout order.
     public var weights: [Double]
-    /// The newest operation the faces reflect (as a face frame's).
+    /// The newest operation up to which the faces reflect every operation (as a face frame's).
     public var seq: UInt64
     /// The canvas was empty: these are default faces.
     public var isDefault: Bool

@@ -22,7 +22,8 @@ public struct ShadowUpdate: Sendable, Equatable {
 
 /// A synthesised face.
 public struct FaceFrame: Sendable, Equatable {
-    /// Sequence number of the last operation the face reflects (non-decreasing per session).
+    /// The face reflects every operation up to this one (non-decreasing per session; see
+    /// ``SessionState/reflectedSeq``).
     public var seq: UInt64
     /// Frame number within the session, strictly increasing (a slider move gives a new frame at the same `seq`).
     public var number: UInt32
@@ -47,7 +48,7 @@ public struct CandidateFace: Sendable, Equatable {
     public var count: Int
     /// The request's `ref` (0 when it had none).
     public var ref: Int
-    /// Sequence number of the last operation the face reflects.
+    /// The face reflects every operation up to this one (as a ``FaceFrame``'s `seq`).
     public var seq: UInt64
     /// True when the canvas was empty (default faces).
     public var isDefault: Bool

@@ -7,7 +7,8 @@ import Sessions
 ///   is being drawn; at most one encode job per session at a time, built at dequeue time from the newest canvas
 ///   (so a burst of edits collapses into one job — latest wins, no backlog).
 /// - **Synthesis**: at most one in flight per session; it waits for pending encode work so it always sees the
-///   newest latents; a request that would reproduce the last frame (same latents, same weights) is dropped.
+///   newest latents; a request that would reproduce the last frame (same latents, same weights) is dropped —
+///   unless the last frame's seq lags: then it goes out again under a new number and the newer seq, uncomputed.
 ///   While one runs, any number of newer requests collapse into one follow-up run.
 /// - **Fairness**: sessions with ready work wait in FIFO queues (one for encode, one for synthesis); a session
 ///   appears at most once in each and goes to the back after being served, so sessions take turns.
@@ -137,7 +138,7 @@ public struct GuidanceScheduler {
     }
 
     /// New slider values, set by operation `seq`: re-synthesise from cached latents (no encode), in either mode.
-    /// The next frame carries `seq` (a frame's seq is the newest operation it reflects).
+    /// The next frame carries `seq` once the latents hold every canvas change made before it (``SessionState/reflectedSeq``).
     public mutating func slidersChanged(session: String, sliders: SliderValues, seq: UInt64 = 0) -> [Delivery] {
         settingChanged(session, seq: seq) { state in
             guard state.sliders != sliders else { return false }
@@ -147,7 +148,7 @@ public struct GuidanceScheduler {
     }
 
     /// The session's appearance (palette index; nil for the default) was set by operation `seq`: re-synthesise
-    /// from cached latents (no encode, no re-mapping), in either mode; the next frame carries `seq`.
+    /// from cached latents (no encode, no re-mapping), in either mode; the next frame carries `seq` (as for sliders).
     public mutating func appearanceChanged(session: String, appearance: Int?, seq: UInt64 = 0) -> [Delivery] {
         settingChanged(session, seq: seq) { state in
             guard state.appearance != appearance else { return false }
@@ -439,11 +440,15 @@ public struct GuidanceScheduler {
     /// encodes when a worker came free would get it: unfair.
     private mutating func refreshSynthesis(_ session: String) -> [Delivery] {
         guard var state = sessions[session] else { return [] }
+        var deliveries = [Delivery]()
         // A session runs one generator job (face or candidates) at a time: the next waits for the running one.
         if state.synthesisWanted && !state.generatorBusy {
             if state.synthesisReady {
                 if state.lastSynthesisKey == state.nextKey(layout: layout) {
-                    if !state.encodeBusy { state.synthesisWanted = false } // nothing new to show
+                    if !state.encodeBusy { // nothing new to show
+                        state.synthesisWanted = false
+                        if let frame = relabelled(&state) { deliveries.append(Delivery(session: session, message: .frame(frame))) }
+                    }
                 } else {
                     state.faceQueued = true
                     if !state.synthesisQueued {
@@ -459,7 +464,6 @@ public struct GuidanceScheduler {
             state.synthesisQueued = true
             synthesisQueue.append(session)
         }
-        var deliveries = [Delivery]()
         let busy = state.synthesisWanted || state.synthesisInFlight
         if busy != state.busyReported {
             state.busyReported = busy
@@ -467,6 +471,19 @@ public struct GuidanceScheduler {
         }
         sessions[session] = state
         return deliveries
+    }
+
+    /// The last frame again, under a new number and the newer seq it now stands for, when the face wanted would
+    /// repeat it (same latents, weights and appearance) but its seq lags: e.g. it ran ahead on latents a stroke's
+    /// points had already brought up to date, and the stroke's end, which adds no pixels, completed the edit.
+    /// Nothing is computed; participants learn that the face on screen is current.
+    private mutating func relabelled(_ state: inout SessionState) -> FaceFrame? {
+        guard var frame = state.lastFrame, frame.seq < state.reflectedSeq else { return nil }
+        frameNumbers &+= 1
+        frame.number = frameNumbers
+        frame.seq = state.reflectedSeq
+        state.lastFrame = frame
+        return frame
     }
 
     private func status(of state: SessionState) -> GuidanceMessage {

@@ -182,6 +182,33 @@ final class GuidanceSchedulerTests: XCTestCase {
         XCTAssertEqual(engine.appearances.suffix(2), [2, 2])
     }
 
+    func testAFaceThatRanAheadOnLatentsAlreadyUpToDateGoesOutAgainUnderTheSeqItNowStandsFor() throws {
+        scheduler = GuidanceScheduler(layout: testLayout, palette: testPalette, throttle: 0.1)
+        _ = scheduler.open(session: "a", canvas: .blank(), sliders: SliderValues(), mode: .live, now: now)
+        // The stroke's points (2) arrive before a worker takes the first encode job, which so encodes them.
+        let drawn = canvas(seq: 2, inkSquares: [(150, 200, 10)])
+        _ = scheduler.canvasChanged(session: "a", canvas: drawn, dirty: nil, strokeInProgress: true, now: now)
+        guard case .encode(let points)? = scheduler.nextJob(lane: .encode, now: now) else { return XCTFail("no encode") }
+        XCTAssertEqual(points.canvas.seq, 2)
+        // Its end (3) adds no pixels; then an appearance pick (4).
+        _ = scheduler.canvasChanged(session: "a", canvas: CanvasSnapshot(seq: 3, pixels: drawn.pixels),
+                                    dirty: PixelRect(x: 0, y: 0, width: 0, height: 0), strokeInProgress: false, now: now)
+        _ = scheduler.appearanceChanged(session: "a", appearance: 2, seq: 4)
+        _ = scheduler.finishEncode(try points.run(engine: engine), now: now)
+        guard case .synthesize(let ahead)? = scheduler.nextJob(lane: .synthesisFirst, now: now) else { return XCTFail("no face") }
+        XCTAssertEqual(ahead.seq, 2, "the stroke's end is still to encode")
+        var frames = try finish(.synthesize(ahead)).compactMap(\.frame)
+        frames += try drain().compactMap(\.frame)
+        XCTAssertEqual(frames.map(\.seq), [2, 4], "once the end is encoded (no change), the face stands for the pick")
+        XCTAssertEqual(frames.map(\.png), [frames[0].png, frames[0].png])
+        XCTAssertEqual(frames[1].number, frames[0].number + 1)
+        XCTAssertEqual(engine.syntheses.count, 1, "the face is not computed again")
+        let joined = scheduler.joinMessages(session: "a").compactMap { message -> UInt64? in
+            if case .frame(let frame) = message { return frame.seq } else { return nil }
+        }
+        XCTAssertEqual(joined, [4], "a joiner gets it too")
+    }
+
     func testAFaceMadeWhileAStrokeIsDrawnClaimsTheOperationsBeforeItAndNeverLessThanTheLastFace() throws {
         try openBlank()
         _ = stroke(seq: 1, squares: [(150, 200, 10)])

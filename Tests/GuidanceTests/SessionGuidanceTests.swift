@@ -55,6 +55,44 @@ final class CountedEngine: FaceEngine, @unchecked Sendable {
     }
 }
 
+/// The real engine, except that the first encode of a canvas with a chosen seq waits until the test lets it go:
+/// the test decides what happens while that encode job runs.
+final class GatedEngine: FaceEngine, @unchecked Sendable {
+    let inner: FaceEngine
+    private let lock = NSLock()
+    private let entered: [UInt64: DispatchSemaphore]
+    private let released: [UInt64: DispatchSemaphore]
+    private var held: Set<UInt64> = []
+    init(_ inner: FaceEngine, holding seqs: [UInt64]) {
+        self.inner = inner
+        entered = Dictionary(uniqueKeysWithValues: seqs.map { ($0, DispatchSemaphore(value: 0)) })
+        released = Dictionary(uniqueKeysWithValues: seqs.map { ($0, DispatchSemaphore(value: 0)) })
+    }
+    /// Waits until the encode of canvas `seq` is held; false after `timeout` seconds.
+    func waitUntilHeld(_ seq: UInt64, timeout: Double = 10) -> Bool {
+        entered[seq]?.wait(timeout: .now() + timeout) == .success
+    }
+    /// Lets the held encode of canvas `seq` run.
+    func release(_ seq: UInt64) { released[seq]?.signal() }
+
+    var layout: ComponentLayout { inner.layout }
+    func encode(component: Int, canvas: CanvasSnapshot) throws -> Latent {
+        if let gate = released[canvas.seq], lock.withLock({ held.insert(canvas.seq).inserted }) {
+            entered[canvas.seq]?.signal()
+            gate.wait()
+        }
+        return try inner.encode(component: component, canvas: canvas)
+    }
+    func shadowPNG(component: Int, latent: Latent) throws -> [UInt8] { try inner.shadowPNG(component: component, latent: latent) }
+    func synthesizePNG(latents: [Latent], weights: [Double], sketch: CanvasSnapshot, appearance: Int?) throws -> [UInt8] {
+        try inner.synthesizePNG(latents: latents, weights: weights, sketch: sketch, appearance: appearance)
+    }
+    var palette: AppearancePalette? { inner.palette }
+    func candidatePNGs(latents: [Latent], weights: [Double], sketch: CanvasSnapshot, appearances: [Int]) throws -> [[UInt8]] {
+        try inner.candidatePNGs(latents: latents, weights: weights, sketch: sketch, appearances: appearances)
+    }
+}
+
 /// The tiny test export committed by the training pipeline.
 let tinyModelDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .appendingPathComponent("../FaceModelTests/Fixtures/tiny").standardized.path
@@ -171,11 +209,41 @@ final class SessionGuidanceTests: XCTestCase {
         alice.receive(text: #"{"type":"candidates","indices":[1]}"#)
         XCTAssertTrue(a.wait { $0.candidates.count == 4 })
         XCTAssertEqual(a.candidates.last?.png, faces[1].png, "the same code again: the same face")
-        Thread.sleep(forTimeInterval: 0.05)
+        // Guidance sends in order: once bob has the face of a later pick (op 5), he would have had the candidates.
+        alice.receive(text: #"{"type":"appearance","index":0}"#)
+        XCTAssertTrue(b.wait { $0.frames.last?.seq == 5 })
         XCTAssertTrue(b.candidates.isEmpty, "candidates go to the participant who asked only")
         alice.receive(text: #"{"type":"candidates","indices":[0,3],"ref":12}"#)
         XCTAssertTrue(a.wait { $0.texts.contains { $0.contains(#""field":"indices[1]""#) && $0.contains(#""ref":12"#) } },
                       "an index past the palette is refused by field")
+    }
+
+    func testAPickMadeWhileTheCanvasEncodesGivesOneFaceForItsSeqAndCandidatesOfTheSameSketch() throws {
+        // The empty canvas's encode (seq 0) is held until a stroke (1–3) and a pick (4) are in; then the stroke's
+        // encode (seq 3) is held until the session's first face, made ahead of it, is out.
+        let gated = GatedEngine(try FaceModelEngine(directory: tinyModelDirectory), holding: [0, 3])
+        guided.shutdown()
+        guided = SessionGuidance(hub: hub, engine: gated)
+        let (alice, a) = join("alice0001")
+        XCTAssertTrue(gated.waitUntilHeld(0))
+        draw(alice, id: 1, points: [(150, 200), (170, 210), (190, 205), (300, 210), (260, 340)])
+        alice.receive(text: #"{"type":"appearance","index":2}"#)
+        gated.release(0)
+        XCTAssertTrue(gated.waitUntilHeld(3))
+        XCTAssertTrue(a.wait { $0.frames.count == 1 })
+        let first = try XCTUnwrap(a.frames.first)
+        XCTAssertTrue(first.isDefault, "made from the empty canvas")
+        XCTAssertLessThan(first.seq, 2, "so it does not claim the pick, made after the stroke it lacks")
+        alice.receive(text: #"{"type":"candidates","indices":[2],"ref":5}"#)
+        gated.release(3)
+        XCTAssertTrue(a.wait { $0.frames.last?.seq == 4 && $0.candidates.count == 1 })
+        let live = try XCTUnwrap(a.frames.last)
+        XCTAssertFalse(live.isDefault)
+        XCTAssertEqual(a.frames.map(\.seq), [first.seq, 4])
+        let candidate = try XCTUnwrap(a.candidates.first)
+        XCTAssertEqual(candidate.seq, 4, "asked after the stroke: it waited for the stroke's latents")
+        XCTAssertFalse(candidate.isDefault)
+        XCTAssertEqual(candidate.png, live.png, "the session's own code gives exactly the live face")
     }
 
     func testJoiningOnAnEmptyCanvasGivesShadowsAndTheDefaultFace() throws {
