@@ -33,54 +33,34 @@ final class GuidedPeer: Peer, @unchecked Sendable {
     }
 }
 
-/// Counts encodes on the way to the real engine.
+/// Counts encodes on the way to the real engine. The first encode of a canvas whose seq is in `holding` waits until
+/// the test lets it go, so a test decides what happens while that encode job runs.
 final class CountedEngine: FaceEngine, @unchecked Sendable {
     let inner: FaceEngine
     private let lock = NSLock()
     private var _encodes = 0
-    init(_ inner: FaceEngine) { self.inner = inner }
-    var layout: ComponentLayout { inner.layout }
-    var encodes: Int { lock.withLock { _encodes } }
-    func encode(component: Int, canvas: CanvasSnapshot) throws -> Latent {
-        lock.withLock { _encodes += 1 }
-        return try inner.encode(component: component, canvas: canvas)
-    }
-    func shadowPNG(component: Int, latent: Latent) throws -> [UInt8] { try inner.shadowPNG(component: component, latent: latent) }
-    func synthesizePNG(latents: [Latent], weights: [Double], sketch: CanvasSnapshot, appearance: Int?) throws -> [UInt8] {
-        try inner.synthesizePNG(latents: latents, weights: weights, sketch: sketch, appearance: appearance)
-    }
-    var palette: AppearancePalette? { inner.palette }
-    func candidatePNGs(latents: [Latent], weights: [Double], sketch: CanvasSnapshot, appearances: [Int]) throws -> [[UInt8]] {
-        try inner.candidatePNGs(latents: latents, weights: weights, sketch: sketch, appearances: appearances)
-    }
-}
-
-/// The real engine, except that the first encode of a canvas with a chosen seq waits until the test lets it go:
-/// the test decides what happens while that encode job runs.
-final class GatedEngine: FaceEngine, @unchecked Sendable {
-    let inner: FaceEngine
-    private let lock = NSLock()
     private let entered: [UInt64: DispatchSemaphore]
     private let released: [UInt64: DispatchSemaphore]
     private var held: Set<UInt64> = []
-    init(_ inner: FaceEngine, holding seqs: [UInt64]) {
+    init(_ inner: FaceEngine, holding seqs: [UInt64] = []) {
         self.inner = inner
         entered = Dictionary(uniqueKeysWithValues: seqs.map { ($0, DispatchSemaphore(value: 0)) })
         released = Dictionary(uniqueKeysWithValues: seqs.map { ($0, DispatchSemaphore(value: 0)) })
     }
+    var layout: ComponentLayout { inner.layout }
+    var encodes: Int { lock.withLock { _encodes } }
     /// Waits until the encode of canvas `seq` is held; false after `timeout` seconds.
     func waitUntilHeld(_ seq: UInt64, timeout: Double = 10) -> Bool {
         entered[seq]?.wait(timeout: .now() + timeout) == .success
     }
     /// Lets the held encode of canvas `seq` run.
     func release(_ seq: UInt64) { released[seq]?.signal() }
-
-    var layout: ComponentLayout { inner.layout }
     func encode(component: Int, canvas: CanvasSnapshot) throws -> Latent {
         if let gate = released[canvas.seq], lock.withLock({ held.insert(canvas.seq).inserted }) {
             entered[canvas.seq]?.signal()
             gate.wait()
         }
+        lock.withLock { _encodes += 1 }
         return try inner.encode(component: component, canvas: canvas)
     }
     func shadowPNG(component: Int, latent: Latent) throws -> [UInt8] { try inner.shadowPNG(component: component, latent: latent) }
@@ -221,7 +201,7 @@ final class SessionGuidanceTests: XCTestCase {
     func testAPickMadeWhileTheCanvasEncodesGivesOneFaceForItsSeqAndCandidatesOfTheSameSketch() throws {
         // The empty canvas's encode (seq 0) is held until a stroke (1–3) and a pick (4) are in; then the stroke's
         // encode (seq 3) is held until the session's first face, made ahead of it, is out.
-        let gated = GatedEngine(try FaceModelEngine(directory: tinyModelDirectory), holding: [0, 3])
+        let gated = CountedEngine(try FaceModelEngine(directory: tinyModelDirectory), holding: [0, 3])
         guided.shutdown()
         guided = SessionGuidance(hub: hub, engine: gated)
         let (alice, a) = join("alice0001")
