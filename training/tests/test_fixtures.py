@@ -3,7 +3,8 @@ from pathlib import Path
 from sketchface_train import fixtures
 
 TINY = Path(__file__).resolve().parents[2] / "Tests/FaceModelTests/Fixtures/tiny"
-FILES = ("manifest.json", "weights.safetensors", "database.safetensors", "golden.safetensors")
+FILES = ("manifest.json", "weights.safetensors", "database.safetensors", "golden.safetensors",
+         "appearance-golden.safetensors")
 
 
 def test_fixtures_command_regenerates_the_committed_tiny_model_byte_identically(tmp_path):
