@@ -144,7 +144,7 @@ def choose_region_map(cov, region_mean, data, ids):
             errs.append(np.abs(codes - exact).reshape(len(ids), -1, 3).mean((0, 2)))
             cells = [sum(row.count(str(r)) for row in rows) for r in range(len(REGIONS))]
             table[f"{grid}@{t}"] = {"mae": errs[-1].round(4).tolist(), "cells": cells}
-        pick = np.argmin(np.stack(errs), 0)
+        pick = len(errs) - 1 - np.argmin(np.stack(errs)[::-1], 0)   # on a tie (same cells) the highest threshold
         thresholds = [MAP_THRESHOLDS[k] for k in pick]
         err = np.array([errs[k][r] for r, k in enumerate(pick)])
         table[f"{grid}"] = {"thresholds": thresholds, "mae": err.round(4).tolist(), "mean": round(float(err.mean()), 4)}
