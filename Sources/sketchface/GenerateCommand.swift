@@ -54,7 +54,7 @@ struct GenerateCommand: ParsableCommand {
             print("wrote \(summary.outputPath) (\(summary.resolution)×\(summary.resolution), \(ms) ms)")
             for p in summary.shadowPaths { print("wrote \(p)") }
             if let code = summary.photoCode {
-                print("appearance from \(appearance.dropFirst(5)): " + code.map { String(format: "%.3f", $0) }.joined(separator: " "))
+                print("appearance from \(appearance.dropFirst(5)): " + code.map { String(format: "%.3f", abs($0) < 0.0005 ? 0 : $0) }.joined(separator: " "))
             }
             if let index = summary.appearanceIndex {
                 let how = choice == .random ? "random" : choice == .default ? "default" : "chosen"
