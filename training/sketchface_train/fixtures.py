@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 @dataclass
 class Config:
     out: str = str(REPO / "Tests/FaceModelTests/Fixtures/tiny")
+    projected_out: str = str(REPO / "Tests/FaceModelTests/Fixtures/tiny-projected")  # "" = skip the variant
     seed: int = 4
     entries: int = 32           # database rows per part component
     remainder_entries: int = 16  # the remainder's crops are the whole 64² canvas: fewer rows keep the files small
@@ -137,24 +138,48 @@ def build(cfg_fx):
             break
     else:
         raise RuntimeError("no well-separated database found")
-    model.database = database
-    golden = {}
-    for i, canvas in enumerate(canvases):
-        for key, value in model.synthesize(canvas, 1.0).items():
-            golden[f"sketch{i}.{key}"] = torch.from_numpy(np.ascontiguousarray(value))
     manifest["training"]["database_offset"] = offset
     manifest["training"]["min_relative_knn_gap"] = round(worst, 6)
-    return manifest, tensors, database, golden, appearance_golden(model)
+    return manifest, tensors, database, goldens(manifest, tensors, database)
+
+
+def goldens(manifest, tensors, database):
+    """The reference runner's intermediates (s = 1) for every fixture sketch, `sketch{i}.` prefixed."""
+    model = Model(manifest, {n: t.float() for n, t in tensors.items()}, database)
+    golden = {}
+    for i, spec in enumerate(FIXTURE_SKETCHES):
+        for key, value in model.synthesize(synthetic.face(**spec), 1.0).items():
+            golden[f"sketch{i}.{key}"] = torch.from_numpy(np.ascontiguousarray(value))
+    return golden
+
+
+def projected_variant(manifest, tensors, database):
+    """(manifest, tensors, database, goldens) of the same tiny model with `generator_input` ["fused",
+    "projected_sketch"]: same networks and database (the generator's extra channel has the same shape);
+    its goldens add `sketch_input`."""
+    variant = dict(manifest, generator_input=["fused", "projected_sketch"])
+    variant["training"] = dict(manifest["training"], note=manifest["training"]["note"]
+                               + "; generator input: the projected sketch")
+    return variant, tensors, database, goldens(variant, tensors, database)
+
+
+def write(out, manifest, tensors, database, golden):
+    out = Path(out)
+    export.write_model(out, manifest, tensors, database)
+    save_file(dict(sorted(golden.items())), out / "golden.safetensors", {"format": "sketchface-golden"})
+    sizes = {p.name: p.stat().st_size for p in sorted(out.iterdir())}
+    print(f"wrote {out}: " + ", ".join(f"{k} {v} B" for k, v in sizes.items()) + f", total {sum(sizes.values())} B")
 
 
 def main(cfg):
     torch.set_num_threads(1)
-    manifest, tensors, database, golden, photos = build(cfg)
-    out = Path(cfg.out)
-    export.write_model(out, manifest, tensors, database)
-    save_file(dict(sorted(golden.items())), out / "golden.safetensors", {"format": "sketchface-golden"})
-    save_file(dict(sorted(photos.items())), out / "appearance-golden.safetensors", {"format": "sketchface-golden"})
-    sizes = {p.name: p.stat().st_size for p in sorted(out.iterdir())}
-    print(f"wrote {out}: " + ", ".join(f"{k} {v} B" for k, v in sizes.items()) + f", total {sum(sizes.values())} B")
+    manifest, tensors, database, golden = build(cfg)
+    write(cfg.out, manifest, tensors, database, golden)
+    photos = appearance_golden(Model(manifest, {}, database))
+    path = Path(cfg.out) / "appearance-golden.safetensors"
+    save_file(dict(sorted(photos.items())), path, {"format": "sketchface-golden"})
+    print(f"wrote {path} ({path.stat().st_size} B): codes of {len(PHOTOS)} synthetic photos by the region map")
     print(f"database offset {manifest['training']['database_offset']}, "
           f"min relative KNN gap {manifest['training']['min_relative_knn_gap']}")
+    if cfg.projected_out:
+        write(cfg.projected_out, *projected_variant(manifest, tensors, database))

@@ -190,6 +190,10 @@ def validate(manifest, tensors, database=None):
     if manifest.get("format") != FORMAT or manifest.get("version") not in VERSIONS:
         raise ManifestError(f"not a {FORMAT} manifest of version {' or '.join(map(str, VERSIONS))}")
     version = manifest["version"]
+    if version < 2:
+        for key in ("input_normalisation", "generator_input", "appearance"):
+            if key in manifest:
+                raise ManifestError(f"{key}: only in version 2 (this manifest says version {version})")
     r = manifest.get("resolution")
     if manifest.get("canvas") != geometry.CANVAS or not isinstance(r, int) or r <= 0 or geometry.CANVAS % r:
         raise ManifestError(f"canvas must be 512 and resolution divide it, got {manifest.get('canvas')}, {r}")
@@ -235,9 +239,10 @@ def validate(manifest, tensors, database=None):
         if not all(isinstance(norm.get(k), (int, float)) for k in ("scale", "offset")):
             raise ManifestError("input_normalisation needs numeric scale and offset")
         gi = manifest.get("generator_input")
-        if gi not in (["fused"], ["fused", "sketch"]):
-            raise ManifestError(f"generator_input must be [\"fused\"] or [\"fused\", \"sketch\"], got {gi}")
-        cin = fc + (1 if "sketch" in gi else 0)
+        if gi not in [list(g) for g in geometry.GENERATOR_INPUTS]:
+            raise ManifestError(f"generator_input must be one of {[list(g) for g in geometry.GENERATOR_INPUTS]}, "
+                                f"got {gi}")
+        cin = fc + len(gi) - 1
         app = manifest.get("appearance", {})
         size = app.get("size")
         palette = app.get("palette")

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from safetensors.torch import load_file
 
-from sketchface_train import appearance, build_db, data, evaluate, export, geometry, manifest as mf, train_ce, train_gan
+from sketchface_train import (appearance, build_db, data, evaluate, export, geometry, manifest as mf, train_ce,
+                              train_gan, warm_start)
 from sketchface_train.runner import Model
 
 
@@ -86,7 +87,8 @@ def test_export_loads_back_through_the_runner_and_validates(run, tmp_path, data_
     weights, db = load_file(out / "weights.safetensors"), load_file(out / "database.safetensors")
     mf.validate(manifest, weights, db)
     stats = json.loads((run / "data" / "label_stats.json").read_text())
-    assert manifest["version"] == 2 and manifest["generator_input"] == ["fused", "sketch"]
+    # train-gan's default sketch channel is the projected one: the generator reads the projected sketch
+    assert manifest["version"] == 2 and manifest["generator_input"] == ["fused", "projected_sketch"]
     assert manifest["appearance"]["palette"] == [[round(v, 6) for v in p] for p in stats["palette"]]
     assert {c["name"]: c["box"] for c in manifest["components"]}["nose"] == stats["boxes"]["nose"]
     assert manifest["appearance"]["region_map"] == export.region_map_section(stats["region_map"])
@@ -124,3 +126,41 @@ def test_export_loads_back_through_the_runner_and_validates(run, tmp_path, data_
                                                            "severity3_s0"}
     assert all(0 < r["psnr"] < 60 and -1 <= r["ssim"] <= 1 for r in report["results"].values())
     assert (out / "samples.png").exists()
+
+
+def test_warm_start_from_an_export_gives_the_same_model_and_trains_on(run, tmp_path):
+    """A new machine: the run folder is gone, the exported model is all there is (issue 9)."""
+    import torch
+    small = dict(part_entries=6, remainder_entries=5, k_project=3, k_shadow=2)
+    first = tmp_path / "first"
+    export.main(export.Config(run=str(run), out=str(first), **small))
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    (fresh / "data").symlink_to(run / "data")   # prepare + appearance are recomputed as usual; here: reused
+    warm_start.main(warm_start.Config(run=str(fresh), model=str(first)))
+    assert (fresh / "ce.done").exists() and not (fresh / "db.pt").exists()
+    build_db.main(build_db.Config(run=str(fresh)))
+    again = tmp_path / "again"
+    export.main(export.Config(run=str(fresh), out=str(again), **small))
+
+    w1, w2 = load_file(first / "weights.safetensors"), load_file(again / "weights.safetensors")
+    assert set(w1) == set(w2)
+    assert all(w2[k].dtype == torch.float16 and torch.equal(w1[k], w2[k]) for k in w1)
+    m1, m2 = (json.loads((f / "manifest.json").read_text()) for f in (first, again))
+    t1, t2 = m1.pop("training"), m2.pop("training")
+    assert m1 == m2
+    assert t2["model_config"] == t1["model_config"] and t2["gan_steps"] == t1["gan_steps"] == 3
+    assert t2["warm_start"]["from"] == str(first) and t2["warm_start"]["gan_steps"] == 3 and "warm_start" not in t1
+
+    # train-gan resumes the warm start: one step trains only the fresh discriminator, the next the generator too
+    common = dict(run=str(fresh), batch=2, k_project=3, resume=True, disc_warmup_steps=1, device="cpu",
+                  log_every=1, sample_every=100)
+    train_gan.main(train_gan.Config(steps=4, **common))
+    one = torch.load(fresh / "gan.pt", weights_only=False)
+    assert one["step"] == 4 and one["disc"] is not None and one["disc_only_until"] == 4
+    assert all(torch.equal(one["gen"][k].half(), w1[f"generator.{k}"]) for k in one["gen"])
+    assert "discriminator trains alone until step 4" in (fresh / "train-gan.log").read_text()
+    train_gan.main(train_gan.Config(steps=5, **common))
+    two = torch.load(fresh / "gan.pt", weights_only=False)
+    assert two["step"] == 5 and two["warm_start"] == t2["warm_start"]
+    assert not all(torch.equal(two["gen"][k], one["gen"][k]) for k in one["gen"])
