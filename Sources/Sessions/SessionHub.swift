@@ -80,29 +80,41 @@ public final class SessionHub {
         return index.count
     }
 
-    /// Reads a session's log and replays it (each op painted once, when baked, then the undo window), under its
-    /// lock. A log that cannot be read to its end keeps what was read and marks the session damaged (read-only,
-    /// never expired, never appended to), never silently shortened.
+    /// Reads a session's log and rebuilds it under its lock: from its newest raster checkpoint and the operations
+    /// after it, or, without a usable checkpoint, by replaying the whole log (each op painted once, when baked, then
+    /// the undo window). A log that cannot be read to its end keeps what was read and marks the session damaged
+    /// (read-only, never expired, never appended to), never silently shortened.
     func load(_ live: LiveSession) {
         guard !live.loaded else { return }
         live.loaded = true
         var document = SketchDocument(undoReach: config.undoReach)
         var problem: String?
+        var painted = false
         do {
             guard let stored = try store.loadSession(live.id) else { return }
             live.tokens = stored.tokens
             problem = stored.damage
-            for (index, text) in stored.ops.enumerated() {
+            do {
+                if let checkpoint = try store.loadCheckpoint(live.id) {
+                    document = try SketchDocument(checkpoint: checkpoint.bytes, log: stored.ops, undoReach: config.undoReach)
+                    live.checkpointSeq = checkpoint.seq
+                    painted = true
+                }
+            } catch {
+                onProblem?("session \(live.id.logName): \(error); replaying its whole log")
+            }
+            for (index, text) in stored.ops.enumerated().dropFirst(document.head) {
                 guard let op = try? Operation(encoded: text), op.seq == index + 1 else {
                     problem = "op \(index + 1) is unreadable"
                     break
                 }
                 document.apply(op, painting: false)
+                painted = false
             }
         } catch {
             problem = "cannot be read (\(error))"
         }
-        document.repaint()
+        if !painted { document.repaint() }
         live.document = document
         live.durableHead = document.head
         heldBytes.locked { $0 += document.storedBytes }
@@ -123,6 +135,7 @@ public final class SessionHub {
             live.lock.locked {
                 guard live.loaded, live.connections.isEmpty, live.damage == nil, now - live.lastActive > config.evictAfter,
                       live.durableHead >= live.document.head, store.backlogBytes == 0 else { return }
+                if live.document.head > live.checkpointSeq { saveCheckpoint(live) }
                 heldBytes.locked { $0 -= live.document.storedBytes }
                 live.storedHead = live.document.head
                 live.document = SketchDocument(undoReach: config.undoReach)
@@ -287,6 +300,12 @@ public final class SessionHub {
 
     private func live(_ id: SessionID) -> LiveSession? { registryLock.locked { sessions[id] } }
 
+    /// Queues a raster checkpoint of the session's current state (its lock held), after its ops.
+    private func saveCheckpoint(_ live: LiveSession) {
+        store.saveCheckpoint(live.document.checkpoint(), seq: live.document.head, for: live.id)
+        live.checkpointSeq = live.document.head
+    }
+
     /// Applies one operation to a session (its lock held): sequence, raster, broadcast, persist, observe.
     @discardableResult
     func apply(_ body: Operation.Body, author: String, ref: Int?, in live: LiveSession, now: Double, ackTo peer: Peer?) -> Int {
@@ -301,6 +320,7 @@ public final class SessionHub {
             if let live { live.lock.locked { live.durableHead = max(live.durableHead, seq) } }
             peer?.send(text: ServerMessage.ack(seq: seq, ref: ref))
         }
+        if seq - live.checkpointSeq >= config.checkpointInterval { saveCheckpoint(live) }
         if let observer {
             let document = live.document
             observer.sessionDidApply(AppliedOperation(session: live.id, seq: seq, kind: op.kind,
