@@ -308,7 +308,7 @@ public final class SQLiteOperationStore: OperationStore {
                 case .checkpoint(let id, let seq, let bytes):
                     try db.run("""
                         INSERT INTO checkpoints(session, seq, body) VALUES(?1, ?2, ?3)
-                        ON CONFLICT(session) DO UPDATE SET seq = excluded.seq, body = excluded.body WHERE excluded.seq > checkpoints.seq
+                        ON CONFLICT(session) DO UPDATE SET seq = excluded.seq, body = excluded.body
                         """, [.text(id.text), .int(seq), .blob(bytes)])
                 }
             }

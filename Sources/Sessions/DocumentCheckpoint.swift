@@ -22,8 +22,9 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
 ///
 /// Format (version 1): `SFCK`, a version byte, the fields below as LEB128 varints (signed ones zigzagged), strings
 /// as length + UTF-8, both rasters run-length coded; then FNV-1a 64 of everything before it. Dictionaries are
-/// written in key order, so equal states give equal bytes. The decoded window operations are not stored: they are
-/// decoded again from the log, whose hash (``SketchDocument/logHash``) the checkpoint records and a restore checks.
+/// written in key order, so equal states give equal bytes. The undo window's operations are stored decoded (packed
+/// integers: decoding their JSON again would cost most of a load); the checkpoint records the log's hash
+/// (``SketchDocument/logHash``), which a restore checks, so it is only ever used with the log it was made from.
 extension SketchDocument {
     static let checkpointMagic: [UInt8] = Array("SFCK".utf8) + [1]
     /// `logHash` of an empty log (the FNV-1a offset basis).
@@ -32,7 +33,10 @@ extension SketchDocument {
     /// Extends a log hash by one encoded operation and its newline.
     static func logHash(_ hash: UInt64, appending text: String) -> UInt64 {
         var hash = hash
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let hashed: Void? = text.utf8.withContiguousStorageIfAvailable { bytes in
+            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        }
+        if hashed == nil { for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 } }
         return (hash ^ 0x0a) &* 0x100_0000_01b3
     }
 
@@ -65,6 +69,7 @@ extension SketchDocument {
             out.uint(stacks.count)
             for (author, stack) in stacks.sorted(by: { $0.key < $1.key }) { out.string(author); out.seqs(stack) }
         }
+        out.window(window)
         out.fixed(CheckpointWriter.fnv(out.bytes[...]))
         return out.bytes
     }
@@ -108,8 +113,7 @@ extension SketchDocument {
         for _ in 0..<(try input.count()) { work[try input.uint()] = try input.uint() }
         for _ in 0..<(try input.count()) {
             let key = try input.uint(), author = try input.string()
-            let tool: Tool = try input.uint() == 0 ? .pen : .eraser
-            var stroke = StrokeState(author: author, tool: tool, width: try input.uint())
+            var stroke = StrokeState(author: author, tool: try input.tool(), width: try input.uint())
             stroke.lastPoint = try input.optionalPoint()
             stroke.pointCount = try input.uint()
             stroke.ended = try input.uint() == 1
@@ -126,13 +130,9 @@ extension SketchDocument {
         clears = try input.seqs()
         for _ in 0..<(try input.count()) { undoStacks[try input.string()] = try input.seqs() }
         for _ in 0..<(try input.count()) { redoStacks[try input.string()] = try input.seqs() }
+        window = try input.window(from: horizon + 1)
+        guard window.count == seq - horizon else { throw CheckpointError.malformed("undo window") }
         guard input.isAtEnd else { throw CheckpointError.malformed("trailing bytes") }
-        for (index, text) in log[horizon..<seq].enumerated() {
-            guard let op = try? Operation(encoded: text), op.seq == horizon + index + 1 else {
-                throw CheckpointError.mismatch("op \(horizon + index + 1) of the undo window is unreadable")
-            }
-            window.append(op)
-        }
     }
 }
 
@@ -174,6 +174,35 @@ private struct CheckpointWriter {
     mutating func optionalPoint(_ point: StrokePoint?) {
         guard let point else { return uint(0) }
         uint(1); int(point.x); int(point.y); uint(point.pressure)
+    }
+
+    /// The undo window's operations: their authors once, then each op as author index, ref + 1 (0: none), a kind
+    /// number and its fields.
+    mutating func window(_ ops: [Operation]) {
+        let authors = Array(Set(ops.map(\.author))).sorted()
+        let index = Dictionary(uniqueKeysWithValues: authors.enumerated().map { ($1, $0) })
+        uint(authors.count)
+        authors.forEach { string($0) }
+        uint(ops.count)
+        for op in ops {
+            uint(index[op.author]!)
+            uint(op.ref.map { $0 + 1 } ?? 0)
+            switch op.body {
+            case .strokeBegin(let tool, let width): uint(0); uint(tool == .pen ? 0 : 1); uint(width)
+            case .strokePoints(let stroke, let points):
+                uint(1); uint(stroke); uint(points.count)
+                for point in points { uint(point.x); uint(point.y); uint(point.pressure) }
+            case .strokeEnd(let stroke): uint(2); uint(stroke)
+            case .undo(let target): uint(3); uint(target)
+            case .redo(let target): uint(4); uint(target)
+            case .clear: uint(5)
+            case .sliders(let values):
+                uint(6); uint(values.values.count)
+                for (name, value) in values.values.sorted(by: { $0.key < $1.key }) { string(name); fixed(value.bitPattern) }
+            case .mode(let mode): uint(7); string(mode.rawValue)
+            case .appearance(let index): uint(8); uint(index)
+            }
+        }
     }
 
     /// Run-length coding: a control byte `c` < 128 is followed by `c + 1` literal bytes; `c` ≥ 128 by one byte
@@ -275,6 +304,55 @@ private struct CheckpointReader {
         guard (0...StrokePoint.maxCoordinate).contains(x), (0...StrokePoint.maxCoordinate).contains(y),
               pressure <= StrokePoint.maxPressure else { throw CheckpointError.malformed("point out of range") }
         return StrokePoint(x: x, y: y, pressure: pressure)
+    }
+
+    /// The undo window's operations, numbered from `seq`; see ``CheckpointWriter/window(_:)``.
+    mutating func window(from seq: Int) throws -> [Operation] {
+        let authors = try (0..<(try count())).map { _ in try string() }
+        var ops = [Operation]()
+        for offset in 0..<(try count()) {
+            let author = try uint()
+            guard author < authors.count else { throw CheckpointError.malformed("author") }
+            let ref = try uint()
+            let body: Operation.Body
+            switch try uint() {
+            case 0: body = .strokeBegin(tool: try tool(), width: try uint())
+            case 1:
+                let stroke = try uint()
+                var points = [StrokePoint]()
+                for _ in 0..<(try count()) {
+                    let x = try uint(), y = try uint(), pressure = try uint()
+                    guard x <= StrokePoint.maxCoordinate, y <= StrokePoint.maxCoordinate, pressure <= StrokePoint.maxPressure else {
+                        throw CheckpointError.malformed("point out of range")
+                    }
+                    points.append(StrokePoint(x: x, y: y, pressure: pressure))
+                }
+                body = .strokePoints(stroke: stroke, points: points)
+            case 2: body = .strokeEnd(stroke: try uint())
+            case 3: body = .undo(target: try uint())
+            case 4: body = .redo(target: try uint())
+            case 5: body = .clear
+            case 6:
+                var values = [String: Double]()
+                for _ in 0..<(try count()) { values[try string()] = Double(bitPattern: try fixed()) }
+                body = .sliders(SliderValues().merging(values))
+            case 7:
+                guard let mode = GuidanceMode(rawValue: try string()) else { throw CheckpointError.malformed("mode") }
+                body = .mode(mode)
+            case 8: body = .appearance(try uint())
+            default: throw CheckpointError.malformed("operation kind")
+            }
+            ops.append(Operation(seq: seq + offset, author: authors[author], ref: ref == 0 ? nil : ref - 1, body: body))
+        }
+        return ops
+    }
+
+    mutating func tool() throws -> Tool {
+        switch try uint() {
+        case 0: return .pen
+        case 1: return .eraser
+        default: throw CheckpointError.malformed("tool")
+        }
     }
 
     mutating func raster() throws -> Canvas {

@@ -21,7 +21,7 @@ public protocol OperationStore: AnyObject {
     /// Told (on any thread) when an append found its row already stored: never overwritten, never acknowledged.
     var onConflict: ((SessionID, Int) -> Void)? { get set }
     /// Queues a raster checkpoint of a session: its state after op `seq` (``SketchDocument/checkpoint()``), queued
-    /// after the ops it covers. It replaces an older one (derived data, unlike op rows). A store without
+    /// after the ops it covers. It replaces the one stored (derived data, unlike op rows). A store without
     /// checkpoints ignores it: its sessions load by replaying their whole log.
     func saveCheckpoint(_ bytes: [UInt8], seq: Int, for session: SessionID)
     /// The session's newest checkpoint, nil when none is stored.
