@@ -130,25 +130,38 @@ final class CheckpointTests: XCTestCase {
 
     // MARK: the hub
 
-    func testTheHubSavesACheckpointEveryIntervalAndLoadsFromIt() throws {
+    /// A session one author drew `strokes` two-point strokes in, with a checkpoint every `interval` ops.
+    func drawnSession(strokes: Int, checkpointEvery interval: Int) -> (Fixture, SessionConnection, SessionsConfig) {
         var config = SessionsConfig()
-        config.checkpointInterval = 10
+        config.checkpointInterval = interval
         let f = Fixture(config: config)
         let (a, _) = f.join("client-aaaa")
-        for stroke in 1...8 { a.draw(id: stroke, [(Double(20 * stroke), 100), (300, Double(40 * stroke))], ref: 3 * stroke) }
+        for stroke in 1...strokes { a.draw(id: stroke, [(Double(20 * stroke), 100), (300, Double(40 * stroke))], ref: 3 * stroke) }
+        return (f, a, config)
+    }
+
+    /// A second hub over the same store, as after a restart, with the problems it reports.
+    final class Problems { var lines: [String] = [] }
+    func restarted(_ f: Fixture, _ config: SessionsConfig) throws -> (SessionHub, Problems) {
+        let hub = SessionHub(config: config, store: f.store, clock: { f.clock.now })
+        let problems = Problems()
+        hub.onProblem = { problems.lines.append($0) }
+        try hub.restore()
+        return (hub, problems)
+    }
+
+    func testTheHubSavesACheckpointEveryIntervalAndLoadsFromIt() throws {
+        let (f, a, config) = drawnSession(strokes: 8, checkpointEvery: 10)
         a.receive(text: #"{"type":"undo"}"#)
         XCTAssertEqual(f.hub.head(of: f.id), 25)
         XCTAssertEqual(try f.store.loadCheckpoint(f.id)?.seq, 20)
         let canvas = f.hub.canvas(of: f.id)
         let reads = f.store.checkpointReads
 
-        let restored = SessionHub(config: config, store: f.store, clock: { f.clock.now })
-        var problems = [String]()
-        restored.onProblem = { problems.append($0) }
-        try restored.restore()
+        let (restored, problems) = try restarted(f, config)
         XCTAssertEqual(restored.canvas(of: f.id), canvas)
         XCTAssertEqual(f.store.checkpointReads, reads + 1)
-        XCTAssertEqual(problems, [], "the checkpoint was used")
+        XCTAssertEqual(problems.lines, [], "the checkpoint was used")
         // Undo history reaches across the checkpoint: the undone stroke 8 comes back, then stroke 7 goes.
         Fixture.rejoinTokens["\(f.id)/client-aaaa"] = f.jar.tokens["client-aaaa"]
         let (a2, pa2) = Fixture.rejoin(restored, f.id, "client-aaaa")
@@ -159,22 +172,15 @@ final class CheckpointTests: XCTestCase {
     }
 
     func testADamagedCheckpointFallsBackToReplayingTheWholeLog() throws {
-        var config = SessionsConfig()
-        config.checkpointInterval = 5
-        let f = Fixture(config: config)
-        let (a, _) = f.join("client-aaaa")
-        for stroke in 1...4 { a.draw(id: stroke, [(Double(30 * stroke), 50), (400, Double(90 * stroke))], ref: 3 * stroke) }
+        let (f, _, config) = drawnSession(strokes: 4, checkpointEvery: 5)
         let canvas = f.hub.canvas(of: f.id)
         f.store.damageCheckpoint(of: f.id) { $0[$0.count / 2] ^= 0xff }
 
-        let restored = SessionHub(config: config, store: f.store, clock: { f.clock.now })
-        var problems = [String]()
-        restored.onProblem = { problems.append($0) }
-        try restored.restore()
+        let (restored, problems) = try restarted(f, config)
         XCTAssertEqual(restored.canvas(of: f.id), canvas)
         XCTAssertNil(restored.damage(of: f.id), "a bad checkpoint is not a damaged log")
-        XCTAssertEqual(problems.count, 1)
-        XCTAssertTrue(problems[0].contains("replaying its whole log"), problems[0])
+        XCTAssertEqual(problems.lines.count, 1)
+        XCTAssertTrue(problems.lines[0].contains("replaying its whole log"), problems.lines[0])
     }
 
     func testEvictionSavesACheckpointOfTheWholeSession() throws {

@@ -56,15 +56,17 @@ enum UndoBench {
             }
             var atCheckpoint = SketchDocument()
             for line in text.prefix(max(0, text.count - 1_999)) { atCheckpoint.apply(try! Sessions.Operation(encoded: line)) }
-            let checkpoint = atCheckpoint.checkpoint()
+            var checkpoint = [UInt8]()
+            let save = median { checkpoint = atCheckpoint.checkpoint() }
             let resume = median(3) {
                 var restored = try! SketchDocument(checkpoint: checkpoint, log: text, undoReach: SketchDocument.defaultUndoReach)
                 for line in text[restored.head...] { restored.apply(try! Sessions.Operation(encoded: line), painting: false) }
                 restored.repaint()
             }
             print(String(format: "%6d strokes (%6d ops, horizon %6d): undo + redo median %.3f ms; replay of the log %.1f ms; "
-                         + "load from text: whole log %.1f ms, checkpoint (%d bytes) + %d ops %.1f ms",
-                         strokes, document.head, document.horizon, undo, replay, load, checkpoint.count, text.count - atCheckpoint.head, resume))
+                         + "load from text: whole log %.1f ms, checkpoint (%d bytes, written in %.1f ms) + %d ops %.1f ms",
+                         strokes, document.head, document.horizon, undo, replay, load, checkpoint.count, save,
+                         text.count - atCheckpoint.head, resume))
         }
     }
 }
