@@ -89,32 +89,16 @@ public final class SessionHub {
         live.loaded = true
         var document = SketchDocument(undoReach: config.undoReach)
         var problem: String?
-        var painted = false
         do {
             guard let stored = try store.loadSession(live.id) else { return }
             live.tokens = stored.tokens
-            problem = stored.damage
-            do {
-                if let checkpoint = try store.loadCheckpoint(live.id) {
-                    document = try SketchDocument(checkpoint: checkpoint.bytes, log: stored.ops, undoReach: config.undoReach)
-                    live.checkpointSeq = checkpoint.seq
-                    painted = true
-                }
-            } catch {
-                onProblem?("session \(live.id.logName): \(error); replaying its whole log")
-            }
-            for (index, text) in stored.ops.enumerated().dropFirst(document.head) {
-                guard let op = try? Operation(encoded: text), op.seq == index + 1 else {
-                    problem = "op \(index + 1) is unreadable"
-                    break
-                }
-                document.apply(op, painting: false)
-                painted = false
-            }
+            let rebuilt = rebuild(live.id, log: stored.ops)
+            document = rebuilt.document
+            live.checkpointSeq = rebuilt.checkpointSeq
+            problem = rebuilt.unreadable ?? stored.damage
         } catch {
             problem = "cannot be read (\(error))"
         }
-        if !painted { document.repaint() }
         live.document = document
         live.durableHead = document.head
         heldBytes.locked { $0 += document.storedBytes }
@@ -122,6 +106,33 @@ public final class SessionHub {
             live.damage = live.damage ?? problem
             onProblem?("session \(live.id.logName): \(problem); marked damaged (read-only)")
         }
+    }
+
+    /// The document after the operations of `log` (encoded, from seq 1): from the session's stored checkpoint when it
+    /// is within `log` and passes its checks, then the operations after it; else from the whole log. The raster is
+    /// painted once, at the end. Stops at the first unreadable operation (`unreadable` says which).
+    private func rebuild(_ id: SessionID, log: [String]) -> (document: SketchDocument, checkpointSeq: Int, unreadable: String?) {
+        var document = SketchDocument(undoReach: config.undoReach)
+        var checkpointSeq = 0
+        do {
+            if let checkpoint = try store.loadCheckpoint(id), checkpoint.seq <= log.count {
+                document = try SketchDocument(checkpoint: checkpoint.bytes, log: log, undoReach: config.undoReach)
+                checkpointSeq = checkpoint.seq
+            }
+        } catch {
+            onProblem?("session \(id.logName): \(error); replaying its whole log")
+        }
+        let resumedAt = document.head
+        var unreadable: String?
+        for (index, text) in log.enumerated().dropFirst(resumedAt) {
+            guard let op = try? Operation(encoded: text), op.seq == index + 1 else {
+                unreadable = "op \(index + 1) is unreadable"
+                break
+            }
+            document.apply(op, painting: false)
+        }
+        if document.head > resumedAt || checkpointSeq == 0 { document.repaint() }
+        return (document, checkpointSeq, unreadable)
     }
 
     /// Drops the drawing of sessions nobody is in and nothing happened in for `evictAfter` seconds, once all of
@@ -214,22 +225,17 @@ public final class SessionHub {
         return live.lock.locked { live.head }
     }
 
-    /// The session as it was after operation `seq` (clamped to 0…head): raster, sliders and appearance, rebuilt by
-    /// replaying its log with the session's undo reach (each op painted once, as a load does), for the replay
-    /// view's faces. The session loads on first access; its encoded log is copied under the lock and replayed
-    /// outside it, so call it off the event loop.
+    /// The session as it was after operation `seq` (clamped to 0…head): raster, sliders and appearance, rebuilt as a
+    /// load does (from the stored checkpoint when it is not after `seq`, else from the start; each op painted once),
+    /// for the replay view's faces. The session loads on first access; its encoded log is copied under the lock and
+    /// replayed outside it, so call it off the event loop.
     public func state(of id: SessionID, at seq: Int) -> (seq: Int, canvas: Canvas, sliders: SliderValues, appearance: Int?)? {
         guard let live = live(id) else { return nil }
         let encoded: [String] = live.lock.locked {
             load(live)
             return Array(live.document.encodedOps.prefix(max(0, seq)))
         }
-        var document = SketchDocument(undoReach: config.undoReach)
-        for text in encoded {
-            guard let op = try? Operation(encoded: text), op.seq == document.head + 1 else { break }
-            document.apply(op, painting: false)
-        }
-        document.repaint()
+        let document = rebuild(id, log: encoded).document
         return (document.head, document.canvas, document.sliders, document.appearance)
     }
 

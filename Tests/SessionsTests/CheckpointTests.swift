@@ -183,6 +183,24 @@ final class CheckpointTests: XCTestCase {
         XCTAssertTrue(problems.lines[0].contains("replaying its whole log"), problems.lines[0])
     }
 
+    func testAPastStateForTheReplayStartsFromTheCheckpointWhenItIsNotLater() throws {
+        let (f, a, config) = drawnSession(strokes: 8, checkpointEvery: 10)
+        a.receive(text: #"{"type":"undo"}"#)
+        let log = try XCTUnwrap(f.store.loadSession(f.id)).ops
+        let (restored, problems) = try restarted(f, config)
+        XCTAssertNotNil(restored.canvas(of: f.id), "loaded first: the reads below are the states' own")
+        for seq in [10, 20, 24] {
+            let reads = f.store.checkpointReads
+            let state = try XCTUnwrap(restored.state(of: f.id, at: seq))
+            var reference = SketchDocument()
+            for text in log.prefix(seq) { reference.apply(try Sessions.Operation(encoded: text)) }
+            XCTAssertEqual(state.seq, seq)
+            XCTAssertEqual(state.canvas, reference.canvas, "the state after op \(seq)")
+            XCTAssertEqual(f.store.checkpointReads, reads + 1)
+        }
+        XCTAssertEqual(problems.lines, [], "a checkpoint after the requested op is not a problem, just not used")
+    }
+
     func testEvictionSavesACheckpointOfTheWholeSession() throws {
         var config = SessionsConfig()
         config.evictAfter = 10
