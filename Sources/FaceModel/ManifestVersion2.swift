@@ -48,6 +48,8 @@ public struct Appearance: Equatable, Sendable {
     public let palette: [[Float]]
     /// Index into `palette` of the code used when none is chosen.
     public let defaultIndex: Int
+    /// Where each region is in an aligned photo, for codes taken from photos; nil when the model has none.
+    public var regionMap: RegionMap? = nil
 
     /// The code used when the user picks none.
     public var defaultCode: [Float] { palette[defaultIndex] }
@@ -112,7 +114,8 @@ extension Manifest {
         guard index < palette.count else {
             throw ManifestError.invalid(path: "\(a.path).default", reason: "\(index) is not an index into the \(palette.count)-code palette")
         }
-        return Appearance(size: size, regions: regions, palette: palette, defaultIndex: index)
+        let regionMap = a.has("region_map") ? try parseRegionMap(try a.fields("region_map"), regions: regions.count, size: size) : nil
+        return Appearance(size: size, regions: regions, palette: palette, defaultIndex: index, regionMap: regionMap)
     }
 }
 

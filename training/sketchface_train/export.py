@@ -57,9 +57,16 @@ def build_manifest(cfg, specs, k_project, k_shadow, reg, training, appearance=No
         m["appearance"] = {"size": cfg.appearance, "regions": list(appearance["regions"]),
                            "palette": [[round(float(v), 6) for v in p] for p in appearance["palette"]],
                            "default": int(appearance.get("default", 0))}
+        if appearance.get("region_map"):
+            m["appearance"]["region_map"] = region_map_section(appearance["region_map"])
     m["networks"] = specs
     m["training"] = training
     return m
+
+
+def region_map_section(rm):
+    """`appearance.region_map` (docs/MODEL_FORMAT.md, "Region map") from label_stats.json's `region_map`."""
+    return {"grid": int(rm["grid"]), "rows": list(rm["rows"]), "fallback": [round(float(v), 6) for v in rm["fallback"]]}
 
 
 def _atomic_write(path, write):
@@ -143,7 +150,8 @@ def main(cfg):
     if mcfg.version >= 2:
         from . import data
         stats = json.loads((data.data_dir(cfg.run) / "label_stats.json").read_text())
-        appearance = {"regions": stats["regions"], "palette": stats["palette"], "default": 0}
+        appearance = {"regions": stats["regions"], "palette": stats["palette"], "default": 0,
+                      "region_map": stats.get("region_map")}  # absent in runs made before it (add it: appearance --region-map-only)
         training["appearance_palette_sizes"] = stats["palette_sizes"]
     manifest = build_manifest(mcfg, specs, cfg.k_project, cfg.k_shadow, cfg.lle_regularization, training, appearance)
     ids, sk, _ = data.load(cfg.run)

@@ -166,6 +166,25 @@ def output_shape(layers, shape, tensors, condition=None):
     return shape
 
 
+def validate_region_map(rm, regions, size):
+    """`appearance.region_map`: a grid of `grid` rows of `grid` cells, each '.' or a region index digit,
+    and a fallback code of `size` numbers in [-1, 1]."""
+    grid, rows, fallback = rm.get("grid"), rm.get("rows"), rm.get("fallback")
+    if not isinstance(grid, int) or not 1 <= grid <= 512:
+        raise ManifestError(f"appearance.region_map: grid must be an integer in 1…512, got {grid!r}")
+    if regions > 10:
+        raise ManifestError(f"appearance.region_map: a region map indexes at most 10 regions, not {regions}")
+    cells = {"."} | {str(r) for r in range(regions)}
+    if not isinstance(rows, list) or len(rows) != grid:
+        raise ManifestError(f"appearance.region_map: rows must be {grid} strings")
+    for y, row in enumerate(rows):
+        if not isinstance(row, str) or len(row) != grid or not set(row) <= cells:
+            raise ManifestError(f"appearance.region_map: row {y} must be {grid} characters of {''.join(sorted(cells))}")
+    if (not isinstance(fallback, list) or len(fallback) != size
+            or not all(isinstance(v, (int, float)) and -1 <= v <= 1 for v in fallback)):
+        raise ManifestError(f"appearance.region_map: fallback must be {size} numbers in [-1, 1]")
+
+
 def validate(manifest, tensors, database=None):
     """Raise ManifestError unless the manifest, weights (and database, if given) fit together."""
     if manifest.get("format") != FORMAT or manifest.get("version") not in VERSIONS:
@@ -231,6 +250,8 @@ def validate(manifest, tensors, database=None):
             raise ManifestError(f"appearance: size must be a positive integer and every palette code that long")
         if not isinstance(app.get("default"), int) or not 0 <= app["default"] < len(palette):
             raise ManifestError(f"appearance: default must index the palette ({len(palette)} codes)")
+        if "region_map" in app:
+            validate_region_map(app["region_map"], len(app.get("regions", [])), size)
         cond = size
         if gen is not None and gen.get("condition") != size:
             raise ManifestError(f"generator: condition must equal appearance.size {size}")

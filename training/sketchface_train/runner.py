@@ -101,6 +101,14 @@ class Model:
             return np.asarray(app["palette"][int(which)], np.float32)
         return np.clip(np.asarray(which, np.float32), -1, 1)
 
+    def appearance_from_photo(self, rgb_u8):
+        """The appearance code of an aligned, square RGB u8 photo [S, S, 3] by the manifest's region map."""
+        from .appearance import code_from_photo
+        rm = (self.manifest.get("appearance") or {}).get("region_map")
+        if rm is None:
+            raise ValueError("this model has no region map; re-export it (appearance --region-map-only, then export)")
+        return code_from_photo(rgb_u8, rm["rows"], rm["fallback"])
+
     def generator_blocks(self):
         return self.manifest.get("generator_input", ["fused"])
 

@@ -37,7 +37,7 @@ def test_prepare_caches_sketches_and_photos_at_model_resolution(run):
     assert np.load(run / "data" / "test_sketches512.npy").shape == (2, 512, 512)
 
 
-def test_appearance_codes_and_boxes_come_from_the_labels(run):
+def test_appearance_codes_and_boxes_come_from_the_labels(run, data_dir):
     codes = np.load(run / "data" / "appearance.npy")
     assert codes.shape == (10, 15) and codes.dtype == np.float32 and np.all(np.abs(codes) <= 1)
     stats = json.loads((run / "data" / "label_stats.json").read_text())
@@ -47,6 +47,15 @@ def test_appearance_codes_and_boxes_come_from_the_labels(run):
         assert x % 8 == 0 and y % 8 == 0 and x + side <= 512 and y + side <= 512
     le, re = stats["boxes"]["left_eye"], stats["boxes"]["right_eye"]
     assert le[1] == re[1] and le[0] < re[0]
+    rm = stats["region_map"]
+    assert rm["grid"] in appearance.MAP_GRIDS and len(rm["rows"]) == rm["grid"] and len(rm["fallback"]) == 15
+    assert stats["region_map_eval"]["photos"] == 2
+    assert len(rm["thresholds"]) == 5 and str(rm["grid"]) in stats["region_map_eval"]
+    # the standalone pass (labels only) finds the same map for the same run
+    cov = np.load(run / "data" / "region_coverage.npy")
+    appearance.main(appearance.Config(data=str(data_dir), run=str(run), workers=1, region_map_only=True))
+    again = json.loads((run / "data" / "label_stats.json").read_text())
+    assert again == stats and np.allclose(np.load(run / "data" / "region_coverage.npy"), cov, atol=1e-6)
 
 
 def test_resume_continues_from_the_checkpoint(run):
@@ -70,7 +79,7 @@ def test_jobs_leave_plots_samples_and_checkpoints(run):
         assert (run / name).exists(), name
 
 
-def test_export_loads_back_through_the_runner_and_validates(run, tmp_path):
+def test_export_loads_back_through_the_runner_and_validates(run, tmp_path, data_dir):
     out = tmp_path / "model"
     export.main(export.Config(run=str(run), out=str(out), part_entries=6, remainder_entries=5, k_project=3,
                               k_shadow=2, golden=str(tmp_path / "golden.safetensors"), golden_ids="4500"))
@@ -82,6 +91,7 @@ def test_export_loads_back_through_the_runner_and_validates(run, tmp_path):
     assert manifest["version"] == 2 and manifest["generator_input"] == ["fused", "projected_sketch"]
     assert manifest["appearance"]["palette"] == [[round(v, 6) for v in p] for p in stats["palette"]]
     assert {c["name"]: c["box"] for c in manifest["components"]}["nose"] == stats["boxes"]["nose"]
+    assert manifest["appearance"]["region_map"] == export.region_map_section(stats["region_map"])
     assert manifest["training"]["gan_steps"] == 3 and db["remainder.latents"].shape[0] == 5
     assert all(t.dtype.is_floating_point and t.element_size() == 2 for t in weights.values())
     model = Model.load(out)
@@ -100,6 +110,11 @@ def test_export_loads_back_through_the_runner_and_validates(run, tmp_path):
     other = model.synthesize(canvas, 1.0, appearance=2)
     assert not np.array_equal(other["image"], result["image"])
     assert np.array_equal(golden["sketch0.appearance"].numpy(), model.appearance("default"))
+    # a code from a photo by the exported region map: a held-out photo's, near its label-exact code
+    photo, labels = data.load_pair(data_dir, 4500)
+    exact = appearance.fill_absent(appearance.region_means(photo, labels)[0][None], np.asarray(stats["region_mean"]))
+    from_photo = model.appearance_from_photo(photo)
+    assert from_photo.shape == (15,) and np.abs(from_photo - exact[0]).mean() < 0.15
 
     evaluate.main(evaluate.Config(model=str(out), run=str(run), n=2, severities="0,3", batch=2, face_n=2))
     report = json.loads((out / "eval.json").read_text())

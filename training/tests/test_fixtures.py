@@ -12,10 +12,12 @@ def test_fixtures_command_regenerates_the_committed_tiny_models_byte_identically
     for name in FILES:
         assert (tmp_path / "tiny" / name).read_bytes() == (TINY / name).read_bytes(), name
         assert (tmp_path / "projected" / name).read_bytes() == (PROJECTED / name).read_bytes(), name
+    name = "appearance-golden.safetensors"   # the region map's photo codes: the tiny model only
+    assert (tmp_path / "tiny" / name).read_bytes() == (TINY / name).read_bytes(), name
 
 
 def test_tiny_fixture_files_stay_under_one_megabyte():
-    assert sum((TINY / n).stat().st_size for n in FILES) < 1_000_000
+    assert sum((TINY / n).stat().st_size for n in FILES + ("appearance-golden.safetensors",)) < 1_000_000
 
 
 def test_the_projected_variant_shares_the_networks_and_database():
