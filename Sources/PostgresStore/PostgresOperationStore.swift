@@ -52,12 +52,15 @@ public final class PostgresOperationStore: OperationStore {
     private var lastRoundTrip: Double
 
     public var onConflict: ((SessionID, Int) -> Void)?
+    public var sharedByNodes: Bool { true }
     public var onLeaseLost: ((SessionID) -> Void)?
     /// Told (on the storage thread) after a transaction failed and before it is retried (tests wait on it).
     public var onCommitFailure: (() -> Void)?
     /// Transactions committed and writes they held (benchmark, tests).
     public private(set) var transactions = 0
     public private(set) var writes = 0
+    /// The latest renewal round: leases asked, seconds it took (benchmark).
+    public private(set) var lastRenewal: (leases: Int, seconds: Double)?
 
     public var backlogBytes: Int {
         condition.lock(); defer { condition.unlock() }
@@ -266,7 +269,7 @@ public final class PostgresOperationStore: OperationStore {
         while true {
             condition.lock()
             while queue.isEmpty && !stopping && !book.renewalDue(now: clock()) && clock() - lastRoundTrip < tick {
-                condition.wait(until: Date(timeIntervalSinceNow: tick / 2))
+                _ = condition.wait(until: Date(timeIntervalSinceNow: tick / 2))
             }
             let expired = book.expire(now: clock())
             if queue.isEmpty && stopping {
@@ -356,6 +359,7 @@ public final class PostgresOperationStore: OperationStore {
         }
         condition.lock()
         let lost = book.finishRenewal(asked: asked, renewed: renewed, sentAt: sentAt)
+        lastRenewal = (asked.count, clock() - sentAt)
         condition.unlock()
         for id in lost { report("lease of session \(id.logName) was taken by another node"); onLeaseLost?(id) }
         return true

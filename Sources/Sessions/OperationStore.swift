@@ -33,6 +33,8 @@ public protocol OperationStore: AnyObject {
     /// Told (on the storage thread) when this node lost a session's lease: a write was refused by fencing or the
     /// lease could not be renewed in time. Nothing queued for it afterwards is acknowledged.
     var onLeaseLost: ((SessionID) -> Void)? { get set }
+    /// True when other nodes write to the same storage (sessions may appear that this node did not create).
+    var sharedByNodes: Bool { get }
     /// One session's index entry (`ops` empty, `head` set) without loading it, for a session another node created
     /// after this one read the index; nil when it is not stored.
     func lookupSession(_ id: SessionID) throws -> StoredSession?
@@ -61,6 +63,7 @@ public struct SessionNotOwned: Error, CustomStringConvertible {
 
 public extension OperationStore {
     var onLeaseLost: ((SessionID) -> Void)? { get { nil } set {} }
+    var sharedByNodes: Bool { false }
     func lookupSession(_ id: SessionID) throws -> StoredSession? { try loadSessionIndex().first { $0.id == id } }
     func sessionExpired(_ id: SessionID, lastActive: Double) { sessionDeleted(id) }
     func release(_ id: SessionID) {}

@@ -73,11 +73,11 @@ public final class SessionHub {
         live.loaded = false
     }
 
-    /// Registers a session another node created after this one restored the index (blocks on the store: call it
-    /// off the event loop). Returns whether the session exists.
+    /// Registers a session another node created after this one restored the index (a store shared by nodes only:
+    /// one indexed read). Returns whether the session exists.
     public func discover(_ id: SessionID) -> Bool {
         if contains(id) { return true }
-        guard let stored = try? store.lookupSession(id) else { return false }
+        guard store.sharedByNodes, let stored = try? store.lookupSession(id) else { return false }
         return registryLock.locked {
             if sessions[id] == nil {
                 guard sessions.count < config.maxSessions else { return false }
