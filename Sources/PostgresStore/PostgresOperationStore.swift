@@ -350,8 +350,7 @@ public final class PostgresOperationStore: OperationStore {
                 FROM unnest($3::text[], $4::bigint[]) AS h(session, epoch)
                 WHERE l.session = h.session AND l.epoch = h.epoch AND l.owner = $1 AND l.expires > clock_timestamp()
                 RETURNING l.session
-                """, [nodeID, String(leaseSeconds), "{" + asked.map { $0.0.text }.joined(separator: ",") + "}",
-                      "{" + asked.map { String($0.1) }.joined(separator: ",") + "}"])
+                """, [nodeID, String(leaseSeconds), Self.array(asked.map { $0.0.text }), Self.array(asked.map { String($0.1) })])
             renewed = Set(result.rows.compactMap { SessionID($0[0] ?? "") })
         } catch {
             report("lease renewal failed: \(error)")
@@ -393,26 +392,23 @@ public final class PostgresOperationStore: OperationStore {
     }
 
     /// One transaction for the whole batch; nil when it failed (nothing acknowledged, the batch is retried).
+    /// Consecutive appends go in one round trip each for their lease check, their insert and the sessions'
+    /// `last_active`, whatever their number; other writes run one by one, in order.
     private func commit(_ batch: [Write]) -> Outcome? {
         var outcome = Outcome()
         do {
             try writer.reconnectIfBroken()
             try writer.transaction {
-                var leaseHeld = [String: Bool]()
-                /// Locks the lease row while it names this node and `epoch` and has not expired.
-                func holds(_ id: SessionID, _ epoch: Int) throws -> Bool {
-                    let key = "\(id.text)/\(epoch)"
-                    if let known = leaseHeld[key] { return known }
-                    let held = try epoch > 0 && !writer.run("""
-                        SELECT 1 FROM leases WHERE session = $1 AND owner = $2 AND epoch = $3 AND expires > clock_timestamp() FOR SHARE
-                        """, [id.text, nodeID, String(epoch)]).rows.isEmpty
-                    if !held { outcome.lost.append((id, epoch)) }
-                    leaseHeld[key] = held
-                    return held
-                }
+                var leases = [LeaseKey: Bool]()
                 var touched = [SessionID: Double]()
+                var run = [Int]()
                 for (index, write) in batch.enumerated() {
+                    if case .append = write { run.append(index); continue }
+                    try insert(run, of: batch, leases: &leases, touched: &touched, outcome: &outcome)
+                    run = []
                     switch write {
+                    case .append:
+                        break
                     case .create(let id, let time):
                         try writer.run("INSERT INTO sessions(id, created, last_active) VALUES($1, $2, $2) ON CONFLICT DO NOTHING",
                                        [id.text, String(time)])
@@ -420,17 +416,9 @@ public final class PostgresOperationStore: OperationStore {
                             INSERT INTO leases(session, owner, epoch, expires) VALUES($1, $2, 1, clock_timestamp() + $3::float8 * interval '1 second')
                             ON CONFLICT DO NOTHING
                             """, [id.text, nodeID, String(leaseSeconds)])
-                    case .append(let id, let seq, let body, let time, let epoch, _):
-                        guard try holds(id, epoch) else { outcome.fenced.insert(index); continue }
-                        let inserted = try writer.run("""
-                            INSERT INTO ops(session, seq, body) SELECT $1::text, $2::integer, $3::text
-                            WHERE EXISTS (SELECT 1 FROM leases WHERE session = $1::text AND owner = $4 AND epoch = $5::bigint)
-                            ON CONFLICT DO NOTHING
-                            """, [id.text, String(seq), body, nodeID, String(epoch)])
-                        if inserted.affected == 0 { outcome.conflicts.insert(index); continue }
-                        touched[id] = max(touched[id] ?? 0, time)
                     case .participant(let id, let client, let token, let epoch):
-                        guard try holds(id, epoch) else { continue }
+                        try lock([LeaseKey(session: id, epoch: epoch)], leases: &leases, outcome: &outcome)
+                        guard leases[LeaseKey(session: id, epoch: epoch)] == true else { continue }
                         try writer.run("INSERT INTO participants(session, client, token) VALUES($1, $2, $3) ON CONFLICT DO NOTHING",
                                        [id.text, client, token])
                     case .release(let id, let epoch):
@@ -442,8 +430,13 @@ public final class PostgresOperationStore: OperationStore {
                         touched[id] = nil
                     }
                 }
-                for (id, time) in touched {
-                    try writer.run("UPDATE sessions SET last_active = greatest(last_active, $2::float8) WHERE id = $1", [id.text, String(time)])
+                try insert(run, of: batch, leases: &leases, touched: &touched, outcome: &outcome)
+                if !touched.isEmpty {
+                    let entries = touched.sorted { $0.key.text < $1.key.text }
+                    try writer.run("""
+                        UPDATE sessions s SET last_active = greatest(s.last_active, u.t)
+                        FROM unnest($1::text[], $2::float8[]) AS u(id, t) WHERE s.id = u.id
+                        """, [Self.array(entries.map(\.key.text)), Self.array(entries.map { String($0.value) })])
                 }
             }
             return outcome
@@ -451,6 +444,64 @@ public final class PostgresOperationStore: OperationStore {
             report("\(error)")
             return nil
         }
+    }
+
+    /// A lease as a write names it.
+    private struct LeaseKey: Hashable {
+        var session: SessionID
+        var epoch: Int
+    }
+
+    /// Locks (`FOR SHARE`, in session order) the lease rows of `keys` not checked yet in this transaction that
+    /// still name this node, their epoch and a future expiry; records which hold, and the others as lost.
+    private func lock(_ keys: [LeaseKey], leases: inout [LeaseKey: Bool], outcome: inout Outcome) throws {
+        let unknown = Array(Set(keys.filter { leases[$0] == nil })).sorted { $0.session.text < $1.session.text }
+        guard !unknown.isEmpty else { return }
+        let rows = try writer.run("""
+            SELECT l.session, l.epoch FROM leases l JOIN unnest($1::text[], $2::bigint[]) AS h(session, epoch)
+              ON l.session = h.session AND l.epoch = h.epoch
+            WHERE l.owner = $3 AND l.expires > clock_timestamp() ORDER BY l.session FOR SHARE OF l
+            """, [Self.array(unknown.map(\.session.text)), Self.array(unknown.map { String($0.epoch) }), nodeID]).rows
+        let held = Set(rows.map { "\($0[0] ?? "")/\($0[1] ?? "")" })
+        for key in unknown {
+            let holds = held.contains("\(key.session.text)/\(key.epoch)")
+            leases[key] = holds
+            if !holds { outcome.lost.append((key.session, key.epoch)) }
+        }
+    }
+
+    /// Inserts the appends at `indices` whose lease holds in one statement, fenced again by the epoch in SQL;
+    /// the rest are refused. A row that exists already is a conflict (the first of duplicates wins).
+    private func insert(_ indices: [Int], of batch: [Write], leases: inout [LeaseKey: Bool],
+                        touched: inout [SessionID: Double], outcome: inout Outcome) throws {
+        guard !indices.isEmpty else { return }
+        var rows = [(index: Int, id: SessionID, seq: Int, body: String, time: Double, epoch: Int)]()
+        for index in indices {
+            if case .append(let id, let seq, let body, let time, let epoch, _) = batch[index] { rows.append((index, id, seq, body, time, epoch)) }
+        }
+        try lock(rows.map { LeaseKey(session: $0.id, epoch: $0.epoch) }, leases: &leases, outcome: &outcome)
+        let accepted = rows.filter { leases[LeaseKey(session: $0.id, epoch: $0.epoch)] == true }
+        for row in rows where leases[LeaseKey(session: row.id, epoch: row.epoch)] != true { outcome.fenced.insert(row.index) }
+        guard !accepted.isEmpty else { return }
+        let inserted = try writer.run("""
+            INSERT INTO ops(session, seq, body)
+            SELECT u.session, u.seq, u.body FROM unnest($1::text[], $2::integer[], $3::text[], $4::bigint[]) AS u(session, seq, body, epoch)
+            WHERE EXISTS (SELECT 1 FROM leases l WHERE l.session = u.session AND l.owner = $5 AND l.epoch = u.epoch)
+            ON CONFLICT DO NOTHING
+            RETURNING session, seq
+            """, [Self.array(accepted.map(\.id.text)), Self.array(accepted.map { String($0.seq) }),
+                  Self.array(accepted.map(\.body)), Self.array(accepted.map { String($0.epoch) }), nodeID]).rows
+        var stored = Set(inserted.map { "\($0[0] ?? "")/\($0[1] ?? "")" })
+        for row in accepted {
+            if stored.remove("\(row.id.text)/\(row.seq)") == nil { outcome.conflicts.insert(row.index); continue }
+            touched[row.id] = max(touched[row.id] ?? 0, row.time)
+        }
+    }
+
+    /// A PostgreSQL array literal of `items`, each quoted (backslash and double quote escaped).
+    static func array(_ items: [String]) -> String {
+        "{" + items.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+            .joined(separator: ",") + "}"
     }
 
     /// Deletes a session unless another node holds a live lease on it or (with `lastActive`) the store saw

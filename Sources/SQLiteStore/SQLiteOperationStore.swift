@@ -205,8 +205,9 @@ public final class SQLiteOperationStore: OperationStore {
             let committed = conflicts != nil
             if let conflicts {
                 failures = 0
-                for case .append(let id, let seq, _, _, let durable) in batch {
-                    if conflicts.contains(where: { $0 == id && $1 == seq }) {
+                for (index, write) in batch.enumerated() {
+                    guard case .append(let id, let seq, _, _, let durable) = write else { continue }
+                    if conflicts.contains(index) {
                         FileHandle.standardError.write(Data("sessions store: op \(seq) of session \(id.logName) exists already; not overwritten, session stopped\n".utf8))
                         onConflict?(id, seq)
                     } else {
@@ -235,13 +236,14 @@ public final class SQLiteOperationStore: OperationStore {
 
     /// One transaction for the whole batch. On failure nothing is acknowledged, the error is reported and the
     /// writer retries the batch with backoff (giving up only when closing).
-    /// Returns the appends refused because their row exists (nil when the transaction failed).
-    private func commit(_ batch: [Write]) -> [(SessionID, Int)]? {
-        var conflicts = [(SessionID, Int)]()
+    /// Returns the appends (batch indices) refused because their row exists, the first of duplicates being
+    /// stored (nil when the transaction failed).
+    private func commit(_ batch: [Write]) -> Set<Int>? {
+        var conflicts = Set<Int>()
         do {
             try db.execute("BEGIN IMMEDIATE")
             var touched = [SessionID: Double]()
-            for write in batch {
+            for (index, write) in batch.enumerated() {
                 switch write {
                 case .create(let id, let time):
                     try db.run("INSERT OR IGNORE INTO sessions(id, created, last_active) VALUES(?1, ?2, ?2)", [.text(id.text), .double(time)])
@@ -249,7 +251,7 @@ public final class SQLiteOperationStore: OperationStore {
                     do {
                         try db.run("INSERT INTO ops(session, seq, body) VALUES(?1, ?2, ?3)", [.text(id.text), .int(seq), .text(body)])
                     } catch StoreError.conflict {
-                        conflicts.append((id, seq))
+                        conflicts.insert(index)
                         continue
                     }
                     touched[id] = max(touched[id] ?? 0, time)

@@ -16,6 +16,7 @@ enum StoreConformance {
         ("a deleted session is gone from storage", deletedSessionGone),
         ("an existing op row is never overwritten nor acknowledged", conflictNeverOverwrites),
         ("a gap in one session's log damages that session only", gapDamagesOneSession),
+        ("op text comes back byte for byte", bodiesRoundTrip),
     ]
 
     /// Runs every check against fresh backends from `make`.
@@ -136,7 +137,25 @@ enum StoreConformance {
         store.flush()
         XCTAssertFalse(acked.locked { $0 })
         XCTAssertEqual(conflicts.locked { $0 }, [1])
-        XCTAssertEqual(try store.loadSessions().first?.ops, [op(1, author: "first")])
+        // Two appends of one new seq queued back to back: the first is stored and acknowledged, the second not.
+        let acks = Locked([String]())
+        store.append(op(2, author: "first"), seq: 2, to: id, at: 0) { acks.locked { $0.append("first") } }
+        store.append(op(2, author: "second"), seq: 2, to: id, at: 0) { acks.locked { $0.append("second") } }
+        store.flush()
+        XCTAssertEqual(acks.locked { $0 }, ["first"])
+        XCTAssertEqual(conflicts.locked { $0 }, [1, 2])
+        XCTAssertEqual(try store.loadSessions().first?.ops, [op(1, author: "first"), op(2, author: "first")])
+        store.close()
+    }
+
+    static func bodiesRoundTrip(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let id = SessionID.random()
+        store.sessionCreated(id, at: 0)
+        let bodies = [op(1, author: #"quote " backslash \ comma, {brace} é ✓ 😀"#), op(2), "{}"]
+        for (index, body) in bodies.enumerated() { store.append(body, seq: index + 1, to: id, at: 0) {} }
+        store.flush()
+        XCTAssertEqual(try store.loadSessions().first?.ops, bodies)
         store.close()
     }
 
