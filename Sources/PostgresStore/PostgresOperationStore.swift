@@ -40,13 +40,8 @@ public final class PostgresOperationStore: OperationStore {
     private let readerLock = NSLock()
     /// Monotonic seconds (injectable for tests).
     private let clock: () -> Double
-    private let condition = NSCondition()
-    private var queue: [Write] = []
-    private var writing = false
-    private var stopping = false
-    private var failures = 0
-    private var thread: Thread?
-    private var unsaved = 0
+    private let queue = WriterQueue<Write>(size: \.size)
+    // Guarded by `queue.locked`: the leases (appends are stamped with their epoch as they are queued), readiness.
     private var book: LeaseBook
     private var ready = true
     private var lastRoundTrip: Double
@@ -60,12 +55,10 @@ public final class PostgresOperationStore: OperationStore {
     public private(set) var transactions = 0
     public private(set) var writes = 0
     /// The latest renewal round: leases asked, seconds it took (benchmark).
-    public private(set) var lastRenewal: (leases: Int, seconds: Double)?
+    public var lastRenewal: (leases: Int, seconds: Double)? { queue.locked { latestRenewal } }
+    private var latestRenewal: (leases: Int, seconds: Double)?
 
-    public var backlogBytes: Int {
-        condition.lock(); defer { condition.unlock() }
-        return unsaved
-    }
+    public var backlogBytes: Int { queue.backlogBytes }
 
     /// Connects twice with `conninfo` (libpq connection string), brings the schema to the latest migration and
     /// starts the storage thread. `lockTimeout` bounds how long a write waits for a row lock (default: the lease
@@ -86,10 +79,7 @@ public final class PostgresOperationStore: OperationStore {
         try writer.run("SET lock_timeout = \(lockMs)")
         try writer.run("SET idle_in_transaction_session_timeout = \(Int(leaseSeconds * 500))")
         try reader.run("SET lock_timeout = \(Int(leaseSeconds * 1000))")
-        let thread = Thread { [unowned self] in self.run() }
-        thread.name = "sessions-postgres"
-        self.thread = thread
-        thread.start()
+        queue.start(name: "sessions-postgres") { [unowned self] in self.run() }
     }
 
     deinit { close() }
@@ -97,23 +87,19 @@ public final class PostgresOperationStore: OperationStore {
     // MARK: Queued writes
 
     public func sessionCreated(_ id: SessionID, at time: Double) {
-        condition.lock()
-        // A fresh random id: the create's transaction inserts its lease row at epoch 1.
-        book.taken(id, epoch: 1, sentAt: clock())
-        enqueueLocked(.create(id, time))
-        condition.unlock()
+        queue.enqueue {
+            // A fresh random id: the create's transaction inserts its lease row at epoch 1.
+            book.taken(id, epoch: 1, sentAt: clock())
+            return [.create(id, time)]
+        }
     }
 
     public func append(_ encoded: String, seq: Int, to session: SessionID, at time: Double, durable: @escaping () -> Void) {
-        condition.lock()
-        enqueueLocked(.append(session, seq, encoded, time, epoch: book.epoch(of: session) ?? 0, durable))
-        condition.unlock()
+        queue.enqueue { [.append(session, seq, encoded, time, epoch: book.epoch(of: session) ?? 0, durable)] }
     }
 
     public func participantRegistered(_ client: String, token: String, in session: SessionID) {
-        condition.lock()
-        enqueueLocked(.participant(session, client, token, epoch: book.epoch(of: session) ?? 0))
-        condition.unlock()
+        queue.enqueue { [.participant(session, client, token, epoch: book.epoch(of: session) ?? 0)] }
     }
 
     public func sessionDeleted(_ id: SessionID) { remove(id, lastActive: nil) }
@@ -121,59 +107,33 @@ public final class PostgresOperationStore: OperationStore {
     public func sessionExpired(_ id: SessionID, lastActive: Double) { remove(id, lastActive: lastActive) }
 
     private func remove(_ id: SessionID, lastActive: Double?) {
-        condition.lock()
-        book.drop(id)
-        enqueueLocked(.delete(id, lastActive: lastActive))
-        condition.unlock()
+        queue.enqueue {
+            book.drop(id)
+            return [.delete(id, lastActive: lastActive)]
+        }
     }
 
     public func release(_ id: SessionID) {
-        condition.lock()
-        if let lease = book.drop(id) { enqueueLocked(.release(id, epoch: lease.epoch)) }
-        condition.unlock()
+        queue.enqueue { book.drop(id).map { [.release(id, epoch: $0.epoch)] } ?? [] }
     }
 
     public func releaseAll() {
-        condition.lock()
-        for (id, lease) in book.leases.sorted(by: { $0.key.text < $1.key.text }) {
-            book.drop(id)
-            enqueueLocked(.release(id, epoch: lease.epoch))
+        queue.enqueue {
+            let held = book.leases.sorted { $0.key.text < $1.key.text }
+            for (id, _) in held { book.drop(id) }
+            return held.map { .release($0.key, epoch: $0.value.epoch) }
         }
-        condition.unlock()
         flush()
     }
 
     /// The sessions this node holds a lease on, with their epochs (tests, logs).
-    public var heldLeases: [SessionID: Int] {
-        condition.lock(); defer { condition.unlock() }
-        return book.leases.mapValues(\.epoch)
-    }
+    public var heldLeases: [SessionID: Int] { queue.locked { book.leases.mapValues(\.epoch) } }
 
-    public func isReady() -> Bool {
-        condition.lock(); defer { condition.unlock() }
-        return ready
-    }
+    public func isReady() -> Bool { queue.locked { ready } }
 
-    public func flush() {
-        condition.lock()
-        while !queue.isEmpty || writing { condition.wait() }
-        condition.unlock()
-    }
+    public func flush() { queue.flush() }
 
-    public func close() {
-        condition.lock()
-        if stopping { condition.unlock(); return }
-        stopping = true
-        condition.broadcast()
-        while thread != nil { condition.wait() }
-        condition.unlock()
-    }
-
-    private func enqueueLocked(_ write: Write) {
-        queue.append(write)
-        unsaved += write.size
-        condition.signal()
-    }
+    public func close() { queue.close() }
 
     // MARK: Reads
 
@@ -210,10 +170,7 @@ public final class PostgresOperationStore: OperationStore {
 
     private func load(_ id: SessionID, on db: PostgresConnection) throws -> StoredSession? {
         do {
-            condition.lock()
-            let held = book.epoch(of: id) != nil
-            condition.unlock()
-            if !held { try take(id, on: db) }
+            if queue.locked({ book.epoch(of: id) == nil }) { try take(id, on: db) }
             return try db.transaction {
                 try db.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 guard let row = try db.run("SELECT created, last_active FROM sessions WHERE id = $1", [id.text]).rows.first else {
@@ -250,9 +207,7 @@ public final class PostgresOperationStore: OperationStore {
             let owner = try db.run("SELECT owner FROM leases WHERE session = $1", [id.text]).rows.first?[0] ?? "?"
             throw SessionNotOwned(reason: "node \(owner) holds its lease")
         }
-        condition.lock()
-        book.taken(id, epoch: epoch, sentAt: sentAt)
-        condition.unlock()
+        queue.locked { book.taken(id, epoch: epoch, sentAt: sentAt) }
     }
 
     /// Runs `body` on the read connection (reconnecting a broken one).
@@ -266,65 +221,41 @@ public final class PostgresOperationStore: OperationStore {
 
     private func run() {
         let tick = min(1, leaseSeconds / 3)
-        while true {
-            condition.lock()
-            while queue.isEmpty && !stopping && !book.renewalDue(now: clock()) && clock() - lastRoundTrip < tick {
-                _ = condition.wait(until: Date(timeIntervalSinceNow: tick / 2))
+        while let batch = queue.next(groupCommit: groupCommit, wakeEvery: tick / 2) {
+            let now = clock()
+            let (expired, renewal, pingDue) = queue.locked {
+                (book.expire(now: now), book.renewalDue(now: now) ? book.startRenewal(now: now) : nil, now - lastRoundTrip >= tick)
             }
-            let expired = book.expire(now: clock())
-            if queue.isEmpty && stopping {
-                thread = nil
-                condition.broadcast()
-                condition.unlock()
-                return
-            }
-            let renewal: [(SessionID, Int)]? = book.renewalDue(now: clock()) ? book.startRenewal(now: clock()) : nil
-            let batch: [Write]
-            if groupCommit || queue.isEmpty { batch = queue; queue = [] } else { batch = [queue.removeFirst()] }
-            writing = !batch.isEmpty
-            condition.unlock()
-
             for id in expired { report("lease of session \(id.logName) ran out before it could be renewed"); onLeaseLost?(id) }
             var healthy = true
             if let renewal { healthy = renew(renewal) }
             if batch.isEmpty {
+                guard renewal != nil || pingDue else { continue }
                 if renewal == nil { healthy = ping() }
-                finishRound(healthy: healthy)
+                recordRoundTrip(healthy)
+                if !healthy { Thread.sleep(forTimeInterval: 0.2) }
                 continue
             }
-            let outcome = commit(batch)
-            if let outcome { acknowledge(batch, outcome) }
-            condition.lock()
-            writing = false
-            ready = outcome != nil && healthy
-            if outcome != nil {
-                failures = 0
-                lastRoundTrip = clock()
+            if let outcome = commit(batch) {
+                acknowledge(batch, outcome)
                 transactions += 1; writes += batch.count
-                for write in batch { unsaved -= write.size }
-            } else if !stopping || failures < 3 {
-                // Keep the order and retry: a gap in the log would end replay there.
-                failures += 1
-                queue.insert(contentsOf: batch, at: 0)
-                condition.unlock()
-                onCommitFailure?()
-                Thread.sleep(forTimeInterval: min(2, 0.05 * Double(1 << min(failures, 6))))
-                condition.lock()
+                recordRoundTrip(healthy)
+                queue.committed(batch)
             } else {
-                for write in batch { unsaved -= write.size }
+                recordRoundTrip(false)
+                if let failures = queue.failed(batch) {
+                    onCommitFailure?()
+                    Thread.sleep(forTimeInterval: min(2, 0.05 * Double(1 << min(failures, 6))))
+                }
             }
-            condition.broadcast()
-            condition.unlock()
         }
     }
 
-    private func finishRound(healthy: Bool) {
-        condition.lock()
-        ready = healthy
-        if healthy { lastRoundTrip = clock() }
-        condition.broadcast()
-        condition.unlock()
-        if !healthy { Thread.sleep(forTimeInterval: 0.2) }
+    private func recordRoundTrip(_ healthy: Bool) {
+        queue.locked {
+            ready = healthy
+            if healthy { lastRoundTrip = clock() }
+        }
     }
 
     private func ping() -> Bool {
@@ -356,10 +287,10 @@ public final class PostgresOperationStore: OperationStore {
             report("lease renewal failed: \(error)")
             return false
         }
-        condition.lock()
-        let lost = book.finishRenewal(asked: asked, renewed: renewed, sentAt: sentAt)
-        lastRenewal = (asked.count, clock() - sentAt)
-        condition.unlock()
+        let lost = queue.locked {
+            latestRenewal = (asked.count, clock() - sentAt)
+            return book.finishRenewal(asked: asked, renewed: renewed, sentAt: sentAt)
+        }
         for id in lost { report("lease of session \(id.logName) was taken by another node"); onLeaseLost?(id) }
         return true
     }
@@ -384,10 +315,7 @@ public final class PostgresOperationStore: OperationStore {
             }
         }
         for (id, epoch) in outcome.lost {
-            condition.lock()
-            let news = book.lose(id, epoch: epoch)
-            condition.unlock()
-            if news { report("write to session \(id.logName) refused: its lease moved"); onLeaseLost?(id) }
+            if queue.locked({ book.lose(id, epoch: epoch) }) { report("write to session \(id.logName) refused: its lease moved"); onLeaseLost?(id) }
         }
     }
 
