@@ -32,6 +32,14 @@ enum StoreConformance {
         "{\"type\":\"op\",\"seq\":\(seq),\"kind\":\"clear\",\"author\":\"\(author)\"}"
     }
 
+    /// A store on `backend` with one new, empty session.
+    static func openWithSession(_ backend: StoreBackend, at time: Double) throws -> (CountingStore, SessionID) {
+        let store = try backend.open()
+        let id = SessionID.random()
+        store.sessionCreated(id, at: time)
+        return (store, id)
+    }
+
     static func restartRestores(_ backend: StoreBackend) throws {
         var canvas = Canvas()
         var id: SessionID!
@@ -64,9 +72,7 @@ enum StoreConformance {
     }
 
     static func durableAfterCommit(_ backend: StoreBackend) throws {
-        let store = try backend.open()
-        let id = SessionID.random()
-        store.sessionCreated(id, at: 1)
+        let (store, id) = try openWithSession(backend, at: 1)
         let seen = XCTestExpectation(description: "durable")
         store.append(op(1), seq: 1, to: id, at: 2) {
             // Another connection must already see the row.
@@ -78,9 +84,7 @@ enum StoreConformance {
     }
 
     static func groupCommit(_ backend: StoreBackend) throws {
-        let store = try backend.open()
-        let id = SessionID.random()
-        store.sessionCreated(id, at: 1)
+        let (store, id) = try openWithSession(backend, at: 1)
         for seq in 1...2000 { store.append(op(seq), seq: seq, to: id, at: 2) {} }
         store.flush()
         XCTAssertEqual(store.writes, 2001)
@@ -90,9 +94,7 @@ enum StoreConformance {
     }
 
     static func failedCommitRetried(_ backend: StoreBackend) throws {
-        let store = try backend.open()
-        let id = SessionID.random()
-        store.sessionCreated(id, at: 1)
+        let (store, id) = try openWithSession(backend, at: 1)
         store.flush()
         let unblock = try backend.blockWrites()
         let durable = XCTestExpectation(description: "durable")
@@ -113,9 +115,7 @@ enum StoreConformance {
     }
 
     static func deletedSessionGone(_ backend: StoreBackend) throws {
-        let store = try backend.open()
-        let id = SessionID.random()
-        store.sessionCreated(id, at: 1)
+        let (store, id) = try openWithSession(backend, at: 1)
         store.append(op(1), seq: 1, to: id, at: 2) {}
         store.sessionDeleted(id)
         store.flush()
@@ -125,11 +125,9 @@ enum StoreConformance {
     }
 
     static func conflictNeverOverwrites(_ backend: StoreBackend) throws {
-        let store = try backend.open()
-        let id = SessionID.random()
+        let (store, id) = try openWithSession(backend, at: 0)
         let conflicts = Locked([Int]())
         store.onConflict = { _, seq in conflicts.locked { $0.append(seq) } }
-        store.sessionCreated(id, at: 0)
         store.append(op(1, author: "first"), seq: 1, to: id, at: 0) {}
         store.flush()
         let acked = Locked(false)
@@ -149,9 +147,7 @@ enum StoreConformance {
     }
 
     static func bodiesRoundTrip(_ backend: StoreBackend) throws {
-        let store = try backend.open()
-        let id = SessionID.random()
-        store.sessionCreated(id, at: 0)
+        let (store, id) = try openWithSession(backend, at: 0)
         let bodies = [op(1, author: #"quote " backslash \ comma, {brace} é ✓ 😀"#), op(2), "{}"]
         for (index, body) in bodies.enumerated() { store.append(body, seq: index + 1, to: id, at: 0) {} }
         store.flush()
