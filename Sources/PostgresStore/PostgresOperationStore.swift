@@ -210,11 +210,17 @@ public final class PostgresOperationStore: OperationStore {
         queue.locked { book.taken(id, epoch: epoch, sentAt: sentAt) }
     }
 
-    /// Runs `body` on the read connection (reconnecting a broken one).
+    /// Runs `body` on the read connection; once more on a new connection when the old one turns out broken
+    /// (libpq notices a restarted server only when a query fails).
     private func read<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         readerLock.lock(); defer { readerLock.unlock() }
         try reader.reconnectIfBroken()
-        return try body(reader)
+        do {
+            return try body(reader)
+        } catch where reader.isBroken {
+            try reader.reconnectIfBroken()
+            return try body(reader)
+        }
     }
 
     // MARK: The storage thread
