@@ -243,9 +243,9 @@ public final class PostgresOperationStore: OperationStore {
                 continue
             }
             if let outcome = commit(batch) {
+                recordRoundTrip(true)
                 acknowledge(batch, outcome)
                 transactions += 1; writes += batch.count
-                recordRoundTrip(healthy)
                 queue.committed(batch)
             } else {
                 recordRoundTrip(false)
