@@ -1,5 +1,6 @@
 import Foundation
 import Sessions
+import StoreQueue
 
 /// Sessions and operations in PostgreSQL, shared by several nodes (docs/SESSIONS.md, "Leases and fencing").
 ///

@@ -1,6 +1,7 @@
 import CSQLite
 import Foundation
 import Sessions
+import StoreQueue
 
 /// Why the SQLite store could not start or read.
 public enum StoreError: Error, CustomStringConvertible {
