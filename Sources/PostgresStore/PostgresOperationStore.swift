@@ -70,16 +70,15 @@ public final class PostgresOperationStore: OperationStore {
         self.leaseSeconds = leaseSeconds
         self.groupCommit = groupCommit
         self.clock = clock
-        writer = try PostgresConnection(conninfo)
+        // A paused writer must not hold lease-row locks for long: the server ends a transaction idle that long.
+        writer = try PostgresConnection(conninfo, setup: [
+            "SET lock_timeout = \(Int((lockTimeout ?? leaseSeconds) * 1000))",
+            "SET idle_in_transaction_session_timeout = \(Int(leaseSeconds * 500))",
+        ])
         try Migrations.apply(on: writer)
-        reader = try PostgresConnection(conninfo)
+        reader = try PostgresConnection(conninfo, setup: ["SET lock_timeout = \(Int(leaseSeconds * 1000))"])
         book = LeaseBook(seconds: leaseSeconds, now: clock())
         lastRoundTrip = clock()
-        let lockMs = Int((lockTimeout ?? leaseSeconds) * 1000)
-        // A paused writer must not hold lease-row locks for long: the server ends a transaction idle that long.
-        try writer.run("SET lock_timeout = \(lockMs)")
-        try writer.run("SET idle_in_transaction_session_timeout = \(Int(leaseSeconds * 500))")
-        try reader.run("SET lock_timeout = \(Int(leaseSeconds * 1000))")
         queue.start(name: "sessions-postgres") { [unowned self] in self.run() }
     }
 
