@@ -15,6 +15,8 @@ final class LiveSession {
     var storedHead = 0
     /// The highest seq the store has committed (eviction waits for it to reach the head).
     var durableHead = 0
+    /// The seq of the newest raster checkpoint saved or loaded (0: none).
+    var checkpointSeq = 0
     var connections: [UInt64: SessionConnection] = [:]
     var lastActive: Double
     /// Each participant's secret token by client id: joining as that client again needs it.
