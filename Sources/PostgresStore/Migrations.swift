@@ -13,6 +13,8 @@ enum Migrations {
             CREATE TABLE leases(session text PRIMARY KEY, owner text NOT NULL, epoch bigint NOT NULL,
                                 expires timestamptz NOT NULL);
             """),
+        // Raster checkpoints, the newest per session (derived from the ops: replaced, and ignored when unusable).
+        (2, "CREATE TABLE checkpoints(session text PRIMARY KEY, seq integer NOT NULL, body bytea NOT NULL);"),
     ]
 
     /// Latest version this build knows.

@@ -20,12 +20,13 @@ public final class PostgresOperationStore: OperationStore {
         /// Delete when no other node holds the lease and nothing happened after `lastActive` (nil: any time).
         case delete(SessionID, lastActive: Double?)
         case release(SessionID, epoch: Int)
+        case checkpoint(SessionID, Int, [UInt8], epoch: Int)
 
         var size: Int {
             switch self {
             case .append(_, _, let body, _, _, _): return body.utf8.count
             case .participant(_, let client, let token, _): return client.utf8.count + token.utf8.count
-            case .create, .delete, .release: return 0
+            case .create, .delete, .release, .checkpoint: return 0
             }
         }
     }
@@ -100,6 +101,20 @@ public final class PostgresOperationStore: OperationStore {
 
     public func participantRegistered(_ client: String, token: String, in session: SessionID) {
         queue.enqueue { [.participant(session, client, token, epoch: book.epoch(of: session) ?? 0)] }
+    }
+
+    /// Queued after the ops it covers and written under the lease, like them (a stale owner's checkpoint never
+    /// replaces the new owner's).
+    public func saveCheckpoint(_ bytes: [UInt8], seq: Int, for session: SessionID) {
+        queue.enqueue { [.checkpoint(session, seq, bytes, epoch: book.epoch(of: session) ?? 0)] }
+    }
+
+    public func loadCheckpoint(_ id: SessionID) throws -> StoredCheckpoint? {
+        try read { db in
+            guard let row = try db.run("SELECT seq, encode(body, 'hex') FROM checkpoints WHERE session = $1", [id.text]).rows.first,
+                  let seq = Int(row[0] ?? ""), let bytes = Self.bytes(hex: row[1] ?? "") else { return nil }
+            return StoredCheckpoint(seq: seq, bytes: bytes)
+        }
     }
 
     public func sessionDeleted(_ id: SessionID) { remove(id, lastActive: nil) }
@@ -355,6 +370,13 @@ public final class PostgresOperationStore: OperationStore {
                         guard leases[LeaseKey(session: id, epoch: epoch)] == true else { continue }
                         try writer.run("INSERT INTO participants(session, client, token) VALUES($1, $2, $3) ON CONFLICT DO NOTHING",
                                        [id.text, client, token])
+                    case .checkpoint(let id, let seq, let bytes, let epoch):
+                        try lock([LeaseKey(session: id, epoch: epoch)], leases: &leases, outcome: &outcome)
+                        guard leases[LeaseKey(session: id, epoch: epoch)] == true else { continue }
+                        try writer.run("""
+                            INSERT INTO checkpoints(session, seq, body) VALUES($1, $2, decode($3, 'hex'))
+                            ON CONFLICT (session) DO UPDATE SET seq = excluded.seq, body = excluded.body
+                            """, [id.text, String(seq), Self.hex(bytes)])
                     case .release(let id, let epoch):
                         // Expired, not deleted: the next owner's epoch must be higher than every earlier one.
                         try writer.run("UPDATE leases SET expires = clock_timestamp() WHERE session = $1 AND owner = $2 AND epoch = $3",
@@ -432,6 +454,38 @@ public final class PostgresOperationStore: OperationStore {
         }
     }
 
+    /// Bytes as hex digits (bytea travels as `decode($n, 'hex')` / `encode(…, 'hex')` over the text protocol).
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes { out.append(digits[Int(byte >> 4)]); out.append(digits[Int(byte & 15)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The bytes of hex digits; nil when they are not hex.
+    static func bytes(hex: String) -> [UInt8]? {
+        let text = Array(hex.utf8)
+        guard text.count % 2 == 0 else { return nil }
+        func value(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 48...57: return c - 48
+            case 97...102: return c - 87
+            case 65...70: return c - 55
+            default: return nil
+            }
+        }
+        var out = [UInt8]()
+        out.reserveCapacity(text.count / 2)
+        var i = 0
+        while i < text.count {
+            guard let high = value(text[i]), let low = value(text[i + 1]) else { return nil }
+            out.append(high << 4 | low)
+            i += 2
+        }
+        return out
+    }
+
     /// A PostgreSQL array literal of `items`, each quoted (backslash and double quote escaped).
     static func array(_ items: [String]) -> String {
         "{" + items.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
@@ -448,6 +502,7 @@ public final class PostgresOperationStore: OperationStore {
             if let stored, let value = Double(stored[0] ?? ""), value > lastActive { return }
         }
         for sql in ["DELETE FROM ops WHERE session = $1", "DELETE FROM participants WHERE session = $1",
+                    "DELETE FROM checkpoints WHERE session = $1",
                     "DELETE FROM sessions WHERE id = $1", "DELETE FROM leases WHERE session = $1"] {
             try writer.run(sql, [id.text])
         }

@@ -51,9 +51,11 @@ final class PostgresLeaseTests: XCTestCase {
         XCTAssertNil(a.heldLeases[id])
         b.append(op(4, "b"), seq: 4, to: id, at: 4) { acked.locked { $0.append("b4") } }
         b.flush()
-        // Later stale writes are refused silently (the loss was reported once).
+        // Later stale writes are refused silently (the loss was reported once), checkpoints included.
         a.append(op(5, "a"), seq: 5, to: id, at: 5) { acked.locked { $0.append("a5") } }
+        a.saveCheckpoint([1, 2, 3], seq: 5, for: id)
         a.flush()
+        XCTAssertNil(try b.loadCheckpoint(id))
         XCTAssertEqual(acked.locked { $0 }, ["a1", "a2", "a3", "b4"])
         XCTAssertEqual(lostByA.locked { $0 }, [id])
         XCTAssertEqual(try b.loadSession(id)?.ops, (1...3).map { op($0, "a") } + [op(4, "b")])
@@ -173,7 +175,7 @@ final class PostgresLeaseTests: XCTestCase {
         let backend = try PostgresBackend()
         let a = try backend.openStore(node: "node-a"), b = try backend.openStore(node: "node-b")
         let versions = try backend.connection().run("SELECT version FROM schema_version ORDER BY version").rows
-        XCTAssertEqual(versions, [["1"]])
+        XCTAssertEqual(versions, [["1"], ["2"]])
         a.close(); b.close()
     }
 
