@@ -3,9 +3,8 @@ import HTTP
 import Logging
 import Server
 import Sessions
-import SQLiteStore
 
-/// The sessions part of the app: the hub over its SQLite store, the HTTP and WebSocket routes, and the
+/// The sessions part of the app: the hub over its store (SQLite, or PostgreSQL shared by nodes), the HTTP and WebSocket routes, and the
 /// idle-expiry sweep.
 ///
 /// Routes: `POST /new` → 303 to `/s/<id>` (403 from a foreign page's `Origin`; 429 over the per-address creation
@@ -19,8 +18,8 @@ import SQLiteStore
 public final class SessionService: RouteProvider {
     /// The sessions; Guidance sets `hub.observer`.
     public let hub: SessionHub
-    /// The durable store.
-    public let store: SQLiteOperationStore
+    /// The durable store (`SessionStores.open`).
+    public let store: OperationStore
     private let sketchPage: [UInt8]?
     private let replayPage: [UInt8]?
     private let logger: Logger
@@ -43,25 +42,28 @@ public final class SessionService: RouteProvider {
     /// Built by `Application`: the `sessions` section, the server's data directory and web root.
     public convenience init(context: AppContext) throws {
         let server = context.config[ServerSection.self]
-        try self.init(section: context.config[SessionsSection.self], dataDirectory: server.dataDirectory,
+        try self.init(section: context.config[SessionsSection.self], storage: context.config[StorageSection.self],
+                      nodeID: context.config[NodeSection.self].id, dataDirectory: server.dataDirectory,
                       webRoot: server.webRoot, creationsPerMinute: context.config[LimitsSection.self].sessionCreationsPerMinute,
                       allowedOrigins: server.allowedOrigins, logger: context.logger)
     }
 
-    /// Opens the database under `dataDirectory`, restores every stored session and loads the client page.
-    public init(section: SessionsSection, dataDirectory: String, webRoot: String, creationsPerMinute: Int = 10,
+    /// Opens the store (`storage`; SQLite under `dataDirectory` by default), restores every stored session and
+    /// loads the client page.
+    public init(section: SessionsSection, storage: StorageSection, nodeID: String, dataDirectory: String, webRoot: String, creationsPerMinute: Int = 10,
                 allowedOrigins: [String] = [], logger: Logger) throws {
         self.logger = logger
         self.allowedOrigins = Set(allowedOrigins.map { $0.lowercased() })
         creations = SessionCreationLimiter(perMinute: creationsPerMinute)
         fullRetryAfterSeconds = section.expirySweepSeconds
-        store = try SQLiteOperationStore(directory: dataDirectory, groupCommit: section.groupCommit, synchronous: section.synchronous)
+        let opened = try SessionStores.open(storage: storage, sessions: section, dataDirectory: dataDirectory, nodeID: nodeID)
+        store = opened.store
         hub = SessionHub(config: section.limits, store: store)
         let started = Date()
         hub.onProblem = { [logger] problem in logger.error("session load: \(problem)") }
         try hub.restore()
         logger.info("sessions restored", metadata: ["sessions": "\(hub.sessionCount)",
-            "ms": "\(Int(Date().timeIntervalSince(started) * 1000))", "database": "\(store.path)"])
+            "ms": "\(Int(Date().timeIntervalSince(started) * 1000))", "database": "\(opened.location)"])
         sketchPage = FileManager.default.contents(atPath: (webRoot as NSString).appendingPathComponent("sketch.html")).map { Array($0) }
         if sketchPage == nil { logger.error("web root has no sketch.html: /s/<id> will answer 500", metadata: ["web_root": "\(webRoot)"]) }
         replayPage = FileManager.default.contents(atPath: (webRoot as NSString).appendingPathComponent("replay.html")).map { Array($0) }
@@ -119,7 +121,7 @@ public final class SessionService: RouteProvider {
         // history, so they run on the session's serial queue (as its WebSocket messages do), never on the event loop.
         router.addDeferred(.prefix("/s/")) { [hub, sketchPage, replayPage, queues] request, context, respond in
             let parts = context.remainder.split(separator: "/", omittingEmptySubsequences: false)
-            guard let first = parts.first, let id = SessionID(String(first)), hub.contains(id), parts.count <= 2 else {
+            guard let first = parts.first, let id = SessionID(String(first)), hub.contains(id) || hub.discover(id), parts.count <= 2 else {
                 return respond(SessionService.notFound)
             }
             let part = parts.count == 2 ? String(parts[1]) : nil
@@ -130,7 +132,7 @@ public final class SessionService: RouteProvider {
             }
         }
         router.addWebSocket(prefix: "/ws/") { [hub, queues] request in
-            guard let id = SessionID(String(request.remainder)), hub.contains(id) else { return nil }
+            guard let id = SessionID(String(request.remainder)), hub.contains(id) || hub.discover(id) else { return nil }
             return SessionSocket(hub: hub, session: id, queue: queues.queue(for: id), helloTimeout: hub.config.helloTimeout)
         }
     }

@@ -15,6 +15,8 @@ public struct Config: Sendable {
         ModelSection.self,
         LoggingSection.self,
         SessionsSection.self,
+        StorageSection.self,
+        NodeSection.self,
         GuidanceSection.self,
     ]
 
