@@ -285,6 +285,30 @@ public final class SessionHub {
         }
     }
 
+    /// True when the session's drawing is in memory here (it was accessed since start or its last eviction).
+    public func isLoaded(_ id: SessionID) -> Bool {
+        guard let live = live(id) else { return false }
+        return live.lock.locked { live.loaded }
+    }
+
+    /// Closes every connection of one session with `code` (their open strokes are ended, as on any close), e.g.
+    /// when the session moves to another node. Returns the session's head afterwards (nil when unknown): once
+    /// `durableHead(of:)` reaches it, everything accepted here is committed.
+    @discardableResult
+    public func closeConnections(of id: SessionID, code: SessionCloseCode, reason: String) -> Int? {
+        guard let live = live(id) else { return nil }
+        return live.lock.locked {
+            for c in Array(live.connections.values) { c.end(code: code, reason: reason) }
+            return live.loaded ? live.document.head : live.storedHead
+        }
+    }
+
+    /// The highest seq of the session committed by the store (nil when unknown).
+    public func durableHead(of id: SessionID) -> Int? {
+        guard let live = live(id) else { return nil }
+        return live.lock.locked { live.loaded ? live.durableHead : live.storedHead }
+    }
+
     private func live(_ id: SessionID) -> LiveSession? { registryLock.locked { sessions[id] } }
 
     /// Applies one operation to a session (its lock held): sequence, raster, broadcast, persist, observe.

@@ -16,6 +16,7 @@ public struct Config: Sendable {
         LoggingSection.self,
         SessionsSection.self,
         GuidanceSection.self,
+        NodeSection.self,
     ]
 
     private var sections: [String: any ConfigSection] = [:]
