@@ -5,7 +5,7 @@ import Sessions
 import Transport
 
 /// The threaded shell of `DrainState`: begins a drain (`SIGUSR1`, `POST /admin/drain`), and after the grace hands
-/// every session kept here over — on each session's own queue its clients are closed with 4307 (so a connection
+/// every session kept here over — on each session's own queue its clients are closed with 4503 (so a connection
 /// being set up on that queue either joins before and is closed, or sees the drain and is refused), then, once
 /// everything it accepted is committed, `release` gives up its ownership (the PostgreSQL lease) so the next node
 /// takes it over from the store.
@@ -78,7 +78,8 @@ final class Drain: @unchecked Sendable {
             rest[id] = nil
         }
         if !rest.isEmpty && clock() < deadline {
-            worker.asyncAfter(deadline: .now() + 0.02) { [self] in waitForCommits(rest, deadline: deadline) }
+            let remaining = rest
+            worker.asyncAfter(deadline: .now() + 0.02) { [self] in waitForCommits(remaining, deadline: deadline) }
             return
         }
         if !rest.isEmpty {

@@ -4,7 +4,7 @@ import Sessions
 ///
 /// `serving` → `draining` (health check fails so the proxy stops sending new sessions; `/new` is refused; only
 /// the sessions already in memory here are served, for the grace period) → `handingOver` (their clients are
-/// closed with 4307 and, once what they sent is committed, their leases released) → `drained` (every session
+/// closed with 4503 and, once what they sent is committed, their leases released) → `drained` (every session
 /// request is refused with 503 until the process stops). A drain is never undone: restart the node to serve again.
 struct DrainState: Equatable {
     enum Phase: Equatable {

@@ -171,9 +171,9 @@ public enum SessionCloseCode: UInt16, Equatable, Sendable {
     case sessionExpired = 4410
     /// The session's stored log is damaged (4500, like HTTP 500): read-only, nobody may join.
     case sessionDamaged = 4500
-    /// The session moved to another node (this one drains or lost its lease, 4307 like HTTP 307): reconnect to the
-    /// same URL, the proxy routes to the new owner.
-    case sessionMoved = 4307
+    /// This node no longer owns the session (its lease was lost or handed over): reconnect at once, another node
+    /// serves it (4503, like HTTP 503).
+    case sessionMoved = 4503
 }
 
 /// Protocol constants.
