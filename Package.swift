@@ -3,7 +3,7 @@ import PackageDescription
 
 // Module map (see docs/ARCHITECTURE.md): pure codecs (WebSocket, HTTP, Raster) know nothing of sockets;
 // Transport owns sockets/epoll/TLS; Server joins codecs and transport; Sessions and Guidance are
-// product logic tested with in-memory peers (SQLiteStore is the durable store behind Sessions' OperationStore);
+// product logic tested with in-memory peers (SQLiteStore and PostgresStore are the durable stores behind Sessions' OperationStore);
 // FaceModel is the inference runtime; App wires it all.
 let v5: [SwiftSetting] = [.swiftLanguageMode(.v5), .unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 // Modules that parse network input keep Swift's overflow and bounds checks in release builds: a missed
@@ -27,6 +27,7 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CLinux"),
 
         .target(name: "WebSocket", dependencies: ["COpenSSL"], swiftSettings: checkedSwift6),
@@ -37,17 +38,20 @@ let package = Package(
         .target(name: "Sessions", dependencies: ["Raster", .product(name: "Logging", package: "swift-log")], swiftSettings: checked),
         // SQLiteStore decodes what Sessions wrote (and a damaged log must not become a memory-safety hole): checked like Sessions.
         .target(name: "SQLiteStore", dependencies: ["Sessions", "CSQLite"], swiftSettings: checked),
+        // PostgresStore: the shared store of a cluster (leases, fencing); decodes what Sessions wrote, checked likewise.
+        .target(name: "PostgresStore", dependencies: ["Sessions", "CPostgres"], swiftSettings: checked),
         .target(name: "FaceModel", dependencies: ["COpenBLAS", "CPNG"], swiftSettings: v5),
         .target(name: "Guidance", dependencies: ["Sessions", "FaceModel", "Raster", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
-        .target(name: "App", dependencies: ["Server", "Transport", "Sessions", "SQLiteStore", "Guidance", "FaceModel", .product(name: "Logging", package: "swift-log")], swiftSettings: checked),
+        .target(name: "App", dependencies: ["Server", "Transport", "Sessions", "SQLiteStore", "PostgresStore", "Guidance", "FaceModel", .product(name: "Logging", package: "swift-log")], swiftSettings: checked),
         .executableTarget(name: "runtime-bench", dependencies: ["FaceModel"], path: "bench/runtime/Sources", swiftSettings: v5),
+        .executableTarget(name: "store-bench", dependencies: ["Sessions", "SQLiteStore", "PostgresStore"], path: "bench/store/Sources", swiftSettings: checked),
         .executableTarget(name: "sketchface", dependencies: ["App", "FaceModel", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
 
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket"], swiftSettings: v5),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: v5),
         .testTarget(name: "ServerTests", dependencies: ["Server", "App", "Transport"], swiftSettings: v5),
         .testTarget(name: "RasterTests", dependencies: ["Raster"], swiftSettings: v5),
-        .testTarget(name: "SessionsTests", dependencies: ["Sessions", "SQLiteStore", "Raster"], swiftSettings: v5),
+        .testTarget(name: "SessionsTests", dependencies: ["Sessions", "SQLiteStore", "PostgresStore", "Raster"], swiftSettings: v5),
         .testTarget(name: "FaceModelTests", dependencies: ["FaceModel"], resources: [.copy("Fixtures")], swiftSettings: v5),
         .testTarget(name: "GuidanceTests", dependencies: ["Guidance", "Sessions", "FaceModel"], swiftSettings: v5),
     ]

@@ -2,7 +2,6 @@ import HTTP
 import Logging
 import Server
 import Sessions
-import SQLiteStore
 import Transport
 
 /// SketchFace assembled: the object graph built explicitly from `Config` — store → hub → guidance → routes — and
@@ -20,8 +19,8 @@ public final class Application {
     public let nodeID: String
     /// The server; `server.router` accepts extra routes until `start()` (tests add their own).
     public let server: HTTPServer
-    /// The durable store every session's operations go to.
-    let store: SQLiteOperationStore
+    /// The durable store every session's operations go to (SQLite, or PostgreSQL shared by the nodes).
+    let store: OperationStore
     /// The sessions of this node.
     public let hub: SessionHub
     let sessions: SessionService
@@ -46,20 +45,21 @@ public final class Application {
 
         let serverSection = config[ServerSection.self]
         let section = config[SessionsSection.self]
-        store = try SQLiteOperationStore(directory: serverSection.dataDirectory, groupCommit: section.groupCommit, synchronous: section.synchronous)
-        logger.info("store opened", metadata: ["database": "\(store.path)"])
+        let opened = try SessionStores.open(storage: config[StorageSection.self], sessions: section,
+                                            dataDirectory: serverSection.dataDirectory, nodeID: nodeID)
+        store = opened.store
+        logger.info("store opened", metadata: ["database": "\(opened.location)"])
         hub = SessionHub(config: section.limits, store: store)
         let queues = SessionQueues()
-        // SQLite is this node's own file: there is no ownership to give up, the drain only closes the clients.
-        drainControl = Drain(hub: hub, queues: queues, graceMilliseconds: nodeSection.drainGraceMilliseconds,
-                             logger: logger, release: { _ in })
+        drainControl = Drain(hub: hub, queues: queues, graceMilliseconds: nodeSection.drainGraceMilliseconds, logger: logger)
         sessions = try SessionService(section: section, hub: hub, queues: queues, drain: drainControl, webRoot: serverSection.webRoot,
                                       creationsPerMinute: config[LimitsSection.self].sessionCreationsPerMinute,
                                       allowedOrigins: serverSection.allowedOrigins, logger: logger)
         guidance = GuidanceRoutes(section: config[GuidanceSection.self], modelPath: config[ModelSection.self].path,
                                   hub: hub, logger: logger)
-        // An open SQLite file is always reachable.
-        node = NodeRoutes(drain: drainControl, storeReady: { true })
+        // SQLite: ready once open; PostgreSQL: its last round trip succeeded (never blocks).
+        let store = store
+        node = NodeRoutes(drain: drainControl, storeReady: { store.isReady() })
         var providers: [any RouteProvider] = [node, sessions, guidance]
         if serverSection.echo { providers.append(EchoRoutes()) }
         for provider in providers { provider.register(on: server.router) }

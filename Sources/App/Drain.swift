@@ -6,30 +6,24 @@ import Transport
 
 /// The threaded shell of `DrainState`: begins a drain (`SIGUSR1`, `POST /admin/drain`), and after the grace hands
 /// every session kept here over — on each session's own queue its clients are closed with 4503 (so a connection
-/// being set up on that queue either joins before and is closed, or sees the drain and is refused), then, once
-/// everything it accepted is committed, `release` gives up its ownership (the PostgreSQL lease) so the next node
-/// takes it over from the store.
+/// being set up on that queue either joins before and is closed, or sees the drain and is refused), then
+/// `SessionHub.handOver` unloads them and, once everything they accepted is committed, releases their leases
+/// (PostgreSQL) so the next node takes them over from the store at once.
 final class Drain: @unchecked Sendable {
     private let state = Locked(DrainState())
     private let hub: SessionHub
     private let queues: SessionQueues
     private let grace: Double
-    private let release: (SessionID) -> Void
     private let logger: Logger
     private let worker = DispatchQueue(label: "drain")
     private let clock: () -> Double
-    /// How long the hand-over waits for the store to commit what the sessions accepted before giving up on the
-    /// rest (their ownership then lapses at its expiry instead of being released).
-    static let commitWaitSeconds = 10.0
-
     init(hub: SessionHub, queues: SessionQueues, graceMilliseconds: Int, logger: Logger,
-         clock: @escaping () -> Double = { Date().timeIntervalSince1970 }, release: @escaping (SessionID) -> Void) {
+         clock: @escaping () -> Double = { Date().timeIntervalSince1970 }) {
         self.hub = hub
         self.queues = queues
         grace = Double(graceMilliseconds) / 1000
         self.logger = logger
         self.clock = clock
-        self.release = release
     }
 
     /// The current phase.
@@ -55,38 +49,18 @@ final class Drain: @unchecked Sendable {
         guard state.withLock({ $0.startHandOver(at: clock(), grace: grace) }) else { return }
         let ids = state.withLock { $0.kept }
         let closed = DispatchGroup()
-        let heads = Locked([SessionID: Int]())
         for id in ids {
             closed.enter()
             queues.queue(for: id).async { [hub] in
-                if let head = hub.closeConnections(of: id, code: .sessionMoved, reason: "session moved to another node") {
-                    heads.withLock { $0[id] = head }
-                }
+                hub.closeConnections(of: id, code: .sessionMoved, reason: "this server is draining")
                 closed.leave()
             }
         }
         closed.notify(queue: worker) { [self] in
-            waitForCommits(heads.withLock { $0 }, deadline: clock() + Drain.commitWaitSeconds)
+            // Unloads every session and releases every lease once what they wrote is committed (blocks until then).
+            hub.handOver()
+            state.withLock { $0.finish() }
+            logger.notice("drain: done; every session handed over", metadata: ["sessions": "\(ids.count)"])
         }
-    }
-
-    /// Releases each session once its head is committed; polls the rest.
-    private func waitForCommits(_ waiting: [SessionID: Int], deadline: Double) {
-        var rest = waiting
-        for (id, head) in waiting where (hub.durableHead(of: id) ?? head) >= head {
-            release(id)
-            rest[id] = nil
-        }
-        if !rest.isEmpty && clock() < deadline {
-            let remaining = rest
-            worker.asyncAfter(deadline: .now() + 0.02) { [self] in waitForCommits(remaining, deadline: deadline) }
-            return
-        }
-        if !rest.isEmpty {
-            logger.error("drain: sessions not committed in time; their ownership lapses at expiry instead",
-                         metadata: ["sessions": "\(rest.keys.map(\.logName).sorted())"])
-        }
-        state.withLock { $0.finish() }
-        logger.notice("drain: done; every session handed over", metadata: ["sessions": "\(waiting.count - rest.count)"])
     }
 }

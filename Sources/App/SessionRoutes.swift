@@ -4,8 +4,8 @@ import Logging
 import Server
 import Sessions
 
-/// The sessions part of the app: the hub over the store `Application` opened, the HTTP and WebSocket routes, and
-/// the idle-expiry sweep.
+/// The sessions part of the app: the hub over the store `Application` opened (SQLite, or PostgreSQL shared by
+/// nodes), the HTTP and WebSocket routes, and the idle-expiry sweep.
 ///
 /// Routes: `POST /new` → 303 to `/s/<id>` (403 from a foreign page's `Origin`; 429 over the per-address creation
 /// rate and 503 when full or draining, all 429/503 with `Retry-After`); `GET /new` → a page whose button posts there (GET and HEAD never create state, so links,
@@ -111,7 +111,8 @@ public final class SessionService: RouteProvider {
                 return respond(SessionService.notFound)
             }
             guard drain.admits(id) else { return respond(SessionService.moving) }
-            guard hub.contains(id) else { return respond(SessionService.notFound) }
+            // A session another node created after this one started is found in the (shared) store.
+            guard hub.contains(id) || hub.discover(id) else { return respond(SessionService.notFound) }
             let part = parts.count == 2 ? String(parts[1]) : nil
             let query = request.query.map(String.init)
             queues.queue(for: id).async {
@@ -120,7 +121,9 @@ public final class SessionService: RouteProvider {
             }
         }
         router.addWebSocket(prefix: "/ws/") { [hub, queues, drain] request in
-            guard let id = SessionID(String(request.remainder)), drain.admits(id), hub.contains(id) else { return nil }
+            guard let id = SessionID(String(request.remainder)), drain.admits(id), hub.contains(id) || hub.discover(id) else {
+                return nil
+            }
             return SessionSocket(hub: hub, session: id, queue: queues.queue(for: id), helloTimeout: hub.config.helloTimeout,
                                  admitted: { drain.admits(id) })
         }

@@ -1,6 +1,13 @@
 /// Where sessions and their operations are kept durably: the seam between session logic and storage.
-/// `SQLiteOperationStore` (module `SQLiteStore`) is the real one; tests use
+/// `SQLiteOperationStore` (module `SQLiteStore`, embedded, one node) and `PostgresOperationStore` (module
+/// `PostgresStore`, shared by several nodes, with leases and fencing) are the real ones; tests use
 /// `MemoryOperationStore`. Calls never block on disk: work is queued and `durable` runs once committed.
+///
+/// Ownership (docs/SESSIONS.md, "Leases and fencing"): a store shared by several nodes lets a node write a
+/// session only while it holds that session's lease. `loadSession` takes the lease (or throws
+/// `SessionNotOwned`), every append is fenced by the lease's epoch, and a refused write is never
+/// acknowledged: the store reports `onLeaseLost` and the hub closes the session's clients with 4503. A
+/// single-node store owns everything: the defaults below.
 public protocol OperationStore: AnyObject {
     /// Records a new, empty session.
     func sessionCreated(_ id: SessionID, at time: Double)
@@ -20,9 +27,51 @@ public protocol OperationStore: AnyObject {
     var backlogBytes: Int { get }
     /// Told (on any thread) when an append found its row already stored: never overwritten, never acknowledged.
     var onConflict: ((SessionID, Int) -> Void)? { get set }
+
+    // Ownership and lifecycle; the extension below gives the single-node defaults.
+
+    /// Told (on the storage thread) when this node lost a session's lease: a write was refused by fencing or the
+    /// lease could not be renewed in time. Nothing queued for it afterwards is acknowledged.
+    var onLeaseLost: ((SessionID) -> Void)? { get set }
+    /// True when other nodes write to the same storage (sessions may appear that this node did not create).
+    var sharedByNodes: Bool { get }
+    /// One session's index entry (`ops` empty, `head` set) without loading it, for a session another node created
+    /// after this one read the index; nil when it is not stored.
+    func lookupSession(_ id: SessionID) throws -> StoredSession?
+    /// Deletes an idle session unless the store knows of activity after `lastActive` or another node owns it.
+    func sessionExpired(_ id: SessionID, lastActive: Double)
+    /// Gives up this node's lease on a session (evicted, or handed over): another node may take it at once.
+    /// Writes queued before it are committed first.
+    func release(_ id: SessionID)
+    /// Releases every lease this node holds, after committing what is queued (drain). Blocks until done.
+    func releaseAll()
+    /// True when the store can be reached (the last round trip succeeded): `/healthz`. Never blocks.
+    func isReady() -> Bool
+    /// Blocks until everything queued so far is committed (tests, shutdown).
+    func flush()
+    /// Commits what is queued and stops the storage thread.
+    func close()
+}
+
+/// `loadSession` could not take the session's lease (another node holds it, or the store could not be asked):
+/// the session may not be loaded nor written here now. Not damage: the client retries (4503).
+public struct SessionNotOwned: Error, CustomStringConvertible {
+    public let reason: String
+    public init(reason: String) { self.reason = reason }
+    public var description: String { "not owned by this node: \(reason)" }
 }
 
 public extension OperationStore {
+    var onLeaseLost: ((SessionID) -> Void)? { get { nil } set {} }
+    var sharedByNodes: Bool { false }
+    func lookupSession(_ id: SessionID) throws -> StoredSession? { try loadSessionIndex().first { $0.id == id } }
+    func sessionExpired(_ id: SessionID, lastActive: Double) { sessionDeleted(id) }
+    func release(_ id: SessionID) {}
+    func releaseAll() { flush() }
+    func isReady() -> Bool { true }
+    func flush() {}
+    func close() {}
+
     /// Every stored session with its operations (tests and tools; the server loads sessions on first access).
     func loadSessions() throws -> [StoredSession] {
         try loadSessionIndex().compactMap { try loadSession($0.id) }

@@ -37,6 +37,58 @@ public final class SessionHub {
         self.store = store
         self.clock = clock
         store.onConflict = { [weak self] id, seq in self?.markDamaged(id, because: "op \(seq) was already stored") }
+        store.onLeaseLost = { [weak self] id in self?.leaseLost(id) }
+    }
+
+    /// This node lost a session's lease (docs/SESSIONS.md, "Leases and fencing"): its clients are closed with 4503
+    /// (they reconnect and land on the new owner) and its drawing is dropped, so a later access here reloads the
+    /// log (what the other node committed included) under a new lease. Operations applied but not yet durable are
+    /// never acknowledged.
+    func leaseLost(_ id: SessionID) {
+        guard let live = live(id) else { return }
+        live.lock.locked {
+            for c in Array(live.connections.values) { c.end(code: .sessionMoved, reason: "this sketch moved to another server") }
+            unload(live)
+        }
+    }
+
+    /// Hands every session over (drain): closes their clients with 4503, drops their drawings and releases
+    /// every lease once what they wrote is committed. Blocks until released.
+    public func handOver() {
+        for live in registryLock.locked({ Array(sessions.values) }) {
+            live.lock.locked {
+                for c in Array(live.connections.values) { c.end(code: .sessionMoved, reason: "this server is draining") }
+                unload(live)
+            }
+        }
+        store.releaseAll()
+    }
+
+    /// Forgets a session's drawing (lock held): it loads again from the store on next access.
+    private func unload(_ live: LiveSession) {
+        guard live.loaded else { return }
+        heldBytes.locked { $0 -= live.document.storedBytes }
+        live.storedHead = live.durableHead
+        live.document = SketchDocument(undoReach: config.undoReach)
+        live.loaded = false
+    }
+
+    /// Registers a session another node created after this one restored the index (a store shared by nodes only:
+    /// one indexed read). Returns whether the session exists.
+    public func discover(_ id: SessionID) -> Bool {
+        if contains(id) { return true }
+        guard store.sharedByNodes, let stored = try? store.lookupSession(id) else { return false }
+        return registryLock.locked {
+            if sessions[id] == nil {
+                guard sessions.count < config.maxSessions else { return false }
+                let live = LiveSession(id: id, lastActive: stored.lastActive, config: config)
+                live.loaded = false
+                live.storedHead = stored.head
+                live.durableHead = stored.head
+                sessions[id] = live
+            }
+            return true
+        }
     }
 
     /// Stops a session whose stored log cannot be trusted: its connections are closed with 4500, nobody joins.
@@ -51,7 +103,7 @@ public final class SessionHub {
     /// Why a session is damaged (read-only), nil when it is not.
     public func damage(of id: SessionID) -> String? {
         guard let live = live(id) else { return nil }
-        return live.lock.locked { load(live); return live.damage }
+        return live.lock.locked { load(live) ? live.damage : nil }
     }
 
     /// Number of live sessions.
@@ -82,14 +134,16 @@ public final class SessionHub {
 
     /// Reads a session's log and replays it (each op painted once, when baked, then the undo window), under its
     /// lock. A log that cannot be read to its end keeps what was read and marks the session damaged (read-only,
-    /// never expired, never appended to), never silently shortened.
-    func load(_ live: LiveSession) {
-        guard !live.loaded else { return }
+    /// never expired, never appended to), never silently shortened. Returns false, leaving it unloaded, when
+    /// another node owns the session (its lease is held there).
+    @discardableResult
+    func load(_ live: LiveSession) -> Bool {
+        guard !live.loaded else { return true }
         live.loaded = true
         var document = SketchDocument(undoReach: config.undoReach)
         var problem: String?
         do {
-            guard let stored = try store.loadSession(live.id) else { return }
+            guard let stored = try store.loadSession(live.id) else { return true }
             live.tokens = stored.tokens
             problem = stored.damage
             for (index, text) in stored.ops.enumerated() {
@@ -99,6 +153,10 @@ public final class SessionHub {
                 }
                 document.apply(op, painting: false)
             }
+        } catch let elsewhere as SessionNotOwned {
+            live.loaded = false
+            onProblem?("session \(live.id.logName): \(elsewhere)")
+            return false
         } catch {
             problem = "cannot be read (\(error))"
         }
@@ -110,6 +168,7 @@ public final class SessionHub {
             live.damage = live.damage ?? problem
             onProblem?("session \(live.id.logName): \(problem); marked damaged (read-only)")
         }
+        return true
     }
 
     /// Drops the drawing of sessions nobody is in and nothing happened in for `evictAfter` seconds, once all of
@@ -123,10 +182,8 @@ public final class SessionHub {
             live.lock.locked {
                 guard live.loaded, live.connections.isEmpty, live.damage == nil, now - live.lastActive > config.evictAfter,
                       live.durableHead >= live.document.head, store.backlogBytes == 0 else { return }
-                heldBytes.locked { $0 -= live.document.storedBytes }
-                live.storedHead = live.document.head
-                live.document = SketchDocument(undoReach: config.undoReach)
-                live.loaded = false
+                unload(live)
+                store.release(live.id)
                 evicted += 1
             }
         }
@@ -163,7 +220,10 @@ public final class SessionHub {
             return nil
         }
         return live.lock.locked {
-            load(live)
+            guard load(live) else {
+                peer.close(code: SessionCloseCode.sessionMoved.rawValue, reason: "this sketch is served by another server")
+                return nil
+            }
             if live.deleted {
                 peer.close(code: SessionCloseCode.unknownSession.rawValue, reason: "unknown or expired session")
                 return nil
@@ -178,7 +238,7 @@ public final class SessionHub {
     /// The current raster of a session (for `/s/<id>/sketch.pgm` and Guidance).
     public func canvas(of id: SessionID) -> Canvas? {
         guard let live = live(id) else { return nil }
-        return live.lock.locked { load(live); return live.document.canvas }
+        return live.lock.locked { load(live) ? live.document.canvas : nil }
     }
 
     /// One page of a session's history for the replay view (`GET /s/<id>/history?after=N`): the operations after
@@ -187,7 +247,7 @@ public final class SessionHub {
     public func historyPage(of id: SessionID, after: Int) -> String? {
         guard let live = live(id) else { return nil }
         return live.lock.locked {
-            load(live)
+            guard load(live) else { return nil }
             let document = live.document
             let start = min(max(0, after), document.head)
             let through = ServerMessage.pageEnd(document: document, after: start, budget: config.snapshotPageBytes)
@@ -207,10 +267,11 @@ public final class SessionHub {
     /// outside it, so call it off the event loop.
     public func state(of id: SessionID, at seq: Int) -> (seq: Int, canvas: Canvas, sliders: SliderValues, appearance: Int?)? {
         guard let live = live(id) else { return nil }
-        let encoded: [String] = live.lock.locked {
-            load(live)
+        let loaded: [String]? = live.lock.locked {
+            guard load(live) else { return nil }
             return Array(live.document.encodedOps.prefix(max(0, seq)))
         }
+        guard let encoded = loaded else { return nil }
         var document = SketchDocument(undoReach: config.undoReach)
         for text in encoded {
             guard let op = try? Operation(encoded: text), op.seq == document.head + 1 else { break }
@@ -224,7 +285,7 @@ public final class SessionHub {
     public func snapshot(of id: SessionID) -> (canvas: Canvas, head: Int, sliders: SliderValues, mode: GuidanceMode, appearance: Int?)? {
         guard let live = live(id) else { return nil }
         return live.lock.locked {
-            load(live)
+            guard load(live) else { return nil }
             return (live.document.canvas, live.document.head, live.document.sliders, live.document.mode, live.document.appearance)
         }
     }
@@ -262,16 +323,16 @@ public final class SessionHub {
         let candidates: [LiveSession] = registryLock.locked { Array(sessions.values) }
         var expired = [SessionID]()
         for live in candidates {
-            let idle = live.lock.locked { () -> Bool in
+            let idle = live.lock.locked { () -> Double? in
                 let limit = live.head == 0 ? min(config.emptyExpiry, config.idleExpiry) : config.idleExpiry
-                guard live.connections.isEmpty, live.damage == nil, now - live.lastActive > limit else { return false }
+                guard live.connections.isEmpty, live.damage == nil, now - live.lastActive > limit else { return nil }
                 live.deleted = true
-                return true
+                return live.lastActive
             }
-            guard idle else { continue }
+            guard let lastActive = idle else { continue }
             registryLock.locked { _ = sessions.removeValue(forKey: live.id) }
             live.lock.locked { if live.loaded { heldBytes.locked { $0 -= live.document.storedBytes } } }
-            store.sessionDeleted(live.id)
+            store.sessionExpired(live.id, lastActive: lastActive)
             observer?.sessionDidEnd(live.id)
             expired.append(live.id)
         }
@@ -292,21 +353,10 @@ public final class SessionHub {
     }
 
     /// Closes every connection of one session with `code` (their open strokes are ended, as on any close), e.g.
-    /// when the session moves to another node. Returns the session's head afterwards (nil when unknown): once
-    /// `durableHead(of:)` reaches it, everything accepted here is committed.
-    @discardableResult
-    public func closeConnections(of id: SessionID, code: SessionCloseCode, reason: String) -> Int? {
-        guard let live = live(id) else { return nil }
-        return live.lock.locked {
-            for c in Array(live.connections.values) { c.end(code: code, reason: reason) }
-            return live.loaded ? live.document.head : live.storedHead
-        }
-    }
-
-    /// The highest seq of the session committed by the store (nil when unknown).
-    public func durableHead(of id: SessionID) -> Int? {
-        guard let live = live(id) else { return nil }
-        return live.lock.locked { live.loaded ? live.durableHead : live.storedHead }
+    /// on the session's queue before a drain's `handOver()`.
+    public func closeConnections(of id: SessionID, code: SessionCloseCode, reason: String) {
+        guard let live = live(id) else { return }
+        live.lock.locked { for c in Array(live.connections.values) { c.end(code: code, reason: reason) } }
     }
 
     private func live(_ id: SessionID) -> LiveSession? { registryLock.locked { sessions[id] } }

@@ -90,8 +90,9 @@ struct NodeTests {
         #expect(handshake.headers["x-sketchface-node"] == "node-7")
     }
 
-    @Test func nodeIdMustBePrintableWithoutSpaces() {
+    @Test func nodeIdIsLettersDigitsDotsUnderscoresAndDashes() {
         #expect(throws: ConfigError.self) { try TestServer(["node.id": .string("two words")]) }
+        #expect(throws: ConfigError.self) { try TestServer(["node.id": .string("node/1")]) }
         #expect(throws: ConfigError.self) { try TestServer(["node.id": .string(String(repeating: "n", count: 65))]) }
     }
 

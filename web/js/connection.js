@@ -12,6 +12,10 @@ const FATAL = new Map([
   [4500, 'This sketch is damaged and read-only until the server operator recovers it.'],
 ]);
 
+// The server handed the session to another node (its lease was lost, or it is draining): not an outage, so the
+// retry starts over at the first, shortest delay and lands on the new owner (docs/PROTOCOL.md, 4503).
+const MOVED = 4503;
+
 const RETRY_FIRST_MS = 250;
 const RETRY_CAP_MS = 2000;
 const RETRY_CAP_HIDDEN_MS = 10000;
@@ -80,6 +84,7 @@ export class SessionSocket {
       }
       if (FATAL.has(event.code)) { this.setState('closed', FATAL.get(event.code)); return; }
       if (this.state === 'closed') return;
+      if (event.code === MOVED) this.attempt = 0;
       const delay = retryDelay(this.attempt, document.visibilityState !== 'hidden');
       const detail = event.reason || '';
       this.attempt += 1;

@@ -15,8 +15,9 @@ public struct Config: Sendable {
         ModelSection.self,
         LoggingSection.self,
         SessionsSection.self,
-        GuidanceSection.self,
+        StorageSection.self,
         NodeSection.self,
+        GuidanceSection.self,
     ]
 
     private var sections: [String: any ConfigSection] = [:]
