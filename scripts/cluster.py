@@ -40,13 +40,14 @@ def http_status(url, timeout=1.0):
         return None
 
 
-def wait_until(predicate, timeout, what):
+def wait_until(predicate, timeout, what, state=lambda: ""):
+    """Polls `predicate` until it holds; the error names `what` and the `state()` it ended in."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         if predicate():
             return
         time.sleep(0.05)
-    raise RuntimeError(f"timed out waiting for {what}")
+    raise RuntimeError(f"timed out waiting for {what} {state()}")
 
 
 class Postgres:

@@ -67,36 +67,16 @@ public final class SessionService: RouteProvider {
 
     /// Registers the session routes.
     public func register(on router: Router) {
-        router.add(.exact("/new"), methods: ["POST"]) { [hub, creations, fullRetryAfterSeconds, allowedOrigins, logger, drain] request, context in
-            guard drain.isServing else {
-                var response = SessionService.page(.serviceUnavailable, title: "Not here",
-                    text: "This server is being taken out of service. <a href=\"/\">Start from the front page</a>.")
-                response.headers.add(name: "Retry-After", value: "1")
-                return response
+        // Deferred: the creation is committed before the redirect (the proxy may route the new session to another
+        // node, which must find it in the shared store), off the event loop.
+        router.addDeferred(.exact("/new"), methods: ["POST"]) { [hub, creations, fullRetryAfterSeconds, allowedOrigins, logger, drain] request, context, respond in
+            guard let refusal = SessionService.creationRefusal(request, context, drain: drain, creations: creations,
+                                                               allowedOrigins: allowedOrigins, logger: logger) else {
+                return DispatchQueue.global(qos: .userInitiated).async {
+                    respond(SessionService.create(in: hub, fullRetryAfterSeconds: fullRetryAfterSeconds))
+                }
             }
-            // A browser names the page that posts; a foreign page's auto-submitted form must not create sessions.
-            if let origin = request.headers["Origin"], !request.isSameOrigin(isSecure: context.isSecure),
-               !allowedOrigins.contains(origin.lowercased()) {
-                return SessionService.page(.forbidden, title: "Not from here",
-                                           text: "Sketches are started from this site's own page. <a href=\"/\">Go there</a>.")
-            }
-            guard creations.allow(context.peer.host, now: Date().timeIntervalSince1970) else {
-                logger.notice("session creation refused: rate", metadata: ["peer": "\(context.peer.host)"])
-                var response = SessionService.page(.tooManyRequests, title: "Slow down",
-                    text: "You started many sketches in the last minute. Try again shortly.")
-                response.headers.add(name: "Retry-After", value: String(creations.retryAfterSeconds))
-                return response
-            }
-            do {
-                let id = try hub.createSession()
-                return HTTPResponse(status: HTTPStatus(code: 303, reasonPhrase: "See Other"),
-                                    headers: ["Location": "/s/\(id.text)", "Cache-Control": "no-store"])
-            } catch {
-                var response = SessionService.page(.serviceUnavailable,
-                    title: "Too many sketches", text: "This server holds as many sketches as it may. Try again later.")
-                response.headers.add(name: "Retry-After", value: String(fullRetryAfterSeconds))
-                return response
-            }
+            respond(refusal)
         }
         router.add(.exact("/new"), methods: ["GET"]) { _, _ in
             SessionService.page(.ok, title: "New sketch", text: """
@@ -133,6 +113,48 @@ public final class SessionService: RouteProvider {
     public func shutdown() {
         sweep?.cancel()
         hub.closeAll()
+    }
+
+    /// Why `POST /new` is refused before anything is created (draining, a foreign page, over the rate), nil when it
+    /// may create.
+    static func creationRefusal(_ request: HTTPRequest, _ context: RequestContext, drain: Drain, creations: SessionCreationLimiter,
+                                allowedOrigins: Set<String>, logger: Logger) -> HTTPResponse? {
+        guard drain.isServing else {
+            var response = SessionService.page(.serviceUnavailable, title: "Not here",
+                text: "This server is being taken out of service. <a href=\"/\">Start from the front page</a>.")
+            response.headers.add(name: "Retry-After", value: "1")
+            return response
+        }
+        // A browser names the page that posts; a foreign page's auto-submitted form must not create sessions.
+        if let origin = request.headers["Origin"], !request.isSameOrigin(isSecure: context.isSecure),
+           !allowedOrigins.contains(origin.lowercased()) {
+            return SessionService.page(.forbidden, title: "Not from here",
+                                       text: "Sketches are started from this site's own page. <a href=\"/\">Go there</a>.")
+        }
+        guard creations.allow(context.peer.host, now: Date().timeIntervalSince1970) else {
+            logger.notice("session creation refused: rate", metadata: ["peer": "\(context.peer.host)"])
+            var response = SessionService.page(.tooManyRequests, title: "Slow down",
+                text: "You started many sketches in the last minute. Try again shortly.")
+            response.headers.add(name: "Retry-After", value: String(creations.retryAfterSeconds))
+            return response
+        }
+        return nil
+    }
+
+    /// Creates a session and publishes it (committed, and not owned here, so whichever node the proxy routes it to
+    /// takes it): 303 to its page, or 503 when this node holds as many sessions as it may. Blocks on the store.
+    static func create(in hub: SessionHub, fullRetryAfterSeconds: Int) -> HTTPResponse {
+        do {
+            let id = try hub.createSession()
+            hub.publish(id)
+            return HTTPResponse(status: HTTPStatus(code: 303, reasonPhrase: "See Other"),
+                                headers: ["Location": "/s/\(id.text)", "Cache-Control": "no-store"])
+        } catch {
+            var response = SessionService.page(.serviceUnavailable,
+                title: "Too many sketches", text: "This server holds as many sketches as it may. Try again later.")
+            response.headers.add(name: "Retry-After", value: String(fullRetryAfterSeconds))
+            return response
+        }
     }
 
     /// The answer for `/s/<id>` (`part` nil) or `/s/<id>/<part>`, on the session's queue.

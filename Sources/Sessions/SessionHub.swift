@@ -163,6 +163,8 @@ public final class SessionHub {
         document.repaint()
         live.document = document
         live.durableHead = document.head
+        live.loadedHead = document.head
+        live.delivered = [:]
         heldBytes.locked { $0 += document.storedBytes }
         if let problem {
             live.damage = live.damage ?? problem
@@ -350,6 +352,20 @@ public final class SessionHub {
     public func isLoaded(_ id: SessionID) -> Bool {
         guard let live = live(id) else { return false }
         return live.lock.locked { live.loaded }
+    }
+
+    /// Makes a just-created session reachable from every node sharing the store: blocks until its creation is
+    /// committed, having given up this node's lease on it unless someone joined meanwhile, so the node a proxy
+    /// routes it to can take it. Call it off the event loop.
+    public func publish(_ id: SessionID) {
+        if let live = live(id) {
+            live.lock.locked {
+                guard live.connections.isEmpty else { return }
+                unload(live)
+                store.release(id)
+            }
+        }
+        store.flush()
     }
 
     /// Closes every connection of one session with `code` (their open strokes are ended, as on any close), e.g.

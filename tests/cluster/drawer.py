@@ -16,11 +16,14 @@ class Drawer:
         self.lock = threading.Lock()
         self.ops = {}            # seq → op, the replica (reset when a welcome says so)
         self.acked = {}          # seq → the op acknowledged with it, kept across resets
-        self.ack_times = []      # (time, seq)
+        self.ack_times = []      # (time, seq, node) of every ack
+        self.logged = set()      # seqs a welcome or snapshot delivered: read back from the session's log
+        self.held_ref = 0        # the latest welcome's lastRef: the session holds every ref of ours up to it
         self.sent_at = {}        # ref → time the message was sent (stroke.begin refs: stroke → op latency)
         self.latencies = []      # seconds from a stroke.begin send to its op coming back
         self.nodes = []          # (time, node id) of every connection
         self.closes = []         # (time, close code) of every connection that ended
+        self.errors = []         # why connections ended, for failure messages
         self.token, self.ws, self.ref, self.stroke = None, None, 0, 0
         self.drawing = threading.Event()
         self.stopped = threading.Event()
@@ -48,6 +51,14 @@ class Drawer:
         with self.lock:
             return max(self.ops, default=0)
 
+    def __repr__(self):
+        with self.lock:
+            pending = [(seq, op["kind"], op.get("ref")) for seq, op in sorted(self.ops.items())
+                       if op.get("author") == self.client_id and not self.confirmed(seq, op)]
+        return (f"<{self.client_id} on {self.node()}: {len(self.ops)} ops, {len(self.acked)} acked, ref {self.ref}, "
+                f"unconfirmed {pending[:4]}, nodes {[n for _, n in self.nodes[-3:]]}, closes {self.closes[-2:]}, "
+                f"errors {self.errors[-1:]}>")
+
     def node(self):
         return self.nodes[-1][1] if self.nodes else None
 
@@ -55,18 +66,27 @@ class Drawer:
         with self.lock:
             return [self.ops[s] for s in sorted(self.ops)]
 
+    def confirmed(self, seq, op):
+        """The op is known to be stored: acknowledged, read back from the log, or covered by a welcome's `lastRef`
+        (an op whose node died or handed the session over before its ack went out is never acknowledged)."""
+        return seq in self.acked or seq in self.logged or (op.get("ref") or 0) <= self.held_ref and "ref" in op
+
     def settled(self):
-        """Every op this client authored in its replica is acknowledged (nothing of its own is in flight)."""
+        """Every op this client authored in its replica is confirmed (nothing of its own is in flight)."""
         with self.lock:
-            return all(seq in self.acked for seq, op in self.ops.items() if op.get("author") == self.client_id)
+            return all(self.confirmed(seq, op) for seq, op in self.ops.items() if op.get("author") == self.client_id)
+
+    def acks_from(self, node, since=0):
+        """How many acks came from `node` (or, for node None, from any node) after `since`."""
+        return sum(1 for t, _, n in list(self.ack_times) if t > since and (node is None or n == node))
 
     # -- the client thread --
     def run(self):
         while not self.stopped.is_set():
             try:
                 self.session()
-            except Exception:
-                pass
+            except Exception as error:
+                self.errors.append(repr(error)[:200])
             if self.ws is not None:
                 self.closes.append((time.time(), self.ws.close_code))
                 self.ws = None
@@ -76,8 +96,12 @@ class Drawer:
         hello = {"type": "hello", "version": 1, "client": self.client_id, "name": "drawer", "lastSeq": self.head}
         if self.token:
             hello["token"] = self.token
-        self.ws = connect(self.url, open_timeout=5, close_timeout=1)
-        self.nodes.append((time.time(), self.ws.response.headers.get("X-SketchFace-Node")))
+        with connect(self.url, open_timeout=5, close_timeout=1) as ws:
+            self.ws = ws
+            self.nodes.append((time.time(), ws.response.headers.get("X-SketchFace-Node")))
+            self.draw(hello)
+
+    def draw(self, hello):
         self.ws.send(json.dumps(hello))
         self.receive(timeout=5, until_welcome=True)
         open_stroke, points_left = None, 0
@@ -107,7 +131,6 @@ class Drawer:
                 self.send({"type": "stroke.end", "id": open_stroke})
                 open_stroke = None
             self.receive(timeout=0.005)
-        self.ws.close()
 
     def send(self, message, timed=False):
         self.ref += 1
@@ -139,15 +162,18 @@ class Drawer:
         with self.lock:
             if kind == "welcome":
                 self.token = m.get("token") or self.token
+                self.held_ref = m.get("lastRef", 0)
                 if m.get("reset"):
                     self.ops = {}
                 for op in m["ops"]:
                     self.ops[op["seq"]] = op
+                    self.logged.add(op["seq"])
                 if m.get("more"):
                     self.ws.send(json.dumps({"type": "snapshot", "after": m["ops"][-1]["seq"]}))
             elif kind == "snapshot":
                 for op in m["ops"]:
                     self.ops[op["seq"]] = op
+                    self.logged.add(op["seq"])
                 if m.get("more"):
                     self.ws.send(json.dumps({"type": "snapshot", "after": m["ops"][-1]["seq"]}))
             elif kind == "op":
@@ -159,4 +185,4 @@ class Drawer:
                 op = self.ops.get(m["seq"])
                 if op is not None:
                     self.acked[m["seq"]] = op
-                self.ack_times.append((time.time(), m["seq"]))
+                self.ack_times.append((time.time(), m["seq"], self.node()))

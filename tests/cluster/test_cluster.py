@@ -64,7 +64,7 @@ def quiet(drawers, timeout=20):
     for d in drawers:
         d.pause()
     wait_until(lambda: all(d.settled() for d in drawers) and len({d.head for d in drawers}) == 1
-               and all(d.ws is not None for d in drawers), timeout, "the drawers to settle")
+               and all(d.ws is not None for d in drawers), timeout, "the drawers to settle", lambda: drawers)
 
 
 def check_converged(cluster, session, drawers, acked_before):
@@ -99,7 +99,7 @@ def test_kill_9_of_the_owner_fails_over_without_losing_an_acknowledged_op(cluste
     session = new_session(cluster.proxy.base)
     drawers = [Drawer(ws_url(cluster, session), name, seed).start() for name, seed in [("a", 3), ("b", 4)]]
     try:
-        wait_until(lambda: all(len(d.acked) > 30 for d in drawers), 20, "drawing to be acknowledged")
+        wait_until(lambda: all(len(d.acked) > 30 for d in drawers), 20, "drawing to be acknowledged", lambda: drawers)
         first = drawers[0].node()
         victim = next(n for n in cluster.nodes.values() if n.id == first)
         victim.kill9()
@@ -108,8 +108,8 @@ def test_kill_9_of_the_owner_fails_over_without_losing_an_acknowledged_op(cluste
         for d in drawers:
             with d.lock:
                 acked_before.update(d.acked)
-        wait_until(lambda: all(d.node() != first and any(t > killed_at for t, _ in d.ack_times) for d in drawers),
-                   30, "acks from the new owner")
+        wait_until(lambda: all(d.node() != first and d.acks_from(d.node(), killed_at) > 0 for d in drawers),
+                   30, "acks from the new owner", lambda: drawers)
         quiet(drawers)
         survivor = check_converged(cluster, session, drawers, acked_before)
         assert survivor != first
@@ -124,7 +124,7 @@ def test_a_paused_owner_cannot_write_after_its_lease_lapsed(cluster):
     session = new_session(cluster.proxy.base)
     proxied = Drawer(ws_url(cluster, session), "p", 5).start()
     try:
-        wait_until(lambda: len(proxied.acked) > 10, 20, "drawing to be acknowledged")
+        wait_until(lambda: len(proxied.acked) > 10, 20, "drawing to be acknowledged", lambda: proxied)
         first = proxied.node()
         paused = next(n for n in cluster.nodes.values() if n.id == first)
         # A client connected to the owner directly, around the proxy: its messages wait in the socket while the
@@ -137,8 +137,8 @@ def test_a_paused_owner_cannot_write_after_its_lease_lapsed(cluster):
             stopped_at = time.time()
             for ref in range(1, 4):
                 direct.send(json.dumps({"type": "stroke.begin", "id": ref, "tool": "pen", "width": 4, "ref": ref}))
-            wait_until(lambda: proxied.node() != first and any(t > stopped_at for t, _ in proxied.ack_times),
-                       30, "the session to move to another node")
+            wait_until(lambda: proxied.node() != first and proxied.acks_from(proxied.node(), stopped_at) > 0,
+                       30, "the session to move to another node", lambda: proxied)
             assert time.time() - stopped_at >= LEASE_SECONDS * 0.9, "taken over only after the lease lapsed"
             paused.signal(signal.SIGCONT)
             acks, code = [], None
@@ -163,7 +163,7 @@ def test_drain_moves_every_session_with_zero_lost_acks(cluster):
     sessions = [new_session(cluster.proxy.base) for _ in range(6)]
     drawers = [Drawer(ws_url(cluster, s), f"s{i}", 10 + i).start() for i, s in enumerate(sessions)]
     try:
-        wait_until(lambda: all(len(d.acked) > 5 for d in drawers), 30, "drawing in every session")
+        wait_until(lambda: all(len(d.acked) > 5 for d in drawers), 30, "drawing in every session", lambda: drawers)
         counts = {}
         for d in drawers:
             counts[d.node()] = counts.get(d.node(), 0) + 1
@@ -173,9 +173,10 @@ def test_drain_moves_every_session_with_zero_lost_acks(cluster):
         drain_at = time.time()
         node.signal(signal.SIGUSR1)
         wait_until(lambda: http_status(node.base + "/healthz") == 503, 5, "the health check to fail")
-        wait_until(lambda: all(d.node() != busiest and any(t > drain_at for t, _ in d.ack_times) for d in moving),
-                   30, "the drained node's sessions to move")
-        quiet(drawers)
+        wait_until(lambda: all(d.node() != busiest and d.acks_from(d.node(), drain_at) > 0 for d in moving),
+                   30, "the drained node's sessions to move", lambda: moving)
+        for d in drawers:   # one session each
+            quiet([d])
         for d in moving:
             assert [code for t, code in d.closes if t > drain_at][:1] == [4503], "told the session moved"
         for session, d in zip(sessions, drawers):

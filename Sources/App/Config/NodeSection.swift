@@ -8,8 +8,8 @@ public struct NodeSection: ConfigSection {
     /// database needs its own; the default, the machine's host name, differs between machines.
     public var id: String
     /// Milliseconds between the start of a drain (health check failing, no new sessions) and the hand-over of the
-    /// sessions still here: long enough for the proxy's health check to take the node out of rotation, so clients
-    /// that reconnect land on another node.
+    /// sessions still here. 0 (the default) suits a proxy that cuts a node's connections when it marks it down
+    /// (HAProxy's `on-marked-down shutdown-sessions`, Config/haproxy.cfg): the clients must get the 4503 first.
     public var drainGraceMilliseconds: Int
 
     public init(from object: ConfigObject) throws {
@@ -17,7 +17,7 @@ public struct NodeSection: ConfigSection {
         guard id.utf8.count <= 64, id.unicodeScalars.allSatisfy({ NodeSection.allowed($0) }) else {
             throw object.error("id", "must be 1 to 64 letters, digits, '.', '_' or '-' (got \"\(id)\")")
         }
-        drainGraceMilliseconds = try object.integer("drain_grace_ms", default: 2000, in: 0...60_000)
+        drainGraceMilliseconds = try object.integer("drain_grace_ms", default: 0, in: 0...60_000)
     }
 
     private static func allowed(_ scalar: Unicode.Scalar) -> Bool {
