@@ -166,6 +166,9 @@ class Proxy:
         text = text.replace("bind 127.0.0.1:8080", f"bind 127.0.0.1:{port}")
         for index, node_port in node_ports.items():
             text = re.sub(rf"(server node-{index} )127\.0\.0\.1:\d+", rf"\g<1>127.0.0.1:{node_port}", text)
+        # Nodes the cluster does not run are left out (a smaller cluster).
+        text = "".join(line for line in text.splitlines(keepends=True)
+                       if not (m := re.match(r"\s*server node-(\d+) ", line)) or int(m.group(1)) in node_ports)
         self.config_path = Path(state_dir) / "haproxy.cfg"
         self.config_path.write_text(text)
         self.log_path = Path(state_dir) / "haproxy.log"
