@@ -56,9 +56,12 @@ final class PostgresConnection {
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
     }
 
+    /// True once libpq saw the connection break (it notices on the next use, e.g. after a server restart).
+    var isBroken: Bool { PQstatus(handle) != CONNECTION_OK }
+
     /// Reconnects when the connection broke (a restarted server); a no-op when it is fine.
     func reconnectIfBroken() throws {
-        if PQstatus(handle) != CONNECTION_OK { try open() }
+        if isBroken { try open() }
     }
 
     /// Runs one statement with text parameters (`$1`, `$2`, …; nil is NULL).

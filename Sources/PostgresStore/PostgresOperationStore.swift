@@ -40,13 +40,8 @@ public final class PostgresOperationStore: OperationStore {
     private let readerLock = NSLock()
     /// Monotonic seconds (injectable for tests).
     private let clock: () -> Double
-    private let condition = NSCondition()
-    private var queue: [Write] = []
-    private var writing = false
-    private var stopping = false
-    private var failures = 0
-    private var thread: Thread?
-    private var unsaved = 0
+    private let queue = WriterQueue<Write>(size: \.size)
+    // Guarded by `queue.locked`: the leases (appends are stamped with their epoch as they are queued), readiness.
     private var book: LeaseBook
     private var ready = true
     private var lastRoundTrip: Double
@@ -60,12 +55,10 @@ public final class PostgresOperationStore: OperationStore {
     public private(set) var transactions = 0
     public private(set) var writes = 0
     /// The latest renewal round: leases asked, seconds it took (benchmark).
-    public private(set) var lastRenewal: (leases: Int, seconds: Double)?
+    public var lastRenewal: (leases: Int, seconds: Double)? { queue.locked { latestRenewal } }
+    private var latestRenewal: (leases: Int, seconds: Double)?
 
-    public var backlogBytes: Int {
-        condition.lock(); defer { condition.unlock() }
-        return unsaved
-    }
+    public var backlogBytes: Int { queue.backlogBytes }
 
     /// Connects twice with `conninfo` (libpq connection string), brings the schema to the latest migration and
     /// starts the storage thread. `lockTimeout` bounds how long a write waits for a row lock (default: the lease
@@ -86,10 +79,7 @@ public final class PostgresOperationStore: OperationStore {
         try writer.run("SET lock_timeout = \(lockMs)")
         try writer.run("SET idle_in_transaction_session_timeout = \(Int(leaseSeconds * 500))")
         try reader.run("SET lock_timeout = \(Int(leaseSeconds * 1000))")
-        let thread = Thread { [unowned self] in self.run() }
-        thread.name = "sessions-postgres"
-        self.thread = thread
-        thread.start()
+        queue.start(name: "sessions-postgres") { [unowned self] in self.run() }
     }
 
     deinit { close() }
@@ -97,23 +87,19 @@ public final class PostgresOperationStore: OperationStore {
     // MARK: Queued writes
 
     public func sessionCreated(_ id: SessionID, at time: Double) {
-        condition.lock()
-        // A fresh random id: the create's transaction inserts its lease row at epoch 1.
-        book.taken(id, epoch: 1, sentAt: clock())
-        enqueueLocked(.create(id, time))
-        condition.unlock()
+        queue.enqueue {
+            // A fresh random id: the create's transaction inserts its lease row at epoch 1.
+            book.taken(id, epoch: 1, sentAt: clock())
+            return [.create(id, time)]
+        }
     }
 
     public func append(_ encoded: String, seq: Int, to session: SessionID, at time: Double, durable: @escaping () -> Void) {
-        condition.lock()
-        enqueueLocked(.append(session, seq, encoded, time, epoch: book.epoch(of: session) ?? 0, durable))
-        condition.unlock()
+        queue.enqueue { [.append(session, seq, encoded, time, epoch: book.epoch(of: session) ?? 0, durable)] }
     }
 
     public func participantRegistered(_ client: String, token: String, in session: SessionID) {
-        condition.lock()
-        enqueueLocked(.participant(session, client, token, epoch: book.epoch(of: session) ?? 0))
-        condition.unlock()
+        queue.enqueue { [.participant(session, client, token, epoch: book.epoch(of: session) ?? 0)] }
     }
 
     public func sessionDeleted(_ id: SessionID) { remove(id, lastActive: nil) }
@@ -121,59 +107,33 @@ public final class PostgresOperationStore: OperationStore {
     public func sessionExpired(_ id: SessionID, lastActive: Double) { remove(id, lastActive: lastActive) }
 
     private func remove(_ id: SessionID, lastActive: Double?) {
-        condition.lock()
-        book.drop(id)
-        enqueueLocked(.delete(id, lastActive: lastActive))
-        condition.unlock()
+        queue.enqueue {
+            book.drop(id)
+            return [.delete(id, lastActive: lastActive)]
+        }
     }
 
     public func release(_ id: SessionID) {
-        condition.lock()
-        if let lease = book.drop(id) { enqueueLocked(.release(id, epoch: lease.epoch)) }
-        condition.unlock()
+        queue.enqueue { book.drop(id).map { [.release(id, epoch: $0.epoch)] } ?? [] }
     }
 
     public func releaseAll() {
-        condition.lock()
-        for (id, lease) in book.leases.sorted(by: { $0.key.text < $1.key.text }) {
-            book.drop(id)
-            enqueueLocked(.release(id, epoch: lease.epoch))
+        queue.enqueue {
+            let held = book.leases.sorted { $0.key.text < $1.key.text }
+            for (id, _) in held { book.drop(id) }
+            return held.map { .release($0.key, epoch: $0.value.epoch) }
         }
-        condition.unlock()
         flush()
     }
 
     /// The sessions this node holds a lease on, with their epochs (tests, logs).
-    public var heldLeases: [SessionID: Int] {
-        condition.lock(); defer { condition.unlock() }
-        return book.leases.mapValues(\.epoch)
-    }
+    public var heldLeases: [SessionID: Int] { queue.locked { book.leases.mapValues(\.epoch) } }
 
-    public func isReady() -> Bool {
-        condition.lock(); defer { condition.unlock() }
-        return ready
-    }
+    public func isReady() -> Bool { queue.locked { ready } }
 
-    public func flush() {
-        condition.lock()
-        while !queue.isEmpty || writing { condition.wait() }
-        condition.unlock()
-    }
+    public func flush() { queue.flush() }
 
-    public func close() {
-        condition.lock()
-        if stopping { condition.unlock(); return }
-        stopping = true
-        condition.broadcast()
-        while thread != nil { condition.wait() }
-        condition.unlock()
-    }
-
-    private func enqueueLocked(_ write: Write) {
-        queue.append(write)
-        unsaved += write.size
-        condition.signal()
-    }
+    public func close() { queue.close() }
 
     // MARK: Reads
 
@@ -210,10 +170,7 @@ public final class PostgresOperationStore: OperationStore {
 
     private func load(_ id: SessionID, on db: PostgresConnection) throws -> StoredSession? {
         do {
-            condition.lock()
-            let held = book.epoch(of: id) != nil
-            condition.unlock()
-            if !held { try take(id, on: db) }
+            if queue.locked({ book.epoch(of: id) == nil }) { try take(id, on: db) }
             return try db.transaction {
                 try db.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 guard let row = try db.run("SELECT created, last_active FROM sessions WHERE id = $1", [id.text]).rows.first else {
@@ -250,81 +207,61 @@ public final class PostgresOperationStore: OperationStore {
             let owner = try db.run("SELECT owner FROM leases WHERE session = $1", [id.text]).rows.first?[0] ?? "?"
             throw SessionNotOwned(reason: "node \(owner) holds its lease")
         }
-        condition.lock()
-        book.taken(id, epoch: epoch, sentAt: sentAt)
-        condition.unlock()
+        queue.locked { book.taken(id, epoch: epoch, sentAt: sentAt) }
     }
 
-    /// Runs `body` on the read connection (reconnecting a broken one).
+    /// Runs `body` on the read connection; once more on a new connection when the old one turns out broken
+    /// (libpq notices a restarted server only when a query fails).
     private func read<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         readerLock.lock(); defer { readerLock.unlock() }
         try reader.reconnectIfBroken()
-        return try body(reader)
+        do {
+            return try body(reader)
+        } catch where reader.isBroken {
+            try reader.reconnectIfBroken()
+            return try body(reader)
+        }
     }
 
     // MARK: The storage thread
 
     private func run() {
         let tick = min(1, leaseSeconds / 3)
-        while true {
-            condition.lock()
-            while queue.isEmpty && !stopping && !book.renewalDue(now: clock()) && clock() - lastRoundTrip < tick {
-                _ = condition.wait(until: Date(timeIntervalSinceNow: tick / 2))
+        while let batch = queue.next(groupCommit: groupCommit, wakeEvery: tick / 2) {
+            let now = clock()
+            let (expired, renewal, pingDue) = queue.locked {
+                (book.expire(now: now), book.renewalDue(now: now) ? book.startRenewal(now: now) : nil, now - lastRoundTrip >= tick)
             }
-            let expired = book.expire(now: clock())
-            if queue.isEmpty && stopping {
-                thread = nil
-                condition.broadcast()
-                condition.unlock()
-                return
-            }
-            let renewal: [(SessionID, Int)]? = book.renewalDue(now: clock()) ? book.startRenewal(now: clock()) : nil
-            let batch: [Write]
-            if groupCommit || queue.isEmpty { batch = queue; queue = [] } else { batch = [queue.removeFirst()] }
-            writing = !batch.isEmpty
-            condition.unlock()
-
             for id in expired { report("lease of session \(id.logName) ran out before it could be renewed"); onLeaseLost?(id) }
             var healthy = true
             if let renewal { healthy = renew(renewal) }
             if batch.isEmpty {
+                guard renewal != nil || pingDue else { continue }
                 if renewal == nil { healthy = ping() }
-                finishRound(healthy: healthy)
+                recordRoundTrip(healthy)
+                if !healthy { Thread.sleep(forTimeInterval: 0.2) }
                 continue
             }
-            let outcome = commit(batch)
-            if let outcome { acknowledge(batch, outcome) }
-            condition.lock()
-            writing = false
-            ready = outcome != nil && healthy
-            if outcome != nil {
-                failures = 0
-                lastRoundTrip = clock()
+            if let outcome = commit(batch) {
+                recordRoundTrip(true)
+                acknowledge(batch, outcome)
                 transactions += 1; writes += batch.count
-                for write in batch { unsaved -= write.size }
-            } else if !stopping || failures < 3 {
-                // Keep the order and retry: a gap in the log would end replay there.
-                failures += 1
-                queue.insert(contentsOf: batch, at: 0)
-                condition.unlock()
-                onCommitFailure?()
-                Thread.sleep(forTimeInterval: min(2, 0.05 * Double(1 << min(failures, 6))))
-                condition.lock()
+                queue.committed(batch)
             } else {
-                for write in batch { unsaved -= write.size }
+                recordRoundTrip(false)
+                if let failures = queue.failed(batch) {
+                    onCommitFailure?()
+                    Thread.sleep(forTimeInterval: min(2, 0.05 * Double(1 << min(failures, 6))))
+                }
             }
-            condition.broadcast()
-            condition.unlock()
         }
     }
 
-    private func finishRound(healthy: Bool) {
-        condition.lock()
-        ready = healthy
-        if healthy { lastRoundTrip = clock() }
-        condition.broadcast()
-        condition.unlock()
-        if !healthy { Thread.sleep(forTimeInterval: 0.2) }
+    private func recordRoundTrip(_ healthy: Bool) {
+        queue.locked {
+            ready = healthy
+            if healthy { lastRoundTrip = clock() }
+        }
     }
 
     private func ping() -> Bool {
@@ -350,17 +287,16 @@ public final class PostgresOperationStore: OperationStore {
                 FROM unnest($3::text[], $4::bigint[]) AS h(session, epoch)
                 WHERE l.session = h.session AND l.epoch = h.epoch AND l.owner = $1 AND l.expires > clock_timestamp()
                 RETURNING l.session
-                """, [nodeID, String(leaseSeconds), "{" + asked.map { $0.0.text }.joined(separator: ",") + "}",
-                      "{" + asked.map { String($0.1) }.joined(separator: ",") + "}"])
+                """, [nodeID, String(leaseSeconds), Self.array(asked.map { $0.0.text }), Self.array(asked.map { String($0.1) })])
             renewed = Set(result.rows.compactMap { SessionID($0[0] ?? "") })
         } catch {
             report("lease renewal failed: \(error)")
             return false
         }
-        condition.lock()
-        let lost = book.finishRenewal(asked: asked, renewed: renewed, sentAt: sentAt)
-        lastRenewal = (asked.count, clock() - sentAt)
-        condition.unlock()
+        let lost = queue.locked {
+            latestRenewal = (asked.count, clock() - sentAt)
+            return book.finishRenewal(asked: asked, renewed: renewed, sentAt: sentAt)
+        }
         for id in lost { report("lease of session \(id.logName) was taken by another node"); onLeaseLost?(id) }
         return true
     }
@@ -385,34 +321,28 @@ public final class PostgresOperationStore: OperationStore {
             }
         }
         for (id, epoch) in outcome.lost {
-            condition.lock()
-            let news = book.lose(id, epoch: epoch)
-            condition.unlock()
-            if news { report("write to session \(id.logName) refused: its lease moved"); onLeaseLost?(id) }
+            if queue.locked({ book.lose(id, epoch: epoch) }) { report("write to session \(id.logName) refused: its lease moved"); onLeaseLost?(id) }
         }
     }
 
     /// One transaction for the whole batch; nil when it failed (nothing acknowledged, the batch is retried).
+    /// Consecutive appends go in one round trip each for their lease check, their insert and the sessions'
+    /// `last_active`, whatever their number; other writes run one by one, in order.
     private func commit(_ batch: [Write]) -> Outcome? {
         var outcome = Outcome()
         do {
             try writer.reconnectIfBroken()
             try writer.transaction {
-                var leaseHeld = [String: Bool]()
-                /// Locks the lease row while it names this node and `epoch` and has not expired.
-                func holds(_ id: SessionID, _ epoch: Int) throws -> Bool {
-                    let key = "\(id.text)/\(epoch)"
-                    if let known = leaseHeld[key] { return known }
-                    let held = try epoch > 0 && !writer.run("""
-                        SELECT 1 FROM leases WHERE session = $1 AND owner = $2 AND epoch = $3 AND expires > clock_timestamp() FOR SHARE
-                        """, [id.text, nodeID, String(epoch)]).rows.isEmpty
-                    if !held { outcome.lost.append((id, epoch)) }
-                    leaseHeld[key] = held
-                    return held
-                }
+                var leases = [LeaseKey: Bool]()
                 var touched = [SessionID: Double]()
+                var run = [Int]()
                 for (index, write) in batch.enumerated() {
+                    if case .append = write { run.append(index); continue }
+                    try insert(run, of: batch, leases: &leases, touched: &touched, outcome: &outcome)
+                    run = []
                     switch write {
+                    case .append:
+                        break
                     case .create(let id, let time):
                         try writer.run("INSERT INTO sessions(id, created, last_active) VALUES($1, $2, $2) ON CONFLICT DO NOTHING",
                                        [id.text, String(time)])
@@ -420,17 +350,9 @@ public final class PostgresOperationStore: OperationStore {
                             INSERT INTO leases(session, owner, epoch, expires) VALUES($1, $2, 1, clock_timestamp() + $3::float8 * interval '1 second')
                             ON CONFLICT DO NOTHING
                             """, [id.text, nodeID, String(leaseSeconds)])
-                    case .append(let id, let seq, let body, let time, let epoch, _):
-                        guard try holds(id, epoch) else { outcome.fenced.insert(index); continue }
-                        let inserted = try writer.run("""
-                            INSERT INTO ops(session, seq, body) SELECT $1::text, $2::integer, $3::text
-                            WHERE EXISTS (SELECT 1 FROM leases WHERE session = $1::text AND owner = $4 AND epoch = $5::bigint)
-                            ON CONFLICT DO NOTHING
-                            """, [id.text, String(seq), body, nodeID, String(epoch)])
-                        if inserted.affected == 0 { outcome.conflicts.insert(index); continue }
-                        touched[id] = max(touched[id] ?? 0, time)
                     case .participant(let id, let client, let token, let epoch):
-                        guard try holds(id, epoch) else { continue }
+                        try lock([LeaseKey(session: id, epoch: epoch)], leases: &leases, outcome: &outcome)
+                        guard leases[LeaseKey(session: id, epoch: epoch)] == true else { continue }
                         try writer.run("INSERT INTO participants(session, client, token) VALUES($1, $2, $3) ON CONFLICT DO NOTHING",
                                        [id.text, client, token])
                     case .release(let id, let epoch):
@@ -442,8 +364,13 @@ public final class PostgresOperationStore: OperationStore {
                         touched[id] = nil
                     }
                 }
-                for (id, time) in touched {
-                    try writer.run("UPDATE sessions SET last_active = greatest(last_active, $2::float8) WHERE id = $1", [id.text, String(time)])
+                try insert(run, of: batch, leases: &leases, touched: &touched, outcome: &outcome)
+                if !touched.isEmpty {
+                    let entries = touched.sorted { $0.key.text < $1.key.text }
+                    try writer.run("""
+                        UPDATE sessions s SET last_active = greatest(s.last_active, u.t)
+                        FROM unnest($1::text[], $2::float8[]) AS u(id, t) WHERE s.id = u.id
+                        """, [Self.array(entries.map(\.key.text)), Self.array(entries.map { String($0.value) })])
                 }
             }
             return outcome
@@ -451,6 +378,64 @@ public final class PostgresOperationStore: OperationStore {
             report("\(error)")
             return nil
         }
+    }
+
+    /// A lease as a write names it.
+    private struct LeaseKey: Hashable {
+        var session: SessionID
+        var epoch: Int
+    }
+
+    /// Locks (`FOR SHARE`, in session order) the lease rows of `keys` not checked yet in this transaction that
+    /// still name this node, their epoch and a future expiry; records which hold, and the others as lost.
+    private func lock(_ keys: [LeaseKey], leases: inout [LeaseKey: Bool], outcome: inout Outcome) throws {
+        let unknown = Array(Set(keys.filter { leases[$0] == nil })).sorted { $0.session.text < $1.session.text }
+        guard !unknown.isEmpty else { return }
+        let rows = try writer.run("""
+            SELECT l.session, l.epoch FROM leases l JOIN unnest($1::text[], $2::bigint[]) AS h(session, epoch)
+              ON l.session = h.session AND l.epoch = h.epoch
+            WHERE l.owner = $3 AND l.expires > clock_timestamp() ORDER BY l.session FOR SHARE OF l
+            """, [Self.array(unknown.map(\.session.text)), Self.array(unknown.map { String($0.epoch) }), nodeID]).rows
+        let held = Set(rows.map { "\($0[0] ?? "")/\($0[1] ?? "")" })
+        for key in unknown {
+            let holds = held.contains("\(key.session.text)/\(key.epoch)")
+            leases[key] = holds
+            if !holds { outcome.lost.append((key.session, key.epoch)) }
+        }
+    }
+
+    /// Inserts the appends at `indices` whose lease holds in one statement, fenced again by the epoch in SQL;
+    /// the rest are refused. A row that exists already is a conflict (the first of duplicates wins).
+    private func insert(_ indices: [Int], of batch: [Write], leases: inout [LeaseKey: Bool],
+                        touched: inout [SessionID: Double], outcome: inout Outcome) throws {
+        guard !indices.isEmpty else { return }
+        var rows = [(index: Int, id: SessionID, seq: Int, body: String, time: Double, epoch: Int)]()
+        for index in indices {
+            if case .append(let id, let seq, let body, let time, let epoch, _) = batch[index] { rows.append((index, id, seq, body, time, epoch)) }
+        }
+        try lock(rows.map { LeaseKey(session: $0.id, epoch: $0.epoch) }, leases: &leases, outcome: &outcome)
+        let accepted = rows.filter { leases[LeaseKey(session: $0.id, epoch: $0.epoch)] == true }
+        for row in rows where leases[LeaseKey(session: row.id, epoch: row.epoch)] != true { outcome.fenced.insert(row.index) }
+        guard !accepted.isEmpty else { return }
+        let inserted = try writer.run("""
+            INSERT INTO ops(session, seq, body)
+            SELECT u.session, u.seq, u.body FROM unnest($1::text[], $2::integer[], $3::text[], $4::bigint[]) AS u(session, seq, body, epoch)
+            WHERE EXISTS (SELECT 1 FROM leases l WHERE l.session = u.session AND l.owner = $5 AND l.epoch = u.epoch)
+            ON CONFLICT DO NOTHING
+            RETURNING session, seq
+            """, [Self.array(accepted.map(\.id.text)), Self.array(accepted.map { String($0.seq) }),
+                  Self.array(accepted.map(\.body)), Self.array(accepted.map { String($0.epoch) }), nodeID]).rows
+        var stored = Set(inserted.map { "\($0[0] ?? "")/\($0[1] ?? "")" })
+        for row in accepted {
+            if stored.remove("\(row.id.text)/\(row.seq)") == nil { outcome.conflicts.insert(row.index); continue }
+            touched[row.id] = max(touched[row.id] ?? 0, row.time)
+        }
+    }
+
+    /// A PostgreSQL array literal of `items`, each quoted (backslash and double quote escaped).
+    static func array(_ items: [String]) -> String {
+        "{" + items.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+            .joined(separator: ",") + "}"
     }
 
     /// Deletes a session unless another node holds a live lease on it or (with `lastActive`) the store saw

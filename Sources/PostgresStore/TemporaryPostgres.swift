@@ -11,6 +11,7 @@ public final class TemporaryPostgres {
     private let bin: String
     private let user: String?
     private var running = false
+    private let options: String
 
     /// Creates and starts the server. `fsync` false makes tests faster (a crash of the machine loses the data,
     /// which is thrown away anyway); benchmarks keep it on.
@@ -22,6 +23,7 @@ public final class TemporaryPostgres {
         var template = Array((NSTemporaryDirectory() + "sketchface-pg-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw PostgresError.connect("cannot create a temporary directory") }
         directory = String(cString: made)
+        options = "-k \(directory) -c listen_addresses='' -c fsync=\(fsync ? "on" : "off") -c max_connections=50"
         if getuid() == 0 {
             let name = getpwnam("postgres") != nil ? "postgres" : "nobody"
             guard let account = getpwnam(name) else { throw PostgresError.connect("no unprivileged user to run PostgreSQL as") }
@@ -32,9 +34,18 @@ public final class TemporaryPostgres {
             user = nil
         }
         try command("initdb", ["-D", "\(directory)/data", "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
-        let options = "-k \(directory) -c listen_addresses='' -c fsync=\(fsync ? "on" : "off") -c max_connections=50"
-        try command("pg_ctl", ["-D", "\(directory)/data", "-l", "\(directory)/server.log", "-o", options, "-w", "start"])
+        try startServer()
         running = true
+    }
+
+    /// Starts the server again after `stopServer` (its data kept).
+    public func startServer() throws {
+        try command("pg_ctl", ["-D", "\(directory)/data", "-l", "\(directory)/server.log", "-o", options, "-w", "start"])
+    }
+
+    /// Stops the server, keeping its data (tests of a database restart); `stop()` still cleans up.
+    public func stopServer() throws {
+        try command("pg_ctl", ["-D", "\(directory)/data", "-m", "fast", "-w", "stop"])
     }
 
     deinit { stop() }
@@ -62,7 +73,7 @@ public final class TemporaryPostgres {
     public func stop() {
         guard running else { return }
         running = false
-        try? command("pg_ctl", ["-D", "\(directory)/data", "-m", "immediate", "-w", "stop"])
+        try? command("pg_ctl", ["-D", "\(directory)/data", "-m", "immediate", "-w", "stop"])   // fails harmlessly when stopped
         try? FileManager.default.removeItem(atPath: directory)
     }
 

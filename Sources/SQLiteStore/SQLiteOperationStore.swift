@@ -46,26 +46,16 @@ public final class SQLiteOperationStore: OperationStore {
     /// When false, every write gets its own transaction (the baseline the benchmark compares against).
     public let groupCommit: Bool
     private let db: SQLiteConnection
-    private let condition = NSCondition()
-    private var queue: [Write] = []
-    private var writing = false
-    private var stopping = false
-    private var failures = 0
-    private var thread: Thread?
-    /// Transactions committed and writes they held (for the benchmark).
-    /// Bytes of operations queued or being written but not yet committed (guarded by `condition`).
-    private var unsaved = 0
+    private let queue = WriterQueue<Write>(size: \.size)
 
-    public var backlogBytes: Int {
-        condition.lock(); defer { condition.unlock() }
-        return unsaved
-    }
+    public var backlogBytes: Int { queue.backlogBytes }
 
     /// Told (on the writer thread) after a transaction failed and before it is retried (tests wait on it).
     public var onCommitFailure: (() -> Void)?
 
     /// Told when an append found its row already stored (a bug: the row is kept, the op is not acknowledged).
     public var onConflict: ((SessionID, Int) -> Void)?
+    /// Transactions committed and writes they held (for the benchmark).
     public private(set) var transactions = 0
     public private(set) var writes = 0
 
@@ -90,24 +80,21 @@ public final class SQLiteOperationStore: OperationStore {
             CREATE TABLE IF NOT EXISTS participants(session TEXT NOT NULL, client TEXT NOT NULL, token TEXT NOT NULL,
                                                     PRIMARY KEY(session, client)) WITHOUT ROWID;
             """)
-        let thread = Thread { [unowned self] in self.run() }
-        thread.name = "sessions-writer"
-        self.thread = thread
-        thread.start()
+        queue.start(name: "sessions-writer") { [unowned self] in self.run() }
     }
 
     deinit { close() }
 
-    public func sessionCreated(_ id: SessionID, at time: Double) { enqueue(.create(id, time)) }
+    public func sessionCreated(_ id: SessionID, at time: Double) { queue.enqueue(.create(id, time)) }
 
     public func append(_ encoded: String, seq: Int, to session: SessionID, at time: Double, durable: @escaping () -> Void) {
-        enqueue(.append(session, seq, encoded, time, durable))
+        queue.enqueue(.append(session, seq, encoded, time, durable))
     }
 
-    public func sessionDeleted(_ id: SessionID) { enqueue(.delete(id)) }
+    public func sessionDeleted(_ id: SessionID) { queue.enqueue(.delete(id)) }
 
     public func participantRegistered(_ client: String, token: String, in session: SessionID) {
-        enqueue(.participant(session, client, token))
+        queue.enqueue(.participant(session, client, token))
     }
 
     public func loadSessionIndex() throws -> [StoredSession] {
@@ -162,86 +149,43 @@ public final class SQLiteOperationStore: OperationStore {
     }
 
     /// Blocks until everything queued so far is committed.
-    public func flush() {
-        condition.lock()
-        while !queue.isEmpty || writing { condition.wait() }
-        condition.unlock()
-    }
+    public func flush() { queue.flush() }
 
     /// Commits what is queued and stops the writer thread.
-    public func close() {
-        condition.lock()
-        if stopping { condition.unlock(); return }
-        stopping = true
-        condition.broadcast()
-        while thread != nil { condition.wait() }
-        condition.unlock()
-    }
-
-    private func enqueue(_ write: Write) {
-        condition.lock()
-        queue.append(write)
-        unsaved += write.size
-        condition.signal()
-        condition.unlock()
-    }
+    public func close() { queue.close() }
 
     private func run() {
-        while true {
-            condition.lock()
-            while queue.isEmpty && !stopping { condition.wait() }
-            if queue.isEmpty && stopping {
-                thread = nil
-                condition.broadcast()
-                condition.unlock()
-                return
-            }
-            let batch: [Write]
-            if groupCommit { batch = queue; queue = [] } else { batch = [queue.removeFirst()] }
-            writing = true
-            condition.unlock()
-
-            let conflicts = commit(batch)
-            let committed = conflicts != nil
-            if let conflicts {
-                failures = 0
-                for case .append(let id, let seq, _, _, let durable) in batch {
-                    if conflicts.contains(where: { $0 == id && $1 == seq }) {
+        while let batch = queue.next(groupCommit: groupCommit) {
+            if let conflicts = commit(batch) {
+                for (index, write) in batch.enumerated() {
+                    guard case .append(let id, let seq, _, _, let durable) = write else { continue }
+                    if conflicts.contains(index) {
                         FileHandle.standardError.write(Data("sessions store: op \(seq) of session \(id.logName) exists already; not overwritten, session stopped\n".utf8))
                         onConflict?(id, seq)
                     } else {
                         durable()
                     }
                 }
-            }
-            condition.lock()
-            writing = false
-            if committed {
                 transactions += 1; writes += batch.count
-                for write in batch { unsaved -= write.size }
-            } else if !stopping || failures < 3 {
-                // Keep the order and retry (a full disk may recover): a gap in the log would end replay there.
-                failures += 1
-                queue.insert(contentsOf: batch, at: 0)
-                condition.unlock()
+                queue.committed(batch)
+            } else if let failures = queue.failed(batch) {
+                // Retried in order, with backoff (a full disk may recover).
                 onCommitFailure?()
                 Thread.sleep(forTimeInterval: min(5, 0.1 * Double(1 << min(failures, 6))))
-                condition.lock()
             }
-            condition.broadcast()
-            condition.unlock()
         }
     }
 
     /// One transaction for the whole batch. On failure nothing is acknowledged, the error is reported and the
     /// writer retries the batch with backoff (giving up only when closing).
-    /// Returns the appends refused because their row exists (nil when the transaction failed).
-    private func commit(_ batch: [Write]) -> [(SessionID, Int)]? {
-        var conflicts = [(SessionID, Int)]()
+    /// Returns the appends (batch indices) refused because their row exists, the first of duplicates being
+    /// stored (nil when the transaction failed).
+    private func commit(_ batch: [Write]) -> Set<Int>? {
+        var conflicts = Set<Int>()
         do {
             try db.execute("BEGIN IMMEDIATE")
             var touched = [SessionID: Double]()
-            for write in batch {
+            for (index, write) in batch.enumerated() {
                 switch write {
                 case .create(let id, let time):
                     try db.run("INSERT OR IGNORE INTO sessions(id, created, last_active) VALUES(?1, ?2, ?2)", [.text(id.text), .double(time)])
@@ -249,7 +193,7 @@ public final class SQLiteOperationStore: OperationStore {
                     do {
                         try db.run("INSERT INTO ops(session, seq, body) VALUES(?1, ?2, ?3)", [.text(id.text), .int(seq), .text(body)])
                     } catch StoreError.conflict {
-                        conflicts.append((id, seq))
+                        conflicts.insert(index)
                         continue
                     }
                     touched[id] = max(touched[id] ?? 0, time)

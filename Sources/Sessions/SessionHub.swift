@@ -153,9 +153,8 @@ public final class SessionHub {
                 }
                 document.apply(op, painting: false)
             }
-        } catch let elsewhere as SessionNotOwned {
-            live.loaded = false
-            onProblem?("session \(live.id.logName): \(elsewhere)")
+        } catch is SessionNotOwned {
+            live.loaded = false   // not a problem of the log: the client is closed with 4503 and retries
             return false
         } catch {
             problem = "cannot be read (\(error))"

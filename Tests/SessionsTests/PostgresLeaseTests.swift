@@ -186,4 +186,49 @@ final class PostgresLeaseTests: XCTestCase {
             XCTAssertTrue("\(error)".hasPrefix("cannot connect to PostgreSQL:"), "\(error)")
         }
     }
+
+    func testHandOverClosesClientsAndReleasesEveryLeaseAfterItsWritesCommit() throws {
+        let backend = try PostgresBackend()
+        let a = try backend.openStore(node: "node-a"), b = try backend.openStore(node: "node-b")
+        let hubA = SessionHub(store: a)
+        let id = try hubA.createSession()
+        let (client, peer) = Fixture.rejoin(hubA, id, "client-aaaa")
+        client.receive(text: #"{"type":"stroke.begin","id":1,"tool":"pen","width":6,"ref":1}"#)
+        client.receive(text: #"{"type":"stroke.points","id":1,"points":[{"x":10,"y":10}],"ref":2}"#)
+        hubA.handOver()          // drain: the open stroke is ended and committed before the lease goes
+        XCTAssertEqual(peer.closed?.code, 4503)
+        XCTAssertEqual(a.heldLeases, [:])
+        let hubB = SessionHub(store: b)
+        XCTAssertTrue(hubB.discover(id))
+        XCTAssertEqual(hubB.snapshot(of: id)?.head, 3, "begin, points and the server's stroke.end")
+        XCTAssertEqual(b.heldLeases[id], 2)
+        a.close(); b.close()
+    }
+
+    func testADatabaseRestartDelaysAcksWithoutLosingThemAndReadinessFollowsIt() throws {
+        let server = try TemporaryPostgres(fsync: false)
+        defer { server.stop() }
+        let store = try PostgresOperationStore(conninfo: server.conninfo(), nodeID: "node-a", leaseSeconds: 10)
+        let id = SessionID.random()
+        store.sessionCreated(id, at: 1)
+        store.append(op(1, "a"), seq: 1, to: id, at: 2) {}
+        store.flush()
+        XCTAssertTrue(store.isReady())
+        try server.stopServer()
+        let acked = XCTestExpectation(description: "acked after the restart")
+        let down = Locked(true)
+        store.append(op(2, "a"), seq: 2, to: id, at: 3) {
+            XCTAssertFalse(down.locked { $0 }, "no ack while the database is down")
+            acked.fulfill()
+        }
+        let deadline = Date().addingTimeInterval(5)
+        while store.isReady() && Date() < deadline { usleep(50_000) }
+        XCTAssertFalse(store.isReady(), "readiness reports the database down")
+        down.locked { $0 = false }
+        try server.startServer()
+        wait(for: [acked], timeout: 10)
+        XCTAssertTrue(store.isReady())
+        XCTAssertEqual(try store.loadSession(id)?.ops, [op(1, "a"), op(2, "a")])
+        store.close()
+    }
 }

@@ -16,6 +16,7 @@ enum StoreConformance {
         ("a deleted session is gone from storage", deletedSessionGone),
         ("an existing op row is never overwritten nor acknowledged", conflictNeverOverwrites),
         ("a gap in one session's log damages that session only", gapDamagesOneSession),
+        ("op text comes back byte for byte", bodiesRoundTrip),
     ]
 
     /// Runs every check against fresh backends from `make`.
@@ -29,6 +30,14 @@ enum StoreConformance {
 
     static func op(_ seq: Int, author: String = "client-aaaa") -> String {
         "{\"type\":\"op\",\"seq\":\(seq),\"kind\":\"clear\",\"author\":\"\(author)\"}"
+    }
+
+    /// A store on `backend` with one new, empty session.
+    static func openWithSession(_ backend: StoreBackend, at time: Double) throws -> (CountingStore, SessionID) {
+        let store = try backend.open()
+        let id = SessionID.random()
+        store.sessionCreated(id, at: time)
+        return (store, id)
     }
 
     static func restartRestores(_ backend: StoreBackend) throws {
@@ -63,9 +72,7 @@ enum StoreConformance {
     }
 
     static func durableAfterCommit(_ backend: StoreBackend) throws {
-        let store = try backend.open()
-        let id = SessionID.random()
-        store.sessionCreated(id, at: 1)
+        let (store, id) = try openWithSession(backend, at: 1)
         let seen = XCTestExpectation(description: "durable")
         store.append(op(1), seq: 1, to: id, at: 2) {
             // Another connection must already see the row.
@@ -77,9 +84,7 @@ enum StoreConformance {
     }
 
     static func groupCommit(_ backend: StoreBackend) throws {
-        let store = try backend.open()
-        let id = SessionID.random()
-        store.sessionCreated(id, at: 1)
+        let (store, id) = try openWithSession(backend, at: 1)
         for seq in 1...2000 { store.append(op(seq), seq: seq, to: id, at: 2) {} }
         store.flush()
         XCTAssertEqual(store.writes, 2001)
@@ -89,9 +94,7 @@ enum StoreConformance {
     }
 
     static func failedCommitRetried(_ backend: StoreBackend) throws {
-        let store = try backend.open()
-        let id = SessionID.random()
-        store.sessionCreated(id, at: 1)
+        let (store, id) = try openWithSession(backend, at: 1)
         store.flush()
         let unblock = try backend.blockWrites()
         let durable = XCTestExpectation(description: "durable")
@@ -112,9 +115,7 @@ enum StoreConformance {
     }
 
     static func deletedSessionGone(_ backend: StoreBackend) throws {
-        let store = try backend.open()
-        let id = SessionID.random()
-        store.sessionCreated(id, at: 1)
+        let (store, id) = try openWithSession(backend, at: 1)
         store.append(op(1), seq: 1, to: id, at: 2) {}
         store.sessionDeleted(id)
         store.flush()
@@ -124,11 +125,9 @@ enum StoreConformance {
     }
 
     static func conflictNeverOverwrites(_ backend: StoreBackend) throws {
-        let store = try backend.open()
-        let id = SessionID.random()
+        let (store, id) = try openWithSession(backend, at: 0)
         let conflicts = Locked([Int]())
         store.onConflict = { _, seq in conflicts.locked { $0.append(seq) } }
-        store.sessionCreated(id, at: 0)
         store.append(op(1, author: "first"), seq: 1, to: id, at: 0) {}
         store.flush()
         let acked = Locked(false)
@@ -136,7 +135,23 @@ enum StoreConformance {
         store.flush()
         XCTAssertFalse(acked.locked { $0 })
         XCTAssertEqual(conflicts.locked { $0 }, [1])
-        XCTAssertEqual(try store.loadSessions().first?.ops, [op(1, author: "first")])
+        // Two appends of one new seq queued back to back: the first is stored and acknowledged, the second not.
+        let acks = Locked([String]())
+        store.append(op(2, author: "first"), seq: 2, to: id, at: 0) { acks.locked { $0.append("first") } }
+        store.append(op(2, author: "second"), seq: 2, to: id, at: 0) { acks.locked { $0.append("second") } }
+        store.flush()
+        XCTAssertEqual(acks.locked { $0 }, ["first"])
+        XCTAssertEqual(conflicts.locked { $0 }, [1, 2])
+        XCTAssertEqual(try store.loadSessions().first?.ops, [op(1, author: "first"), op(2, author: "first")])
+        store.close()
+    }
+
+    static func bodiesRoundTrip(_ backend: StoreBackend) throws {
+        let (store, id) = try openWithSession(backend, at: 0)
+        let bodies = [op(1, author: #"quote " backslash \ comma, {brace} é ✓ 😀"#), op(2), "{}"]
+        for (index, body) in bodies.enumerated() { store.append(body, seq: index + 1, to: id, at: 0) {} }
+        store.flush()
+        XCTAssertEqual(try store.loadSessions().first?.ops, bodies)
         store.close()
     }
 

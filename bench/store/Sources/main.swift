@@ -68,7 +68,7 @@ func report(_ name: String, _ open: () throws -> OperationStore) throws {
         store.close()
         rates.append(rate); p50.append(percentile(latencies, 0.5)); p95.append(percentile(latencies, 0.95))
     }
-    print(String(format: "%-34@ %8.0f acked ops/s   ack p50 %7.2f ms   p95 %7.2f ms", name as NSString,
+    print(String(format: "%-44@ %6.0f acked ops/s   ack p50 %7.2f ms   p95 %7.2f ms", name as NSString,
                  median(rates), median(p50) * 1000, median(p95) * 1000))
 }
 
