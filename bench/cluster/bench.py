@@ -118,6 +118,8 @@ def main():
                     print(f"{count:>5} {'direct' if direct else 'proxy':>6} {rate:>12.0f} {p50:>8.1f} {p95:>8.1f} {used:>10}", flush=True)
             finally:
                 cluster.close()
+    if args.kills == 0:
+        return
     with tempfile.TemporaryDirectory() as state:
         cluster = Cluster(args.binary, state, count=3, lease_seconds=args.lease, log_level="warning")
         try:
