@@ -40,6 +40,33 @@ def http_status(url, timeout=1.0):
         return None
 
 
+def end(proc, timeout=10):
+    """Stops a child process: SIGCONT (it may be paused), SIGTERM, SIGKILL when it is still there after `timeout` s."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGCONT)
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def new_session(base):
+    """Creates a session with `POST /new` on `base` (a node or the proxy); returns its id."""
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+    try:
+        urllib.request.build_opener(NoRedirect).open(urllib.request.Request(base + "/new", data=b"", method="POST"), timeout=10)
+    except urllib.error.HTTPError as e:
+        if e.code == 303:
+            return e.headers["Location"].rsplit("/", 1)[1]
+        raise
+    raise RuntimeError("/new did not redirect")
+
+
 def wait_until(predicate, timeout, what, state=lambda: ""):
     """Polls `predicate` until it holds; the error names `what` and the `state()` it ended in."""
     deadline = time.time() + timeout
@@ -137,17 +164,11 @@ class Node:
         self.proc.send_signal(sig)
 
     def kill9(self):
-        self.proc.send_signal(signal.SIGKILL)
+        self.proc.kill()
         self.proc.wait()
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGCONT)
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill9()
+        end(self.proc)
         if self.log:
             self.log.close()
             self.log = None
@@ -185,9 +206,7 @@ class Proxy:
         return self
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
+        end(self.proc)
         self.log.close()
 
 

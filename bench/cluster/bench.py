@@ -10,7 +10,6 @@
     .venv/bin/python bench/cluster/bench.py [--seconds 8] [--kills 10] [--binary .build/release/sketchface]
 """
 import argparse
-import statistics
 import sys
 import tempfile
 import time
@@ -19,19 +18,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "tests" / "cluster")]
-from cluster import Cluster, wait_until   # noqa: E402
+from cluster import Cluster, new_session, wait_until   # noqa: E402
 from drawer import Drawer                 # noqa: E402
-
-
-def new_session(base):
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
-    try:
-        urllib.request.build_opener(NoRedirect).open(urllib.request.Request(base + "/new", data=b"", method="POST"), timeout=10)
-    except urllib.error.HTTPError as e:
-        return e.headers["Location"].rsplit("/", 1)[1]
-    raise RuntimeError("/new did not redirect")
 
 
 def owner(cluster, session):

@@ -160,17 +160,12 @@ class Drawer:
     def handle(self, m):
         kind = m["type"]
         with self.lock:
-            if kind == "welcome":
-                self.token = m.get("token") or self.token
-                self.held_ref = m.get("lastRef", 0)
-                if m.get("reset"):
-                    self.ops = {}
-                for op in m["ops"]:
-                    self.ops[op["seq"]] = op
-                    self.logged.add(op["seq"])
-                if m.get("more"):
-                    self.ws.send(json.dumps({"type": "snapshot", "after": m["ops"][-1]["seq"]}))
-            elif kind == "snapshot":
+            if kind in ("welcome", "snapshot"):   # the join snapshot and its further pages
+                if kind == "welcome":
+                    self.token = m.get("token") or self.token
+                    self.held_ref = m.get("lastRef", 0)
+                    if m.get("reset"):
+                        self.ops = {}
                 for op in m["ops"]:
                     self.ops[op["seq"]] = op
                     self.logged.add(op["seq"])

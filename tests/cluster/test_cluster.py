@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 from websockets.sync.client import connect
 
-from cluster import Cluster, http_status, wait_until
+from cluster import Cluster, http_status, new_session, wait_until
 from drawer import Drawer
 from replica import render
 from sketchserver import binary
@@ -24,18 +24,6 @@ def cluster(tmp_path):
         yield c.start()
     finally:
         c.close()
-
-
-def new_session(base):
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
-    try:
-        urllib.request.build_opener(NoRedirect).open(urllib.request.Request(base + "/new", data=b"", method="POST"), timeout=10)
-    except urllib.error.HTTPError as e:
-        assert e.code == 303, e.code
-        return e.headers["Location"].rsplit("/", 1)[1]
-    raise AssertionError("/new did not redirect")
 
 
 def get(url):
