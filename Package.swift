@@ -37,9 +37,11 @@ let package = Package(
         .target(name: "Raster", swiftSettings: v5),
         .target(name: "Sessions", dependencies: ["Raster", .product(name: "Logging", package: "swift-log")], swiftSettings: checked),
         // SQLiteStore decodes what Sessions wrote (and a damaged log must not become a memory-safety hole): checked like Sessions.
-        .target(name: "SQLiteStore", dependencies: ["Sessions", "CSQLite"], swiftSettings: checked),
+        // StoreQueue: the storage-thread queue both stores share (threads stay out of Sessions).
+        .target(name: "StoreQueue", swiftSettings: checked),
+        .target(name: "SQLiteStore", dependencies: ["Sessions", "StoreQueue", "CSQLite"], swiftSettings: checked),
         // PostgresStore: the shared store of a cluster (leases, fencing); decodes what Sessions wrote, checked likewise.
-        .target(name: "PostgresStore", dependencies: ["Sessions", "CPostgres"], swiftSettings: checked),
+        .target(name: "PostgresStore", dependencies: ["Sessions", "StoreQueue", "CPostgres"], swiftSettings: checked),
         .target(name: "FaceModel", dependencies: ["COpenBLAS", "CPNG"], swiftSettings: v5),
         .target(name: "Guidance", dependencies: ["Sessions", "FaceModel", "Raster", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
         .target(name: "App", dependencies: ["Server", "Transport", "Sessions", "SQLiteStore", "PostgresStore", "Guidance", "FaceModel", .product(name: "Logging", package: "swift-log")], swiftSettings: checked),

@@ -26,6 +26,8 @@ public final class FaceModel: @unchecked Sendable {
     /// `generator`: its input blocks (`generator_input`: the fused map `[C, R, R]`, then in version 2 the
     /// sketch `[1, R, R]`) → image `[3, R, R]`; conditioned on the appearance code in version 2.
     public let generator: Network
+    /// Pixel ownership and normalisation table of the `projected_sketch` block.
+    let sketchLayout: ProjectedSketchLayout
 
     /// Loads `manifest.json`, `weights.safetensors` and `database.safetensors` from `directory`.
     public convenience init(directory: String) throws {
@@ -54,6 +56,7 @@ public final class FaceModel: @unchecked Sendable {
         mappers = try manifest.components.map { try build("mapper.\($0.name)", input: [manifest.latent], output: [c, $0.sideR, $0.sideR]) }
         generator = try build("generator", input: manifest.generatorInputShape, output: [3, r, r], condition: manifest.appearance?.size)
         databases = try manifest.components.map { try ComponentDatabase(component: $0, latentSize: manifest.latent, file: database) }
+        sketchLayout = ProjectedSketchLayout(manifest: manifest)
     }
 
     /// Number of components (5 for the shipped model).
@@ -133,8 +136,9 @@ public final class FaceModel: @unchecked Sendable {
 
     /// The generator's input: the blocks of `generator_input` concatenated along channels — the fused map
     /// `[C, R, R]`, then (version 2) the downsampled canvas `small` (R×R u8, part boxes not blanked) normalised
-    /// by `input_normalisation`.
-    public func generatorInput(fused: Tensor, sketch small: [UInt8]) -> Tensor {
+    /// by `input_normalisation`, or its projected sketch (``projectedSketch(_:projections:)``, which needs
+    /// `projections`: one per component, manifest order; other models ignore them).
+    public func generatorInput(fused: Tensor, sketch small: [UInt8], projections: [SketchProjection] = []) -> Tensor {
         let r = manifest.resolution
         precondition(fused.shape == [manifest.featureChannels, r, r], "fused map \(fused.shape), expected \([manifest.featureChannels, r, r])")
         precondition(small.count == r * r, "expected a \(r)×\(r) downsampled canvas")
@@ -145,6 +149,7 @@ public final class FaceModel: @unchecked Sendable {
                 switch block {
                 case .fused: fused.data.withUnsafeBufferPointer { at.update(from: $0.baseAddress!, count: $0.count) }; at += fused.data.count
                 case .sketch: manifest.inputNormalisation.apply(small, to: at); at += small.count
+                case .projectedSketch: writeProjectedSketch(small, projections: projections, to: at); at += small.count
                 }
             }
         }

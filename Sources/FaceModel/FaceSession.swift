@@ -42,6 +42,8 @@ public final class FaceSession {
     private var slots: [Slot]
     /// The downsampled canvas (the generator's sketch block in version 2).
     private var small: [UInt8] = []
+    /// Each component's projection for a `projected_sketch` generator (refilled in place per synthesis).
+    private var projections: [SketchProjection]
     private var image: RGBImage?
     private var fused: Tensor?
 
@@ -51,6 +53,7 @@ public final class FaceSession {
         sliders = [Float](repeating: 1, count: model.componentCount)
         appearance = model.defaultAppearance
         slots = [Slot](repeating: Slot(), count: model.componentCount)
+        projections = [SketchProjection](repeating: .none, count: model.componentCount)
         update(Canvas())
     }
 
@@ -152,9 +155,17 @@ public final class FaceSession {
         return f
     }
 
-    /// The generator's input: the fused map, then (version 2) the sketch block.
+    /// The generator's input: the fused map, then (version 2) the sketch block — for a `projected_sketch`
+    /// model from the cached neighbours and weights (no second search) at the current sliders.
     public func generatorInput(workspace: Workspace) -> Tensor {
-        model.generatorInput(fused: fusedFeatures(workspace: workspace), sketch: small)
+        let fused = fusedFeatures(workspace: workspace)
+        guard model.manifest.readsProjectedSketch else { return model.generatorInput(fused: fused, sketch: small) }
+        for i in projections.indices {
+            projections[i].neighbours = neighbours(component: i, workspace: workspace)
+            projections[i].weights = weights(component: i, workspace: workspace)
+            projections[i].slider = sliders[i]
+        }
+        return model.generatorInput(fused: fused, sketch: small, projections: projections)
     }
 
     /// The synthesized face for the current canvas, sliders and appearance (cached until something changes).

@@ -19,7 +19,7 @@ public enum GenerateError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .invalidAppearance(text): return "invalid appearance '\(text)': expected a palette index N, default or random"
+        case let .invalidAppearance(text): return "invalid appearance '\(text)': expected a palette index N, default, random or from:PHOTO.png"
         case let .appearanceOutOfRange(index, size):
             return "appearance \(index) is out of range: the model's palette has \(size) code\(size == 1 ? "" : "s") (0–\(size - 1))"
         case let .noAppearancePalette(text): return "appearance '\(text)': this model (version 1) has no appearance palette"
@@ -45,7 +45,7 @@ public struct Generation {
     public var master: Float?
     /// Folder for `<component>.png` shadows (grey+alpha); created when missing.
     public var shadowDirectory: String?
-    /// Which palette code the generator is conditioned on (version 2 models).
+    /// Which palette code (or photo's code) the generator is conditioned on (version 2 models).
     public var appearance = AppearanceChoice.default
     /// Picks the palette index for `.random` given the palette size (replaced by tests).
     public var randomIndex: (Int) -> Int = { Int.random(in: 0..<$0) }
@@ -86,11 +86,15 @@ public struct Generation {
         public let appearanceIndex: Int?
         /// Codes in the model's palette (0 for a version 1 model).
         public let paletteSize: Int
+        /// The code taken from the photo of `from:PHOTO`; nil otherwise.
+        public var photoCode: [Float]? = nil
     }
 
-    /// Runs the pipeline. The sketch is checked before the model is loaded, so a bad input fails fast.
+    /// Runs the pipeline. The sketch (and a `from:` photo) is checked before the model is loaded, so a bad
+    /// input fails fast.
     public func run(workspace: Workspace = Workspace()) throws -> Summary {
         let canvas = try PNG.readCanvas(path: sketchPath)
+        let photo = try appearance.readPhoto()
         let model = try FaceModel(directory: modelDirectory)
         let names = model.manifest.components.map(\.name)
         for name in sliders.keys where !names.contains(name) { throw GenerateError.unknownComponent(name, known: names) }
@@ -98,6 +102,11 @@ public struct Generation {
         let session = FaceSession(model: model)
         session.update(canvas)
         if let index, let palette = model.manifest.appearance?.palette { session.setAppearance(palette[index]) }
+        var photoCode: [Float]?
+        if let (path, image) = photo, let a = model.manifest.appearance {
+            photoCode = try a.code(photo: image, file: path)
+            session.setAppearance(photoCode!)
+        }
         var used: [String: Float] = [:]
         for (i, name) in names.enumerated() {
             let s = sliders[name] ?? master ?? 1
@@ -118,21 +127,27 @@ public struct Generation {
             }
         }
         return Summary(outputPath: outputPath, shadowPaths: shadowPaths, resolution: model.manifest.resolution, sliders: used,
-                       appearanceIndex: index, paletteSize: model.manifest.appearance?.palette.count ?? 0)
+                       appearanceIndex: index, paletteSize: model.manifest.appearance?.palette.count ?? 0, photoCode: photoCode)
     }
 }
 
-/// The `--appearance` choice: a palette index, the palette default, or a random palette code.
+/// The `--appearance` choice: a palette index, the palette default, a random palette code, or the code of an
+/// aligned face photo (by the model's region map).
 public enum AppearanceChoice: Equatable, Sendable {
     case `default`
     case index(Int)
     case random
+    case photo(String)
 
-    /// Parses `N` (a non-negative integer), `default` or `random`.
+    /// Parses `N` (a non-negative integer), `default`, `random` or `from:PATH` (a PNG photo).
     public init(parsing text: String) throws {
         switch text {
         case "default": self = .default
         case "random": self = .random
+        case _ where text.hasPrefix("from:"):
+            let path = String(text.dropFirst(5))
+            guard !path.isEmpty else { throw GenerateError.invalidAppearance(text) }
+            self = .photo(path)
         default:
             guard let n = Int(text), n >= 0 else { throw GenerateError.invalidAppearance(text) }
             self = .index(n)
@@ -145,11 +160,21 @@ public enum AppearanceChoice: Equatable, Sendable {
         case .default: return "default"
         case .random: return "random"
         case let .index(n): return String(n)
+        case let .photo(path): return "from:" + path
         }
     }
 
+    /// The photo of `from:PATH`, read and checked square (its size against the region map needs the model);
+    /// nil for the other choices.
+    func readPhoto() throws -> (String, RGBImage)? {
+        guard case let .photo(path) = self else { return nil }
+        let image = try PNG.readRGB(path: path)
+        guard image.width == image.height else { throw PhotoAppearanceError.notSquare(file: path, width: image.width, height: image.height) }
+        return (path, image)
+    }
+
     /// The palette index this choice means for a model's `appearance` (nil for a version 1 model, which only
-    /// accepts `default`); `random` draws with `random(paletteSize)`.
+    /// accepts `default`, and for a photo); `random` draws with `random(paletteSize)`.
     public func paletteIndex(in appearance: Appearance?, random: (Int) -> Int) throws -> Int? {
         guard let appearance else {
             if self == .default { return nil }
@@ -158,6 +183,7 @@ public enum AppearanceChoice: Equatable, Sendable {
         switch self {
         case .default: return appearance.defaultIndex
         case .random: return random(appearance.palette.count)
+        case .photo: return nil
         case let .index(n):
             guard n < appearance.palette.count else { throw GenerateError.appearanceOutOfRange(n, paletteSize: appearance.palette.count) }
             return n

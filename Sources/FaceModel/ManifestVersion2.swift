@@ -32,6 +32,9 @@ public enum GeneratorInputBlock: String, Equatable, Sendable {
     case fused
     /// The whole downsampled canvas `[1, R, R]`, normalised, part boxes not blanked.
     case sketch
+    /// The sketch as projected (`[1, R, R]`): per component its crop blended by its slider with the LLE blend of
+    /// its nearest database crops, fused like the feature maps (docs/MODEL_FORMAT.md, "Projected sketch").
+    case projectedSketch = "projected_sketch"
 }
 
 /// The appearance code a version 2 generator is conditioned on: the mean colour (RGB in [−1, 1]) of each
@@ -45,6 +48,8 @@ public struct Appearance: Equatable, Sendable {
     public let palette: [[Float]]
     /// Index into `palette` of the code used when none is chosen.
     public let defaultIndex: Int
+    /// Where each region is in an aligned photo, for codes taken from photos; nil when the model has none.
+    public var regionMap: RegionMap? = nil
 
     /// The code used when the user picks none.
     public var defaultCode: [Float] { palette[defaultIndex] }
@@ -65,7 +70,7 @@ extension Manifest {
         return InputNormalisation(scale: Float(scale), offset: Float(offset))
     }
 
-    /// `$.generator_input`: `"fused"` first, then optionally `"sketch"`, each at most once.
+    /// `$.generator_input`: `"fused"` first, then optionally one of `"sketch"` and `"projected_sketch"`.
     static func parseGeneratorInput(_ o: JSONFields) throws -> [GeneratorInputBlock] {
         let values = try o.array("generator_input")
         guard !values.isEmpty else { throw ManifestError.invalid(path: "$.generator_input", reason: "must list \"fused\" first") }
@@ -73,10 +78,11 @@ extension Manifest {
         for (i, value) in values.enumerated() {
             let path = "$.generator_input[\(i)]"
             guard let name = value as? String, let block = GeneratorInputBlock(rawValue: name) else {
-                throw ManifestError.invalid(path: path, reason: "expected \"fused\" or \"sketch\"")
+                throw ManifestError.invalid(path: path, reason: "expected \"fused\", \"sketch\" or \"projected_sketch\"")
             }
             guard i > 0 || block == .fused else { throw ManifestError.invalid(path: path, reason: "the first block must be \"fused\"") }
             guard !blocks.contains(block) else { throw ManifestError.invalid(path: path, reason: "\"\(name)\" is listed twice") }
+            guard i < 2 else { throw ManifestError.invalid(path: path, reason: "at most one sketch block follows \"fused\"") }
             blocks.append(block)
         }
         return blocks
@@ -108,13 +114,17 @@ extension Manifest {
         guard index < palette.count else {
             throw ManifestError.invalid(path: "\(a.path).default", reason: "\(index) is not an index into the \(palette.count)-code palette")
         }
-        return Appearance(size: size, regions: regions, palette: palette, defaultIndex: index)
+        let regionMap = a.has("region_map") ? try parseRegionMap(try a.fields("region_map"), regions: regions.count, size: size) : nil
+        return Appearance(size: size, regions: regions, palette: palette, defaultIndex: index, regionMap: regionMap)
     }
 }
 
 extension Manifest {
     /// The generator's input shape: `[feature_channels (+ 1 with a sketch block), R, R]`.
     public var generatorInputShape: [Int] {
-        [featureChannels + (generatorInput.contains(.sketch) ? 1 : 0), resolution, resolution]
+        [featureChannels + generatorInput.count - 1, resolution, resolution]
     }
+
+    /// Whether the generator reads the projected sketch (and so needs every component's projection).
+    public var readsProjectedSketch: Bool { generatorInput.contains(.projectedSketch) }
 }

@@ -77,6 +77,16 @@ public enum PNG {
         return try decodeCanvas(data, file: path)
     }
 
+    /// Reads a photo as 8-bit RGB, any size: grey is replicated to R = G = B, alpha is ignored.
+    public static func readRGB(path: String) throws -> RGBImage {
+        let data: [UInt8]
+        do { data = try readFileBytes(path) } catch let f as FileReadFailure { throw PNGError.unreadable(file: path, reason: f.reason) }
+        let (w, h, rgba) = try decodeRGBA(data, file: path)
+        var rgb = [UInt8](repeating: 0, count: 3 * w * h)
+        for i in 0..<(w * h) { rgb[3 * i] = rgba[4 * i]; rgb[3 * i + 1] = rgba[4 * i + 1]; rgb[3 * i + 2] = rgba[4 * i + 2] }
+        return RGBImage(width: w, height: h, pixels: rgb)
+    }
+
     /// `fast` trades ~25% larger files for much faster deflate (libpng's `PNG_IMAGE_FLAG_FAST`): the
     /// right choice for per-stroke shadows and faces sent to a browser.
     static func encode(_ pixels: [UInt8], width: Int, height: Int, format: UInt32, fast: Bool = true) throws -> [UInt8] {

@@ -73,21 +73,22 @@ public final class FaceModelEngine: FaceEngine, @unchecked Sendable {
     }
 
     /// Projection of every latent with its weight, feature maps (unchanged ones from the cache), fusion, and the
-    /// sketch block: everything before the generator.
+    /// sketch block (a `projected_sketch` one from the same cached projections): everything before the generator.
     private func generatorInput(latents: [Latent], weights: [Double], sketch: CanvasSnapshot, workspace: Workspace) -> Tensor {
-        let featureMaps = latents.indices.map { component -> Tensor in
+        let mapped = latents.indices.map { component -> FeatureMapCache.Value in
             let latent = latents[component]
             let key = FeatureMapCache.Key(component: component, weight: weights[component], latent: latent)
-            return maps.map(for: key) {
+            return maps.value(for: key) {
+                let slider = Float(weights[component])
                 let neighbours = model.nearest([latent], component: component, k: model.manifest.kProject)[0]
                 let lle = model.weights(latent, neighbours: neighbours, component: component)
-                let projected = model.project(latent, neighbours: neighbours, weights: lle, component: component,
-                                              slider: Float(weights[component]))
-                return model.featureMap(projected, component: component, workspace: workspace)
+                let projected = model.project(latent, neighbours: neighbours, weights: lle, component: component, slider: slider)
+                return FeatureMapCache.Value(map: model.featureMap(projected, component: component, workspace: workspace),
+                                             projection: SketchProjection(neighbours: neighbours, weights: lle, slider: slider))
             }
         }
         let small = model.downsample(Canvas(pixels: sketch.pixels))
-        return model.generatorInput(fused: model.fuse(featureMaps), sketch: small)
+        return model.generatorInput(fused: model.fuse(mapped.map(\.map)), sketch: small, projections: mapped.map(\.projection))
     }
 
     private func withWorkspace<T>(_ body: (Workspace) -> T) -> T {

@@ -2,7 +2,8 @@ import FaceModel
 import Foundation
 
 /// Recently computed feature maps (`mapper.c(z')`), keyed by component, latent and slider weight, within a byte
-/// budget (least recently used out first).
+/// budget (least recently used out first). Each map keeps the projection it was made from (neighbours, LLE
+/// weights, slider), which a `projected_sketch` generator reads too, so a hit needs no second search.
 ///
 /// A stroke usually changes one component, and a slider usually one weight: the other components' maps are
 /// identical to the last synthesis and come from here, which skips up to a third of a synthesis' FLOPs (the
@@ -15,8 +16,20 @@ final class FeatureMapCache: @unchecked Sendable {
         var latent: [Float]
     }
 
-    private struct Entry {
+    /// A component's mapped feature map and the projection it came from.
+    struct Value {
         var map: Tensor
+        var projection: SketchProjection
+
+        /// Bytes held by the value and its key's latent.
+        func bytes(_ key: Key) -> Int {
+            (map.data.count + key.latent.count + projection.weights.count) * MemoryLayout<Float>.size
+                + projection.neighbours.count * MemoryLayout<Neighbour>.stride
+        }
+    }
+
+    private struct Entry {
+        var value: Value
         var used: UInt64
     }
 
@@ -32,30 +45,30 @@ final class FeatureMapCache: @unchecked Sendable {
         self.budgetBytes = budgetBytes
     }
 
-    /// The cached map for `key`, or `make()`'s result, remembered.
-    func map(for key: Key, make: () -> Tensor) -> Tensor {
-        if let hit = lock.withLock({ () -> Tensor? in
+    /// The cached value for `key`, or `make()`'s result, remembered.
+    func value(for key: Key, make: () -> Value) -> Value {
+        if let hit = lock.withLock({ () -> Value? in
             clock += 1
             guard var entry = entries[key] else { misses += 1; return nil }
             entry.used = clock
             entries[key] = entry
             hits += 1
-            return entry.map
+            return entry.value
         }) { return hit }
-        let map = make()
-        let size = map.data.count * MemoryLayout<Float>.size + key.latent.count * MemoryLayout<Float>.size
-        guard size <= budgetBytes else { return map }
+        let value = make()
+        let size = value.bytes(key)
+        guard size <= budgetBytes else { return value }
         lock.withLock {
             if entries[key] == nil {
                 bytes += size
-                entries[key] = Entry(map: map, used: clock)
+                entries[key] = Entry(value: value, used: clock)
             }
             while bytes > budgetBytes, let oldest = entries.min(by: { $0.value.used < $1.value.used }) {
-                bytes -= oldest.value.map.data.count * MemoryLayout<Float>.size + oldest.key.latent.count * MemoryLayout<Float>.size
+                bytes -= oldest.value.value.bytes(oldest.key)
                 entries[oldest.key] = nil
             }
         }
-        return map
+        return value
     }
 
     /// (hits, misses) so far.

@@ -13,8 +13,11 @@ import Sessions
 ///   appears at most once in each and goes to the back after being served, so sessions take turns.
 /// - **Bounded memory**: per session a fixed amount of state (newest canvas, baseline canvas, one latent and one
 ///   shadow per component, the last frame); queues hold at most one entry per session; at most ``capacity``
-///   sessions are held: opening one more forgets the least recently active idle one (it is re-encoded from its
-///   canvas if it becomes active again).
+///   sessions are *admitted* (hold encoded state and get jobs): opening one more forgets the least recently
+///   active **idle** one (no job running, nothing pending: its participants have its current face; it is
+///   re-encoded from its canvas if it becomes active again). A session with work pending is never forgotten, so
+///   no final face is lost: when none is idle the new session **waits** (FIFO, holding only its newest canvas and
+///   settings, later edits coalescing into them) and is admitted as soon as an admitted session falls idle.
 ///
 /// - **Candidates** (a participant's request for its face under several appearance codes): each connection has at
 ///   most one request waiting or running; requests are generator work of their session, so they wait in the
@@ -54,6 +57,9 @@ public struct GuidanceScheduler {
     public let capacity: Int
 
     private var sessions: [String: SessionState] = [:]
+    /// Sessions opened beyond ``capacity`` while no admitted one was idle, in the order they came.
+    private var admissions = FairQueue()
+    private var admittedCount = 0
     private var encodeQueue = FairQueue()
     private var synthesisQueue = FairQueue()
     private var deferred: Set<String> = []
@@ -71,18 +77,22 @@ public struct GuidanceScheduler {
         self.capacity = max(1, capacity)
     }
 
-    /// Number of sessions held.
-    public var sessionCount: Int { sessions.count }
+    /// Number of sessions admitted (holding encoded state; at most ``capacity``).
+    public var sessionCount: Int { admittedCount }
+
+    /// Number of sessions waiting for admission.
+    public var waitingCount: Int { sessions.count - admittedCount }
 
     // MARK: session events
 
     /// Starts guidance for a session: its current canvas gets encoded and a first face (the default face for an
-    /// empty canvas) synthesised, in either mode.
+    /// empty canvas) synthesised, in either mode. At capacity with no idle session to forget, the session waits
+    /// for admission (events for it still update its newest canvas and settings).
     public mutating func open(
         session: String, canvas: CanvasSnapshot, sliders: SliderValues, mode: GuidanceMode, appearance: Int? = nil, now: Double
     ) -> [Delivery] {
         if sessions[session] != nil { return [] }
-        if sessions.count >= capacity { evictLeastRecentlyActive() }
+        let admitted = admittedCount < capacity || evictLeastRecentlyActive()
         generations += 1
         var state = SessionState(generation: generations, components: layout.count)
         touch(&state)
@@ -92,14 +102,29 @@ public struct GuidanceScheduler {
         state.pendingCanvas = canvas
         state.dirtyUnknown = true
         state.synthesisWanted = true
+        state.admitted = admitted
         sessions[session] = state
+        guard admitted else {
+            admissions.append(session)
+            return refreshSynthesis(session)
+        }
+        admittedCount += 1
         scheduleEncode(session, immediate: true, now: now)
         return refreshSynthesis(session)
     }
 
-    /// Forgets a session; jobs in flight for it finish but their results are dropped.
-    public mutating func close(session: String) {
-        sessions[session] = nil
+    /// Forgets a session; jobs in flight for it finish but their results are dropped. Its place goes to the
+    /// session waiting longest, whose first deliveries are returned.
+    @discardableResult
+    public mutating func close(session: String) -> [Delivery] {
+        forget(session)
+        return admitWaiting()
+    }
+
+    private mutating func forget(_ session: String) {
+        guard let state = sessions.removeValue(forKey: session) else { return }
+        if state.admitted { admittedCount -= 1 }
+        admissions.remove(session)
         deferred.remove(session)
         encodeQueue.remove(session)
         synthesisQueue.remove(session)
@@ -168,7 +193,7 @@ public struct GuidanceScheduler {
         // Entering live mode catches the face up with the sketch.
         if mode == .live { state.synthesisWanted = true }
         sessions[session] = state
-        return [Delivery(session: session, message: status(of: state))] + refreshSynthesis(session)
+        return [Delivery(session: session, message: status(of: state))] + refreshSynthesis(session) + admitWaiting()
     }
 
     /// "Convert": synthesise the current sketch now (the way faces are made in on-demand mode).
@@ -329,7 +354,7 @@ public struct GuidanceScheduler {
         state.encodedEdits = result.job.completedEdits
         sessions[session] = state
         if state.pendingCanvas != nil { scheduleEncode(session, immediate: state.pendingImmediate, now: now) }
-        return deliveries + refreshSynthesis(session)
+        return deliveries + refreshSynthesis(session) + admitWaiting()
     }
 
     /// An encode job failed (the engine threw): keep the old cache; newer edits will retry.
@@ -341,7 +366,7 @@ public struct GuidanceScheduler {
         state.dirtyUnknown = true
         sessions[job.session] = state
         if state.pendingCanvas != nil { scheduleEncode(job.session, immediate: state.pendingImmediate, now: now) }
-        return refreshSynthesis(job.session)
+        return refreshSynthesis(job.session) + admitWaiting()
     }
 
     /// Applies a synthesis result: remember and broadcast the frame; start the follow-up run if one is wanted.
@@ -356,7 +381,7 @@ public struct GuidanceScheduler {
             state.lastSynthesisKey = nil // failed: an identical request may retry
         }
         sessions[job.session] = state
-        return deliveries + refreshSynthesis(job.session)
+        return deliveries + refreshSynthesis(job.session) + admitWaiting()
     }
 
     /// Applies a candidates result: the faces (or, when the engine failed, an error) go to the participant who
@@ -367,20 +392,34 @@ public struct GuidanceScheduler {
         sessions[job.session] = state
         let answer: [GuidanceMessage] = faces.map { $0.map(GuidanceMessage.candidate) }
             ?? [.refusal(.candidatesUnavailable("the model failed on this sketch"), ref: job.ref)]
-        return answer.map { Delivery(session: job.session, message: $0, recipient: job.participant) } + refreshSynthesis(job.session)
+        return answer.map { Delivery(session: job.session, message: $0, recipient: job.participant) }
+            + refreshSynthesis(job.session) + admitWaiting()
     }
 
     // MARK: internals
 
-    /// Forgets the least recently active session with no job running, preferring one with no work pending
-    /// either (its participants have the current shadows and face, so nothing they wait for is lost).
-    private mutating func evictLeastRecentlyActive() {
-        let candidates = sessions.filter { !$0.value.encodeInFlight && !$0.value.generatorBusy }
-        let victim = candidates.min { a, b in
-            let (pa, pb) = (a.value.hasPendingWork, b.value.hasPendingWork)
-            return pa != pb ? !pa : a.value.lastActive < b.value.lastActive
+    /// Forgets the least recently active idle admitted session (no job running, no work pending: its participants
+    /// have the current shadows and face, so nothing they wait for is lost). False when none is idle.
+    private mutating func evictLeastRecentlyActive() -> Bool {
+        let victim = sessions.filter { $0.value.admitted && $0.value.isIdle }.min { $0.value.lastActive < $1.value.lastActive }
+        guard let victim else { return false }
+        forget(victim.key)
+        return true
+    }
+
+    /// Admits waiting sessions, oldest first, while there is room or an idle session to make room: each gets its
+    /// newest canvas encoded and, if one was wanted while it waited, a face.
+    private mutating func admitWaiting() -> [Delivery] {
+        var deliveries = [Delivery]()
+        while !admissions.isEmpty, admittedCount < capacity || evictLeastRecentlyActive() {
+            guard let session = admissions.popFirst(), var state = sessions[session] else { continue }
+            state.admitted = true
+            admittedCount += 1
+            if state.pendingCanvas != nil { queueEncode(session, &state) }
+            sessions[session] = state
+            deliveries += refreshSynthesis(session)
         }
-        if let victim { close(session: victim.key) }
+        return deliveries
     }
 
     private mutating func touch(_ state: inout SessionState) {
@@ -388,8 +427,10 @@ public struct GuidanceScheduler {
         state.lastActive = ticks
     }
 
+    /// Queues the session's pending canvas for encoding (now, or after the throttle interval); waiting sessions
+    /// only keep it until they are admitted.
     private mutating func scheduleEncode(_ session: String, immediate: Bool, now: Double) {
-        guard var state = sessions[session] else { return }
+        guard var state = sessions[session], state.admitted else { return }
         defer { sessions[session] = state }
         if state.encodeInFlight {
             state.pendingImmediate = state.pendingImmediate || immediate
@@ -397,15 +438,19 @@ public struct GuidanceScheduler {
         }
         if state.encodeQueued { return }
         if immediate || now >= state.lastEncodeStart + throttle {
-            state.deferredUntil = nil
-            state.pendingImmediate = false
-            state.encodeQueued = true
-            deferred.remove(session)
-            encodeQueue.append(session)
+            queueEncode(session, &state)
         } else if state.deferredUntil == nil {
             state.deferredUntil = state.lastEncodeStart + throttle
             deferred.insert(session)
         }
+    }
+
+    private mutating func queueEncode(_ session: String, _ state: inout SessionState) {
+        state.deferredUntil = nil
+        state.pendingImmediate = false
+        state.encodeQueued = true
+        deferred.remove(session)
+        encodeQueue.append(session)
     }
 
     private mutating func releaseDeferred(now: Double) {
@@ -426,7 +471,8 @@ public struct GuidanceScheduler {
     private mutating func refreshSynthesis(_ session: String) -> [Delivery] {
         guard var state = sessions[session] else { return [] }
         // A session runs one generator job (face or candidates) at a time: the next waits for the running one.
-        if state.synthesisWanted && !state.generatorBusy {
+        // A waiting session keeps what it wants until it is admitted.
+        if state.admitted && state.synthesisWanted && !state.generatorBusy {
             if state.synthesisReady {
                 if state.lastSynthesisKey == state.nextKey(layout: layout) {
                     if !state.encodeBusy { state.synthesisWanted = false } // nothing new to show
@@ -441,7 +487,7 @@ public struct GuidanceScheduler {
                 state.synthesisWanted = false // nothing encodable (the engine failed on this canvas)
             }
         }
-        if state.candidatesDue && !state.generatorBusy && !state.synthesisQueued {
+        if state.admitted && state.candidatesDue && !state.generatorBusy && !state.synthesisQueued {
             state.synthesisQueued = true
             synthesisQueue.append(session)
         }
@@ -477,6 +523,8 @@ struct CandidatesRequestState {
 /// Guidance state of one session.
 struct SessionState {
     var generation: UInt64
+    /// Holds a place among the scheduler's ``GuidanceScheduler/capacity`` (false: waiting for one).
+    var admitted = false
     var mode: GuidanceMode = .live
     var sliders = SliderValues()
     /// Appearance palette index; nil for the model's default.
@@ -529,6 +577,9 @@ struct SessionState {
     var hasPendingWork: Bool {
         encodeQueued || pendingCanvas != nil || synthesisWanted || synthesisQueued || !candidateRequests.isEmpty
     }
+
+    /// Nothing running, nothing pending: forgetting it loses nothing its participants wait for.
+    var isIdle: Bool { !hasPendingWork && !encodeInFlight && !generatorBusy }
 
     /// A face or candidates job of this session is running.
     var generatorBusy: Bool { synthesisInFlight || candidatesInFlight != nil }

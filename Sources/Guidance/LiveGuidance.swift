@@ -31,7 +31,8 @@ public final class LiveGuidance: @unchecked Sendable {
         /// Mode of a session opened without one.
         public var defaultMode: GuidanceMode
         /// Most sessions whose guidance state is held (canvases, latents, shadows, last face); the least
-        /// recently active idle one is forgotten beyond that and rebuilt from its canvas when used again.
+        /// recently active idle one is forgotten beyond that and rebuilt from its canvas when used again; with
+        /// none idle, a newly active session waits for a place (no final face is ever dropped).
         public var maxSessions: Int
         /// Scheduling niceness added to the worker threads (Linux, 0…19): inference yields the CPU to the event
         /// loops, so an overloaded server skips faces rather than delaying strokes.
@@ -129,7 +130,7 @@ public final class LiveGuidance: @unchecked Sendable {
 
     /// The session ended (expired, deleted or left by everyone): forget its guidance state.
     public func close(session: String) {
-        mutate { scheduler, _ in scheduler.close(session: session); return [] }
+        mutate { scheduler, _ in scheduler.close(session: session) }
     }
 
     /// The canvas changed; see ``GuidanceScheduler/canvasChanged(session:canvas:dirty:strokeInProgress:now:)``.

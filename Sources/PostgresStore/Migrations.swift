@@ -13,6 +13,8 @@ enum Migrations {
             CREATE TABLE leases(session text PRIMARY KEY, owner text NOT NULL, epoch bigint NOT NULL,
                                 expires timestamptz NOT NULL);
             """),
+        // Raster checkpoints, the newest per session (derived from the ops: replaced, and ignored when unusable).
+        (2, "CREATE TABLE checkpoints(session text PRIMARY KEY, seq integer NOT NULL, body bytea NOT NULL);"),
     ]
 
     /// Latest version this build knows.
@@ -21,7 +23,9 @@ enum Migrations {
     /// Brings the database to `latest`; throws when a migration fails or the schema is newer than this build.
     static func apply(on db: PostgresConnection) throws {
         try db.transaction {
-            // Any constant works as the key: it only serialises nodes migrating at the same time.
+            // Any constant works as the key: it only serialises nodes migrating at the same time (waiting as
+            // long as the other node's migration takes, whatever the connection's lock_timeout).
+            try db.run("SET LOCAL lock_timeout = 0")
             try db.run("SELECT pg_advisory_xact_lock(727465)")
             try db.run("CREATE TABLE IF NOT EXISTS schema_version(version integer PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())")
             let row = try db.run("SELECT coalesce(max(version), 0) FROM schema_version").rows.first

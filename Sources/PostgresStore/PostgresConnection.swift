@@ -31,12 +31,15 @@ final class PostgresConnection {
 
     private var handle: OpaquePointer?
     private let conninfo: String
+    /// Statements run after every (re)connect (session settings a reconnect must not lose).
+    private let setup: [String]
 
     /// Connects with `conninfo` (a libpq connection string or URI). Unless the string says otherwise, a dead
     /// network is noticed within seconds (connect and TCP user timeouts, keepalives): a partitioned node must
     /// see its lease renewals fail rather than block in the kernel.
-    init(_ conninfo: String) throws {
+    init(_ conninfo: String, setup: [String] = []) throws {
         self.conninfo = conninfo
+        self.setup = setup
         try open()
     }
 
@@ -54,6 +57,7 @@ final class PostgresConnection {
             throw PostgresError.connect(message.trimmingCharacters(in: .whitespacesAndNewlines))
         }
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
+        for statement in setup { try run(statement) }
     }
 
     /// True once libpq saw the connection break (it notices on the next use, e.g. after a server restart).

@@ -1,5 +1,6 @@
 import Foundation
 import Sessions
+import StoreQueue
 
 /// Sessions and operations in PostgreSQL, shared by several nodes (docs/SESSIONS.md, "Leases and fencing").
 ///
@@ -19,12 +20,13 @@ public final class PostgresOperationStore: OperationStore {
         /// Delete when no other node holds the lease and nothing happened after `lastActive` (nil: any time).
         case delete(SessionID, lastActive: Double?)
         case release(SessionID, epoch: Int)
+        case checkpoint(SessionID, Int, [UInt8], epoch: Int)
 
         var size: Int {
             switch self {
             case .append(_, _, let body, _, _, _): return body.utf8.count
             case .participant(_, let client, let token, _): return client.utf8.count + token.utf8.count
-            case .create, .delete, .release: return 0
+            case .create, .delete, .release, .checkpoint: return 0
             }
         }
     }
@@ -69,16 +71,15 @@ public final class PostgresOperationStore: OperationStore {
         self.leaseSeconds = leaseSeconds
         self.groupCommit = groupCommit
         self.clock = clock
-        writer = try PostgresConnection(conninfo)
+        // A paused writer must not hold lease-row locks for long: the server ends a transaction idle that long.
+        writer = try PostgresConnection(conninfo, setup: [
+            "SET lock_timeout = \(Int((lockTimeout ?? leaseSeconds) * 1000))",
+            "SET idle_in_transaction_session_timeout = \(Int(leaseSeconds * 500))",
+        ])
         try Migrations.apply(on: writer)
-        reader = try PostgresConnection(conninfo)
+        reader = try PostgresConnection(conninfo, setup: ["SET lock_timeout = \(Int(leaseSeconds * 1000))"])
         book = LeaseBook(seconds: leaseSeconds, now: clock())
         lastRoundTrip = clock()
-        let lockMs = Int((lockTimeout ?? leaseSeconds) * 1000)
-        // A paused writer must not hold lease-row locks for long: the server ends a transaction idle that long.
-        try writer.run("SET lock_timeout = \(lockMs)")
-        try writer.run("SET idle_in_transaction_session_timeout = \(Int(leaseSeconds * 500))")
-        try reader.run("SET lock_timeout = \(Int(leaseSeconds * 1000))")
         queue.start(name: "sessions-postgres") { [unowned self] in self.run() }
     }
 
@@ -100,6 +101,20 @@ public final class PostgresOperationStore: OperationStore {
 
     public func participantRegistered(_ client: String, token: String, in session: SessionID) {
         queue.enqueue { [.participant(session, client, token, epoch: book.epoch(of: session) ?? 0)] }
+    }
+
+    /// Queued after the ops it covers and written under the lease, like them (a stale owner's checkpoint never
+    /// replaces the new owner's).
+    public func saveCheckpoint(_ bytes: [UInt8], seq: Int, for session: SessionID) {
+        queue.enqueue { [.checkpoint(session, seq, bytes, epoch: book.epoch(of: session) ?? 0)] }
+    }
+
+    public func loadCheckpoint(_ id: SessionID) throws -> StoredCheckpoint? {
+        try read { db in
+            guard let row = try db.run("SELECT seq, encode(body, 'hex') FROM checkpoints WHERE session = $1", [id.text]).rows.first,
+                  let seq = Int(row[0] ?? ""), let bytes = Self.bytes(hex: row[1] ?? "") else { return nil }
+            return StoredCheckpoint(seq: seq, bytes: bytes)
+        }
     }
 
     public func sessionDeleted(_ id: SessionID) { remove(id, lastActive: nil) }
@@ -355,6 +370,13 @@ public final class PostgresOperationStore: OperationStore {
                         guard leases[LeaseKey(session: id, epoch: epoch)] == true else { continue }
                         try writer.run("INSERT INTO participants(session, client, token) VALUES($1, $2, $3) ON CONFLICT DO NOTHING",
                                        [id.text, client, token])
+                    case .checkpoint(let id, let seq, let bytes, let epoch):
+                        try lock([LeaseKey(session: id, epoch: epoch)], leases: &leases, outcome: &outcome)
+                        guard leases[LeaseKey(session: id, epoch: epoch)] == true else { continue }
+                        try writer.run("""
+                            INSERT INTO checkpoints(session, seq, body) VALUES($1, $2, decode($3, 'hex'))
+                            ON CONFLICT (session) DO UPDATE SET seq = excluded.seq, body = excluded.body
+                            """, [id.text, String(seq), Self.hex(bytes)])
                     case .release(let id, let epoch):
                         // Expired, not deleted: the next owner's epoch must be higher than every earlier one.
                         try writer.run("UPDATE leases SET expires = clock_timestamp() WHERE session = $1 AND owner = $2 AND epoch = $3",
@@ -432,6 +454,38 @@ public final class PostgresOperationStore: OperationStore {
         }
     }
 
+    /// Bytes as hex digits (bytea travels as `decode($n, 'hex')` / `encode(…, 'hex')` over the text protocol).
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes { out.append(digits[Int(byte >> 4)]); out.append(digits[Int(byte & 15)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The bytes of hex digits; nil when they are not hex.
+    static func bytes(hex: String) -> [UInt8]? {
+        let text = Array(hex.utf8)
+        guard text.count % 2 == 0 else { return nil }
+        func value(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 48...57: return c - 48
+            case 97...102: return c - 87
+            case 65...70: return c - 55
+            default: return nil
+            }
+        }
+        var out = [UInt8]()
+        out.reserveCapacity(text.count / 2)
+        var i = 0
+        while i < text.count {
+            guard let high = value(text[i]), let low = value(text[i + 1]) else { return nil }
+            out.append(high << 4 | low)
+            i += 2
+        }
+        return out
+    }
+
     /// A PostgreSQL array literal of `items`, each quoted (backslash and double quote escaped).
     static func array(_ items: [String]) -> String {
         "{" + items.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
@@ -448,6 +502,7 @@ public final class PostgresOperationStore: OperationStore {
             if let stored, let value = Double(stored[0] ?? ""), value > lastActive { return }
         }
         for sql in ["DELETE FROM ops WHERE session = $1", "DELETE FROM participants WHERE session = $1",
+                    "DELETE FROM checkpoints WHERE session = $1",
                     "DELETE FROM sessions WHERE id = $1", "DELETE FROM leases WHERE session = $1"] {
             try writer.run(sql, [id.text])
         }

@@ -2,7 +2,7 @@ import CSQLite
 
 /// A thin owner of one `sqlite3*` handle with cached prepared statements. Not thread-safe: one thread uses it.
 final class SQLiteConnection {
-    enum Value { case text(String), int(Int), double(Double) }
+    enum Value { case text(String), int(Int), double(Double), blob([UInt8]) }
 
     /// A result row during `query`.
     struct Row {
@@ -12,6 +12,11 @@ final class SQLiteConnection {
             return String(cString: p)
         }
         func double(_ column: Int32) -> Double { sqlite3_column_double(statement, column) }
+        func blob(_ column: Int32) -> [UInt8] {
+            let count = Int(sqlite3_column_bytes(statement, column))
+            guard count > 0, let p = sqlite3_column_blob(statement, column) else { return [] }
+            return Array(UnsafeRawBufferPointer(start: p, count: count))
+        }
     }
 
     private var handle: OpaquePointer?
@@ -83,6 +88,8 @@ final class SQLiteConnection {
             case .text(let s): sqlite3_bind_text(statement, index, s, -1, SQLiteConnection.transient)
             case .int(let n): sqlite3_bind_int64(statement, index, sqlite3_int64(n))
             case .double(let d): sqlite3_bind_double(statement, index, d)
+            case .blob(let bytes):
+                _ = bytes.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), SQLiteConnection.transient) }
             }
         }
     }

@@ -1,6 +1,7 @@
 import CSQLite
 import Foundation
 import Sessions
+import StoreQueue
 
 /// Why the SQLite store could not start or read.
 public enum StoreError: Error, CustomStringConvertible {
@@ -30,13 +31,14 @@ public final class SQLiteOperationStore: OperationStore {
         case append(SessionID, Int, String, Double, () -> Void)
         case delete(SessionID)
         case participant(SessionID, String, String)
+        case checkpoint(SessionID, Int, [UInt8])
 
         /// Bytes it adds to the backlog (ops and tokens: what eviction must not lose).
         var size: Int {
             switch self {
             case .append(_, _, let body, _, _): return body.utf8.count
             case .participant(_, let client, let token): return client.utf8.count + token.utf8.count
-            case .create, .delete: return 0
+            case .create, .delete, .checkpoint: return 0
             }
         }
     }
@@ -73,17 +75,45 @@ public final class SQLiteOperationStore: OperationStore {
         db = try SQLiteConnection(path: path, busyTimeout: busyTimeout)
         try db.execute("PRAGMA journal_mode=WAL")
         try db.execute("PRAGMA synchronous=\(synchronous == "NORMAL" ? "NORMAL" : "FULL")")
-        try db.execute("""
-            CREATE TABLE IF NOT EXISTS sessions(id TEXT PRIMARY KEY, created REAL NOT NULL, last_active REAL NOT NULL);
-            CREATE TABLE IF NOT EXISTS ops(session TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
-                                           PRIMARY KEY(session, seq)) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS participants(session TEXT NOT NULL, client TEXT NOT NULL, token TEXT NOT NULL,
-                                                    PRIMARY KEY(session, client)) WITHOUT ROWID;
-            """)
+        try migrate()
         queue.start(name: "sessions-writer") { [unowned self] in self.run() }
     }
 
     deinit { close() }
+
+    /// Schema steps in order; `PRAGMA user_version` counts those applied. Append new steps, never edit old ones.
+    static let migrations = [
+        // 1: sessions, their operations (never overwritten), participant tokens.
+        """
+        CREATE TABLE IF NOT EXISTS sessions(id TEXT PRIMARY KEY, created REAL NOT NULL, last_active REAL NOT NULL);
+        CREATE TABLE IF NOT EXISTS ops(session TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
+                                       PRIMARY KEY(session, seq)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS participants(session TEXT NOT NULL, client TEXT NOT NULL, token TEXT NOT NULL,
+                                                PRIMARY KEY(session, client)) WITHOUT ROWID;
+        """,
+        // 2: raster checkpoints, the newest per session (derived from the ops: replaced, and ignored when unusable).
+        "CREATE TABLE IF NOT EXISTS checkpoints(session TEXT PRIMARY KEY, seq INTEGER NOT NULL, body BLOB NOT NULL) WITHOUT ROWID;",
+    ]
+
+    /// Brings the schema up to date, one transaction per step; refuses a database written by a newer server.
+    private func migrate() throws {
+        var version = 0
+        try db.query("PRAGMA user_version") { version = Int($0.double(0)) }
+        guard version <= Self.migrations.count else {
+            throw StoreError.open(path: path, message: "schema version \(version) is newer than this server's (\(Self.migrations.count))")
+        }
+        for step in version..<Self.migrations.count {
+            try db.execute("BEGIN IMMEDIATE")
+            do {
+                try db.execute(Self.migrations[step])
+                try db.execute("PRAGMA user_version = \(step + 1)")
+                try db.execute("COMMIT")
+            } catch {
+                try? db.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
 
     public func sessionCreated(_ id: SessionID, at time: Double) { queue.enqueue(.create(id, time)) }
 
@@ -95,6 +125,20 @@ public final class SQLiteOperationStore: OperationStore {
 
     public func participantRegistered(_ client: String, token: String, in session: SessionID) {
         queue.enqueue(.participant(session, client, token))
+    }
+
+    public func saveCheckpoint(_ bytes: [UInt8], seq: Int, for session: SessionID) {
+        queue.enqueue(.checkpoint(session, seq, bytes))
+    }
+
+    public func loadCheckpoint(_ id: SessionID) throws -> StoredCheckpoint? {
+        try readerLock.withLock {
+            var found: StoredCheckpoint?
+            try self.reader().query("SELECT seq, body FROM checkpoints WHERE session = ?1", [.text(id.text)]) { row in
+                found = StoredCheckpoint(seq: Int(row.double(0)), bytes: row.blob(1))
+            }
+            return found
+        }
     }
 
     public func loadSessionIndex() throws -> [StoredSession] {
@@ -200,11 +244,17 @@ public final class SQLiteOperationStore: OperationStore {
                 case .delete(let id):
                     try db.run("DELETE FROM ops WHERE session = ?1", [.text(id.text)])
                     try db.run("DELETE FROM participants WHERE session = ?1", [.text(id.text)])
+                    try db.run("DELETE FROM checkpoints WHERE session = ?1", [.text(id.text)])
                     try db.run("DELETE FROM sessions WHERE id = ?1", [.text(id.text)])
                     touched[id] = nil
                 case .participant(let id, let client, let token):
                     try db.run("INSERT OR IGNORE INTO participants(session, client, token) VALUES(?1, ?2, ?3)",
                                [.text(id.text), .text(client), .text(token)])
+                case .checkpoint(let id, let seq, let bytes):
+                    try db.run("""
+                        INSERT INTO checkpoints(session, seq, body) VALUES(?1, ?2, ?3)
+                        ON CONFLICT(session) DO UPDATE SET seq = excluded.seq, body = excluded.body
+                        """, [.text(id.text), .int(seq), .blob(bytes)])
                 }
             }
             for (id, time) in touched {

@@ -21,6 +21,8 @@ final class LiveSession {
     /// holds this node's operations up to it. Ops a client saw beyond both this and `loadedHead` came from another
     /// node (or from before a crash) and may never have been committed: such a client gets a full snapshot.
     var delivered: [String: Int] = [:]
+    /// The seq of the newest raster checkpoint saved or loaded (0: none).
+    var checkpointSeq = 0
     var connections: [UInt64: SessionConnection] = [:]
     var lastActive: Double
     /// Each participant's secret token by client id: joining as that client again needs it.

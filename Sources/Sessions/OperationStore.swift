@@ -27,6 +27,12 @@ public protocol OperationStore: AnyObject {
     var backlogBytes: Int { get }
     /// Told (on any thread) when an append found its row already stored: never overwritten, never acknowledged.
     var onConflict: ((SessionID, Int) -> Void)? { get set }
+    /// Queues a raster checkpoint of a session: its state after op `seq` (``SketchDocument/checkpoint()``), queued
+    /// after the ops it covers. It replaces the one stored (derived data, unlike op rows). A store without
+    /// checkpoints ignores it: its sessions load by replaying their whole log.
+    func saveCheckpoint(_ bytes: [UInt8], seq: Int, for session: SessionID)
+    /// The session's newest checkpoint, nil when none is stored.
+    func loadCheckpoint(_ id: SessionID) throws -> StoredCheckpoint?
 
     // Ownership and lifecycle; the extension below gives the single-node defaults.
 
@@ -62,6 +68,8 @@ public struct SessionNotOwned: Error, CustomStringConvertible {
 }
 
 public extension OperationStore {
+    func saveCheckpoint(_ bytes: [UInt8], seq: Int, for session: SessionID) {}
+    func loadCheckpoint(_ id: SessionID) throws -> StoredCheckpoint? { nil }
     var onLeaseLost: ((SessionID) -> Void)? { get { nil } set {} }
     var sharedByNodes: Bool { false }
     func lookupSession(_ id: SessionID) throws -> StoredSession? { try loadSessionIndex().first { $0.id == id } }
@@ -75,6 +83,17 @@ public extension OperationStore {
     /// Every stored session with its operations (tests and tools; the server loads sessions on first access).
     func loadSessions() throws -> [StoredSession] {
         try loadSessionIndex().compactMap { try loadSession($0.id) }
+    }
+}
+
+/// A session's stored raster checkpoint: its state after operation `seq`.
+public struct StoredCheckpoint: Sendable, Equatable {
+    public var seq: Int
+    public var bytes: [UInt8]
+
+    public init(seq: Int, bytes: [UInt8]) {
+        self.seq = seq
+        self.bytes = bytes
     }
 }
 
@@ -105,6 +124,7 @@ public struct StoredSession: Sendable {
 /// see that acks follow durability.
 public final class MemoryOperationStore: OperationStore {
     private var sessions: [SessionID: StoredSession] = [:]
+    private var checkpoints: [SessionID: StoredCheckpoint] = [:]
     private var held: [() -> Void] = []
     private let lock = Mutex()
     /// When true, durability callbacks are held until `commit()`.
@@ -134,7 +154,31 @@ public final class MemoryOperationStore: OperationStore {
         lock.locked { sessions[session]?.tokens[client] = token }
     }
 
-    public func sessionDeleted(_ id: SessionID) { lock.locked { _ = sessions.removeValue(forKey: id) } }
+    public func sessionDeleted(_ id: SessionID) {
+        lock.locked {
+            sessions[id] = nil
+            checkpoints[id] = nil
+        }
+    }
+
+    public func saveCheckpoint(_ bytes: [UInt8], seq: Int, for session: SessionID) {
+        lock.locked { checkpoints[session] = StoredCheckpoint(seq: seq, bytes: bytes) }
+    }
+
+    public func loadCheckpoint(_ id: SessionID) throws -> StoredCheckpoint? {
+        lock.locked {
+            checkpointReads += 1
+            return checkpoints[id]
+        }
+    }
+
+    /// Checkpoints read so far.
+    public private(set) var checkpointReads = 0
+
+    /// Replaces a stored checkpoint's bytes (tests play a damaged one).
+    public func damageCheckpoint(of id: SessionID, _ change: (inout [UInt8]) -> Void) {
+        lock.locked { if checkpoints[id] != nil { change(&checkpoints[id]!.bytes) } }
+    }
 
     public func loadSessionIndex() throws -> [StoredSession] {
         lock.locked {

@@ -132,10 +132,11 @@ public final class SessionHub {
         return index.count
     }
 
-    /// Reads a session's log and replays it (each op painted once, when baked, then the undo window), under its
-    /// lock. A log that cannot be read to its end keeps what was read and marks the session damaged (read-only,
-    /// never expired, never appended to), never silently shortened. Returns false, leaving it unloaded, when
-    /// another node owns the session (its lease is held there).
+    /// Reads a session's log and rebuilds it under its lock: from its newest raster checkpoint and the operations
+    /// after it, or, without a usable checkpoint, by replaying the whole log (each op painted once, when baked, then
+    /// the undo window). A log that cannot be read to its end keeps what was read and marks the session damaged
+    /// (read-only, never expired, never appended to), never silently shortened. Returns false, leaving it
+    /// unloaded, when another node owns the session (its lease is held there).
     @discardableResult
     func load(_ live: LiveSession) -> Bool {
         guard !live.loaded else { return true }
@@ -145,21 +146,16 @@ public final class SessionHub {
         do {
             guard let stored = try store.loadSession(live.id) else { return true }
             live.tokens = stored.tokens
-            problem = stored.damage
-            for (index, text) in stored.ops.enumerated() {
-                guard let op = try? Operation(encoded: text), op.seq == index + 1 else {
-                    problem = "op \(index + 1) is unreadable"
-                    break
-                }
-                document.apply(op, painting: false)
-            }
+            let rebuilt = rebuild(live.id, log: stored.ops)
+            document = rebuilt.document
+            live.checkpointSeq = rebuilt.checkpointSeq
+            problem = rebuilt.unreadable ?? stored.damage
         } catch is SessionNotOwned {
             live.loaded = false   // not a problem of the log: the client is closed with 4503 and retries
             return false
         } catch {
             problem = "cannot be read (\(error))"
         }
-        document.repaint()
         live.document = document
         live.durableHead = document.head
         live.loadedHead = document.head
@@ -170,6 +166,33 @@ public final class SessionHub {
             onProblem?("session \(live.id.logName): \(problem); marked damaged (read-only)")
         }
         return true
+    }
+
+    /// The document after the operations of `log` (encoded, from seq 1): from the session's stored checkpoint when it
+    /// is within `log` and passes its checks, then the operations after it; else from the whole log. The raster is
+    /// painted once, at the end. Stops at the first unreadable operation (`unreadable` says which).
+    private func rebuild(_ id: SessionID, log: [String]) -> (document: SketchDocument, checkpointSeq: Int, unreadable: String?) {
+        var document = SketchDocument(undoReach: config.undoReach)
+        var checkpointSeq = 0
+        do {
+            if let checkpoint = try store.loadCheckpoint(id), checkpoint.seq <= log.count {
+                document = try SketchDocument(checkpoint: checkpoint.bytes, log: log, undoReach: config.undoReach)
+                checkpointSeq = checkpoint.seq
+            }
+        } catch {
+            onProblem?("session \(id.logName): \(error); replaying its whole log")
+        }
+        let resumedAt = document.head
+        var unreadable: String?
+        for (index, text) in log.enumerated().dropFirst(resumedAt) {
+            guard let op = try? Operation(encoded: text), op.seq == index + 1 else {
+                unreadable = "op \(index + 1) is unreadable"
+                break
+            }
+            document.apply(op, painting: false)
+        }
+        if document.head > resumedAt || checkpointSeq == 0 { document.repaint() }
+        return (document, checkpointSeq, unreadable)
     }
 
     /// Drops the drawing of sessions nobody is in and nothing happened in for `evictAfter` seconds, once all of
@@ -183,6 +206,7 @@ public final class SessionHub {
             live.lock.locked {
                 guard live.loaded, live.connections.isEmpty, live.damage == nil, now - live.lastActive > config.evictAfter,
                       live.durableHead >= live.document.head, store.backlogBytes == 0 else { return }
+                if live.document.head > live.checkpointSeq { saveCheckpoint(live) }
                 unload(live)
                 store.release(live.id)
                 evicted += 1
@@ -262,10 +286,10 @@ public final class SessionHub {
         return live.lock.locked { live.head }
     }
 
-    /// The session as it was after operation `seq` (clamped to 0…head): raster, sliders and appearance, rebuilt by
-    /// replaying its log with the session's undo reach (each op painted once, as a load does), for the replay
-    /// view's faces. The session loads on first access; its encoded log is copied under the lock and replayed
-    /// outside it, so call it off the event loop.
+    /// The session as it was after operation `seq` (clamped to 0…head): raster, sliders and appearance, rebuilt as a
+    /// load does (from the stored checkpoint when it is not after `seq`, else from the start; each op painted once),
+    /// for the replay view's faces. The session loads on first access; its encoded log is copied under the lock and
+    /// replayed outside it, so call it off the event loop.
     public func state(of id: SessionID, at seq: Int) -> (seq: Int, canvas: Canvas, sliders: SliderValues, appearance: Int?)? {
         guard let live = live(id) else { return nil }
         let loaded: [String]? = live.lock.locked {
@@ -273,12 +297,7 @@ public final class SessionHub {
             return Array(live.document.encodedOps.prefix(max(0, seq)))
         }
         guard let encoded = loaded else { return nil }
-        var document = SketchDocument(undoReach: config.undoReach)
-        for text in encoded {
-            guard let op = try? Operation(encoded: text), op.seq == document.head + 1 else { break }
-            document.apply(op, painting: false)
-        }
-        document.repaint()
+        let document = rebuild(id, log: encoded).document
         return (document.head, document.canvas, document.sliders, document.appearance)
     }
 
@@ -376,6 +395,12 @@ public final class SessionHub {
 
     private func live(_ id: SessionID) -> LiveSession? { registryLock.locked { sessions[id] } }
 
+    /// Queues a raster checkpoint of the session's current state (its lock held), after its ops.
+    private func saveCheckpoint(_ live: LiveSession) {
+        store.saveCheckpoint(live.document.checkpoint(), seq: live.document.head, for: live.id)
+        live.checkpointSeq = live.document.head
+    }
+
     /// Applies one operation to a session (its lock held): sequence, raster, broadcast, persist, observe.
     @discardableResult
     func apply(_ body: Operation.Body, author: String, ref: Int?, in live: LiveSession, now: Double, ackTo peer: Peer?) -> Int {
@@ -390,6 +415,7 @@ public final class SessionHub {
             if let live { live.lock.locked { live.durableHead = max(live.durableHead, seq) } }
             peer?.send(text: ServerMessage.ack(seq: seq, ref: ref))
         }
+        if seq - live.checkpointSeq >= config.checkpointInterval { saveCheckpoint(live) }
         if let observer {
             let document = live.document
             observer.sessionDidApply(AppliedOperation(session: live.id, seq: seq, kind: op.kind,

@@ -32,6 +32,9 @@ public struct SessionsConfig: Equatable, Sendable {
     /// Painting work the undo window of a session holds (`SketchDocument.undoReach`): older drawing is baked
     /// into a checkpoint raster and can no longer be undone, so an undo re-renders at most this much.
     public var undoReach = SketchDocument.defaultUndoReach
+    /// Operations between two raster checkpoints of a session (also saved when it is evicted): a load replays at
+    /// most this many operations after the newest checkpoint.
+    public var checkpointInterval = 2000
     /// Refused messages (rate or work) before the connection is closed with 1008 (reset when the bucket refills).
     public var rateStrikes = 50
     /// Minimum seconds between two relayed cursor updates of one connection (extra ones are dropped).

@@ -12,32 +12,32 @@ import Raster
 /// that window, clipped to the stroke's bounds, however long the history (docs/SESSIONS.md, "Undo reach").
 public struct SketchDocument {
     /// Every operation's encoded `op` message, `encodedOps[i]` being seq `i + 1` (snapshots send them as they are).
-    public private(set) var encodedOps: [String] = []
+    public internal(set) var encodedOps: [String] = []
     /// The operations after `horizon`, decoded (`window[i].seq == horizon + 1 + i`): older ones live only as text,
     /// so a long history costs its encoded bytes, not its values twice over.
-    private var window: [Operation] = []
+    var window: [Operation] = []
     /// UTF-8 bytes of `encodedOps` (what the session and server byte budgets count).
-    public private(set) var storedBytes = 0
+    public internal(set) var storedBytes = 0
     /// The raster after all operations.
-    public private(set) var canvas = Canvas()
+    public internal(set) var canvas = Canvas()
     /// Current slider values.
-    public private(set) var sliders = SliderValues()
+    public internal(set) var sliders = SliderValues()
     /// Current guidance mode.
-    public private(set) var mode = GuidanceMode.live
+    public internal(set) var mode = GuidanceMode.live
     /// The appearance palette index picked last; nil while nobody picked one (the model's default).
-    public private(set) var appearance: Int?
+    public internal(set) var appearance: Int?
     /// The highest `ref` applied per author: a reconnecting client resends only what came after it.
-    public private(set) var lastRef: [String: Int] = [:]
+    public internal(set) var lastRef: [String: Int] = [:]
     /// Painting work (`CapsuleRasterizer.cost`) the undo window may hold before its oldest operations are baked.
     public let undoReach: Int
     /// Operations up to this seq are baked into `base`: their strokes and clears can no longer be undone or redone.
-    public private(set) var horizon = 0
+    public internal(set) var horizon = 0
     /// The raster of the operations up to `horizon`, as they will stay.
-    private var base = Canvas()
+    var base = Canvas()
     /// Painting work of the `stroke.points` operations after `horizon` (what a re-render costs at most).
-    public private(set) var windowWork = 0
+    public internal(set) var windowWork = 0
     /// Work of each `stroke.points` operation after `horizon`, by seq.
-    private var work: [Int: Int] = [:]
+    var work: [Int: Int] = [:]
 
     /// Per-stroke state, keyed by the stroke's begin seq.
     struct StrokeState {
@@ -51,16 +51,18 @@ public struct SketchDocument {
         /// Seq of the stroke's last `stroke.points` (a clear after it hides the whole stroke).
         var lastPaint = 0
     }
-    private var strokes: [Int: StrokeState] = [:]
+    var strokes: [Int: StrokeState] = [:]
     /// The point each `stroke.points` op continues from (nil for a stroke's first batch), keyed by op seq.
-    private var previousPoint: [Int: StrokePoint] = [:]
+    var previousPoint: [Int: StrokePoint] = [:]
     /// Undone strokes and clears (by seq).
-    private var undone: Set<Int> = []
+    var undone: Set<Int> = []
     /// All clear operations, in order.
-    private var clears: [Int] = []
+    var clears: [Int] = []
     /// Per-author undo and redo stacks of stroke/clear seqs.
-    private var undoStacks: [String: [Int]] = [:]
-    private var redoStacks: [String: [Int]] = [:]
+    var undoStacks: [String: [Int]] = [:]
+    var redoStacks: [String: [Int]] = [:]
+    /// FNV-1a (64 bit) of every encoded operation, each followed by a newline: ties a checkpoint to its log.
+    public internal(set) var logHash = SketchDocument.emptyLogHash
 
     /// Default `undoReach`: about a thousand ordinary strokes; a re-render of it takes tens of milliseconds.
     public static let defaultUndoReach = 4_000_000
@@ -133,6 +135,7 @@ public struct SketchDocument {
         let encoded = op.encoded
         encodedOps.append(encoded)
         storedBytes += encoded.utf8.count
+        logHash = SketchDocument.logHash(logHash, appending: encoded)
         if let ref = op.ref { lastRef[op.author] = max(lastRef[op.author] ?? 0, ref) }
         let change = update(op, painting: painting)
         bakeBeyondReach()

@@ -28,7 +28,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .customLong("shadow-out"), help: "Folder to write each component's shadow PNG (grey + alpha).")
     var shadowOut: String?
 
-    @Option(name: .long, help: "Appearance code (version 2 models): a palette index N, default, or random (prints which).")
+    @Option(name: .long, help: "Appearance code (version 2 models): a palette index N, default, random (prints which), or from:PHOTO.png (the colours of an aligned, square face photo, FFHQ/CelebA-HQ framing, any size; needs a model with a region map).")
     var appearance: String = "default"
 
     @Option(name: .long, help: "OpenBLAS threads (default: all cores).")
@@ -53,6 +53,9 @@ struct GenerateCommand: ParsableCommand {
             let ms = Int(Date().timeIntervalSince(start) * 1000)
             print("wrote \(summary.outputPath) (\(summary.resolution)×\(summary.resolution), \(ms) ms)")
             for p in summary.shadowPaths { print("wrote \(p)") }
+            if let code = summary.photoCode {
+                print("appearance from \(appearance.dropFirst(5)): " + code.map { String(format: "%.3f", abs($0) < 0.0005 ? 0 : $0) }.joined(separator: " "))
+            }
             if let index = summary.appearanceIndex {
                 let how = choice == .random ? "random" : choice == .default ? "default" : "chosen"
                 print("appearance \(index) of palette 0–\(summary.paletteSize - 1) (\(how))")

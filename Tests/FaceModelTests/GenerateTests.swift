@@ -90,7 +90,7 @@ final class GenerateTests: XCTestCase {
         for bad in ["blue", "-1", "1.5", "", "Default", " 2"] {
             XCTAssertThrowsError(try AppearanceChoice(parsing: bad)) {
                 XCTAssertEqual($0 as? GenerateError, .invalidAppearance(bad))
-                XCTAssertEqual("\($0)", "invalid appearance '\(bad)': expected a palette index N, default or random")
+                XCTAssertEqual("\($0)", "invalid appearance '\(bad)': expected a palette index N, default, random or from:PHOTO.png")
             }
         }
     }
@@ -151,10 +151,19 @@ final class GenerateTests: XCTestCase {
         XCTAssertNotNil(randomOut.range(of: #"appearance [0-2] of palette 0–2 \(random\)\n$"#, options: .regularExpression), randomOut)
         let (word, wordOut) = try run(["generate", dir + "/sketch.png", "-o", dir + "/x.png", "--model", v2, "--appearance", "blue"])
         XCTAssertEqual(word, 2)
-        XCTAssertEqual(wordOut, "error: invalid appearance 'blue': expected a palette index N, default or random\n")
+        XCTAssertEqual(wordOut, "error: invalid appearance 'blue': expected a palette index N, default, random or from:PHOTO.png\n")
         let (range, rangeOut) = try run(["generate", dir + "/sketch.png", "-o", dir + "/x.png", "--model", v2, "--appearance", "7"])
         XCTAssertEqual(range, 2)
         XCTAssertEqual(rangeOut, "error: appearance 7 is out of range: the model's palette has 3 codes (0–2)\n")
+        // From a photo: the code is printed; a model without a region map exits 1 with one line.
+        try PNG.write(try PNG.encode(RGBImage(width: 16, height: 16, pixels: [UInt8](repeating: 128, count: 768))), to: dir + "/photo.png")
+        let tiny = GoldenParityTests.fixtures("tiny")
+        let (photo, photoOut) = try run(["generate", dir + "/sketch.png", "-o", dir + "/p.png", "--model", tiny, "--appearance", "from:" + dir + "/photo.png", "--threads", "1"])
+        XCTAssertEqual(photo, 0, photoOut)
+        XCTAssertTrue(photoOut.hasSuffix("appearance from \(dir)/photo.png: " + Array(repeating: "0.004", count: 6).joined(separator: " ") + "\n"), photoOut)
+        let (noMap, noMapOut) = try run(["generate", dir + "/sketch.png", "-o", dir + "/x.png", "--model", v2, "--appearance", "from:" + dir + "/photo.png"])
+        XCTAssertEqual(noMap, 1)
+        XCTAssertEqual(noMapOut, "error: this model has no region map; re-export it to take an appearance from a photo\n")
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/x.png"))
     }
 }

@@ -11,7 +11,8 @@ import XCTest
 ///   of a .5 boundary may land either side; at most 1 % of pixels may differ at all.
 /// A version 2 golden adds `sketch{i}.appearance`, the code its `image` was made with (the palette default):
 /// the generator stage and the end-to-end session use it, and the generator's input is the golden `fused`
-/// followed by the sketch block of the golden canvas.
+/// followed by the sketch block of the golden canvas. A `projected_sketch` model's golden adds `sketch{i}.sketch_input`
+/// (s = 1), compared within 1e-5 (f32 LLE weights against the f64 reference).
 final class GoldenParityTests: XCTestCase {
     static func fixtures(_ name: String) -> String {
         Bundle.module.bundleURL.appendingPathComponent("Fixtures").appendingPathComponent(name).path
@@ -56,7 +57,7 @@ final class GoldenParityTests: XCTestCase {
                 appearance = try golden.floats("\(s).appearance", shape: [a.size])
                 XCTAssertLessThanOrEqual(maxAbs(appearance, a.defaultCode), 1e-6, "\(s).appearance is the palette default")
             }
-            var maps: [Tensor] = []
+            var maps: [Tensor] = [], projections: [SketchProjection] = []
             for (i, c) in m.components.enumerated() {
                 let p = "\(s).\(c.name)"
                 XCTAssertEqual(crops[i].pixels, try golden.uint8s("\(p).crop", shape: [c.sideR, c.sideR]), "\(p).crop")
@@ -69,12 +70,19 @@ final class GoldenParityTests: XCTestCase {
                 XCTAssertEqual(Array(neighbours.prefix(m.kProject).map(\.index)), goldenKNN, "\(p).knn")
                 XCTAssertEqual(model.nearest([latent], component: i, k: m.kProject)[0].map(\.index), goldenKNN, "\(p).knn from our latent")
                 let weights = model.weights(goldenLatent, neighbours: neighbours, component: i)
+                projections.append(SketchProjection(neighbours: neighbours, weights: weights, slider: 1))
                 XCTAssertLessThanOrEqual(maxAbs(weights, try golden.floats("\(p).weights", shape: [m.kProject]), stage: "weights"), 1e-3, "\(p).weights")
                 let projected = model.project(goldenLatent, neighbours: neighbours, weights: weights, component: i, slider: 1)
                 let goldenProjected = try golden.floats("\(p).projected", shape: [m.latent])
                 XCTAssertLessThanOrEqual(maxAbs(projected, goldenProjected, stage: "projected"), 1e-3, "\(p).projected")
                 assertBytesClose(model.shadow(neighbours: neighbours, component: i).alpha, try golden.uint8s("\(p).shadow", shape: [c.sideR, c.sideR]), "\(p).shadow")
                 maps.append(model.featureMap(goldenProjected, component: i, workspace: ws))
+            }
+            // A projected_sketch model: its sketch channel from the golden latents' projections.
+            if m.readsProjectedSketch {
+                let goldenSketch = try golden.floats("\(s).sketch_input", shape: [1, m.resolution, m.resolution])
+                XCTAssertLessThanOrEqual(maxAbs(model.projectedSketch(model.downsample(canvas), projections: projections), goldenSketch,
+                                                stage: "sketch_input"), 1e-5, "\(s).sketch_input")
             }
             let goldenImage = try golden.uint8s("\(s).image", shape: [3, m.resolution, m.resolution])
             // The shipped model's goldens leave `fused` out (4.2 MB even in f16): its image is checked end to end.
@@ -90,7 +98,7 @@ final class GoldenParityTests: XCTestCase {
                 } else {
                     XCTAssertLessThanOrEqual(maxAbs(fused, goldenFused, stage: "fused"), 1e-3, "\(s).fused")
                     let input = model.generatorInput(fused: Tensor(shape: [m.featureChannels, m.resolution, m.resolution], data: goldenFused),
-                                                     sketch: model.downsample(canvas))
+                                                     sketch: model.downsample(canvas), projections: projections)
                     let image = model.generate(input, appearance: appearance, workspace: ws)
                     assertBytesClose(image.planar, goldenImage, "\(s).image")
                 }
@@ -108,6 +116,14 @@ final class GoldenParityTests: XCTestCase {
         let dir = Self.fixtures("tiny")
         let model = try FaceModel(directory: dir)
         try checkParity(model: model, golden: try SafeTensors(path: dir + "/golden.safetensors"))
+    }
+
+    func testTinyProjectedSketchModelMatchesTheTrainingPipelineStageByStage() throws {
+        let dir = Self.fixtures("tiny-projected")
+        let model = try FaceModel(directory: dir)
+        XCTAssertTrue(model.manifest.readsProjectedSketch)
+        try checkParity(model: model, golden: try SafeTensors(path: dir + "/golden.safetensors"))
+        XCTAssertNotNil(worst["sketch_input"], "the sketch channel was compared")
     }
 
     func testAnF16FusedGoldenIsComparedWithinF16Rounding() throws {

@@ -13,6 +13,11 @@ final class ManifestVersion2Tests: XCTestCase {
         XCTAssertEqual(m.inputNormalisation, InputNormalisation(scale: Float(TinyModel.normalisation.scale), offset: Float(TinyModel.normalisation.offset)))
         XCTAssertEqual(m.generatorInput, [.fused, .sketch])
         XCTAssertEqual(m.generatorInputShape, [TinyModel.channels + 1, 64, 64])
+        XCTAssertFalse(m.readsProjectedSketch)
+        let projected = try Manifest(path: try TinyModel.makeDirectory(version: 2, generatorInput: ["fused", "projected_sketch"]) + "/manifest.json")
+        XCTAssertEqual(projected.generatorInput, [.fused, .projectedSketch])
+        XCTAssertEqual(projected.generatorInputShape, [TinyModel.channels + 1, 64, 64])
+        XCTAssertTrue(projected.readsProjectedSketch)
         let a = try XCTUnwrap(m.appearance)
         XCTAssertEqual(a.size, 6)
         XCTAssertEqual(a.regions, TinyModel.regions)
@@ -65,9 +70,10 @@ final class ManifestVersion2Tests: XCTestCase {
         expect(invalid("$.generator_input", "expected an array")) { $0["generator_input"] = "fused" }
         expect(invalid("$.generator_input", "must list \"fused\" first")) { $0["generator_input"] = [String]() }
         expect(invalid("$.generator_input[0]", "the first block must be \"fused\"")) { $0["generator_input"] = ["sketch", "fused"] }
-        expect(invalid("$.generator_input[1]", "expected \"fused\" or \"sketch\"")) { $0["generator_input"] = ["fused", "edges"] }
-        expect(invalid("$.generator_input[1]", "expected \"fused\" or \"sketch\"")) { $0["generator_input"] = ["fused", 1] as [Any] }
+        expect(invalid("$.generator_input[1]", "expected \"fused\", \"sketch\" or \"projected_sketch\"")) { $0["generator_input"] = ["fused", "edges"] }
+        expect(invalid("$.generator_input[1]", "expected \"fused\", \"sketch\" or \"projected_sketch\"")) { $0["generator_input"] = ["fused", 1] as [Any] }
         expect(invalid("$.generator_input[2]", "\"sketch\" is listed twice")) { $0["generator_input"] = ["fused", "sketch", "sketch"] }
+        expect(invalid("$.generator_input[2]", "at most one sketch block follows \"fused\"")) { $0["generator_input"] = ["fused", "sketch", "projected_sketch"] }
         // appearance
         expect(.missing(path: "$.appearance")) { $0.removeValue(forKey: "appearance") }
         expect(invalid("$.appearance", "expected an object")) { $0["appearance"] = [1, 2, 3] }

@@ -38,7 +38,8 @@ enum TinyModel {
     static func side(_ box: [Int]) -> Int { box[2] / (512 / resolution) }
 
     /// Writes `manifest.json`, `weights.safetensors`, `database.safetensors` into `directory`.
-    static func write(to directory: String, seed: UInt64 = 7, weightsDType: SafeTensors.DType = .f32, version: Int = 1) throws {
+    static func write(to directory: String, seed: UInt64 = 7, weightsDType: SafeTensors.DType = .f32, version: Int = 1,
+                      generatorInput: [String] = ["fused", "sketch"]) throws {
         var rng = SeededRandom(seed: seed)
         var weights = SafeTensorsWriter()
         var networks: [String: Any] = [:]
@@ -128,7 +129,7 @@ enum TinyModel {
         ]
         if version == 2 {
             manifest["input_normalisation"] = ["scale": normalisation.scale, "offset": normalisation.offset]
-            manifest["generator_input"] = ["fused", "sketch"]
+            manifest["generator_input"] = generatorInput
             manifest["appearance"] = ["size": a, "regions": regions, "palette": palette.map { $0.map(Double.init) }, "default": paletteDefault]
         }
         let json = try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])
@@ -145,9 +146,11 @@ enum TinyModel {
     }
 
     /// A fresh temporary folder holding a tiny model.
-    static func makeDirectory(seed: UInt64 = 7, weightsDType: SafeTensors.DType = .f32, version: Int = 1) throws -> String {
+    /// `generatorInput` applies to version 2 (`generator_input`; the generator takes one sketch channel either way).
+    static func makeDirectory(seed: UInt64 = 7, weightsDType: SafeTensors.DType = .f32, version: Int = 1,
+                              generatorInput: [String] = ["fused", "sketch"]) throws -> String {
         let dir = temporaryDirectory("tiny-model")
-        try write(to: dir, seed: seed, weightsDType: weightsDType, version: version)
+        try write(to: dir, seed: seed, weightsDType: weightsDType, version: version, generatorInput: generatorInput)
         return dir
     }
 
@@ -168,14 +171,15 @@ extension FaceModel {
     /// session's face must equal.
     func stageByStage(_ canvas: Canvas, appearance: [Float], workspace ws: Workspace) -> RGBImage {
         let crops = crops(canvas)
-        var maps: [Tensor] = []
+        var maps: [Tensor] = [], projections: [SketchProjection] = []
         for i in 0..<componentCount {
             let z = encode(crops[i], component: i, workspace: ws)
             let n = nearest([z], component: i, k: 5)[0]
             let w = weights(z, neighbours: n, component: i)
             maps.append(featureMap(project(z, neighbours: n, weights: w, component: i, slider: 1), component: i, workspace: ws))
+            projections.append(SketchProjection(neighbours: n, weights: w, slider: 1))
         }
-        return generate(generatorInput(fused: fuse(maps), sketch: downsample(canvas)), appearance: appearance, workspace: ws)
+        return generate(generatorInput(fused: fuse(maps), sketch: downsample(canvas), projections: projections), appearance: appearance, workspace: ws)
     }
 }
 

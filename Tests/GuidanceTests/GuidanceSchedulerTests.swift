@@ -329,6 +329,57 @@ final class GuidanceSchedulerTests: XCTestCase {
         XCTAssertEqual(try drain().filter { $0.session == "a" }.compactMap(\.frame).map(\.seq), [1])
     }
 
+    /// Issue 10, finding 7: more sessions drawing than `capacity`, workers far behind. Each op opens its session
+    /// first, as `SessionGuidance` does. No session with work pending is forgotten, so every session's last
+    /// face reflects its last stroke once the workers catch up.
+    func testMoreSessionsThanCapacityAllGetAFaceOfTheirLastStroke() throws {
+        scheduler = GuidanceScheduler(layout: testLayout, throttle: 0.1, capacity: 3)
+        let names = (0..<8).map { "s\($0)" }
+        var lastFrame = [String: UInt64]()
+        func record(_ deliveries: [GuidanceScheduler.Delivery]) {
+            for delivery in deliveries { if let frame = delivery.frame { lastFrame[delivery.session] = frame.seq } }
+        }
+        let rounds = 6
+        for round in 1...rounds {
+            for (index, name) in names.enumerated() {
+                let squares = (1...round).map { (20 + 40 * index, 20 + 60 * $0, 8) }
+                let snapshot = canvas(seq: UInt64(round), inkSquares: squares)
+                record(scheduler.open(session: name, canvas: snapshot, sliders: SliderValues(), mode: .live, now: now))
+                record(scheduler.canvasChanged(session: name, canvas: snapshot, dirty: nil, strokeInProgress: false, now: now))
+                XCTAssertLessThanOrEqual(scheduler.sessionCount, 3)
+                // Overloaded: one job per op while each op needs several.
+                if let job = scheduler.nextJob(lane: .any, now: now) { record(try finish(job)) }
+            }
+            now += 0.05
+        }
+        XCTAssertGreaterThan(scheduler.waitingCount, 0, "the load must exceed capacity for this test to mean anything")
+        while let job = scheduler.nextJob(lane: .any, now: now) {
+            record(try finish(job))
+            XCTAssertLessThanOrEqual(scheduler.sessionCount, 3)
+        }
+        XCTAssertEqual(scheduler.waitingCount, 0)
+        for name in names { XCTAssertEqual(lastFrame[name], UInt64(rounds), "last face of \(name)") }
+    }
+
+    func testASessionWaitingForAPlaceCoalescesItsEditsAndIsToldItIsBusy() throws {
+        scheduler = GuidanceScheduler(layout: testLayout, throttle: 0.1, capacity: 1)
+        try openBlank("a")
+        _ = stroke("a", seq: 1, squares: [(150, 200, 10)])   // a has work pending: it keeps its place
+        let opened = scheduler.open(session: "b", canvas: .blank(), sliders: SliderValues(), mode: .live, now: now)
+        XCTAssertEqual(opened.map(\.message), [.busy(true)])
+        XCTAssertEqual(scheduler.waitingCount, 1)
+        for seq in 1...3 { _ = stroke("b", seq: UInt64(seq), squares: (1...seq).map { (300, 20 * $0, 5) }) }
+        let encodesBefore = engine.encodes.count
+        let deliveries = try drain()
+        XCTAssertEqual(deliveries.filter { $0.session == "a" }.compactMap(\.frame).map(\.seq), [1])
+        XCTAssertEqual(deliveries.filter { $0.session == "b" }.compactMap(\.frame).map(\.seq), [3])
+        XCTAssertEqual(deliveries.filter { $0.session == "b" }.compactMap(\.shadow).map(\.seq), [3, 3, 3, 3, 3],
+                       "b encoded once, from its newest canvas")
+        XCTAssertEqual(engine.encodes.count - encodesBefore, 1 + 5)
+        XCTAssertFalse(scheduler.isOpen("a"), "a fell idle and made room")
+        XCTAssertEqual(deliveries.last?.message, .busy(false))
+    }
+
     func testEncodeLaneNeverTakesSynthesis() throws {
         _ = scheduler.open(session: "a", canvas: .blank(), sliders: SliderValues(), mode: .live, now: now)
         try drain(lane: .encode)

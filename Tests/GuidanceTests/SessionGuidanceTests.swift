@@ -59,6 +59,10 @@ final class CountedEngine: FaceEngine, @unchecked Sendable {
 let tinyModelDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .appendingPathComponent("../FaceModelTests/Fixtures/tiny").standardized.path
 
+/// The same tiny model whose generator reads the projected sketch (`generator_input` ["fused", "projected_sketch"]).
+let tinyProjectedModelDirectory = URL(fileURLWithPath: tinyModelDirectory).deletingLastPathComponent()
+    .appendingPathComponent("tiny-projected").path
+
 /// Sessions + guidance + the real runtime on the tiny model, with in-memory participants.
 final class SessionGuidanceTests: XCTestCase {
     var hub: SessionHub!
@@ -290,6 +294,28 @@ final class FaceModelEngineTests: XCTestCase {
         XCTAssertEqual(slid, try uncached.synthesizePNG(latents: latents(uncached, second), weights: [0.5, 0.9, 0.5, 0.5, 0.5], sketch: second, appearance: nil))
         XCTAssertNotEqual(slid, face)
         XCTAssertEqual(uncached.featureMapCounts.hits, 0)
+    }
+
+    func testPerStrokeFacesOfAProjectedSketchModelEqualAFullSynthesis() throws {
+        let engine = try FaceModelEngine(directory: tinyProjectedModelDirectory)
+        XCTAssertTrue(engine.model.manifest.readsProjectedSketch)
+        var squares = [(150, 200, 12), (300, 200, 12)]
+        var weights = [0.5, 1, 0.25, 0, 0.75]
+        func check(_ sketch: CanvasSnapshot, _ what: String) throws {
+            let latents = try (0..<engine.layout.count).map { try engine.encode(component: $0, canvas: sketch) }
+            let face = try engine.synthesizePNG(latents: latents, weights: weights, sketch: sketch, appearance: nil)
+            let full = engine.model.synthesize(Canvas(pixels: sketch.pixels), sliders: weights.map(Float.init), workspace: Workspace())
+            XCTAssertEqual(try PNG.decodeRGBA(face).rgba, try PNG.decodeRGBA(try PNG.encode(full)).rgba, what)
+        }
+        for (i, stroke) in [(240, 330, 20), (60, 60, 30), (160, 200, 8), (250, 270, 10)].enumerated() {
+            squares.append(stroke)
+            try check(canvas(seq: UInt64(i + 1), inkSquares: squares), "after stroke \(i)")
+        }
+        XCTAssertGreaterThan(engine.featureMapCounts.hits, 0, "unchanged components came from the cache")
+        let hits = engine.featureMapCounts.hits
+        weights[2] = 1   // a nose slider: the others' maps and projections come from the cache
+        try check(canvas(seq: 9, inkSquares: squares), "after a slider change")
+        XCTAssertEqual(engine.featureMapCounts.hits, hits + 4)
     }
 
     func testCandidatesMapOnceAndEqualAWholeSynthesisPerCode() throws {

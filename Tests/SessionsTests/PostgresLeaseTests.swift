@@ -8,6 +8,26 @@ import Foundation
 final class PostgresLeaseTests: XCTestCase {
     private func op(_ seq: Int, _ author: String) -> String { StoreConformance.op(seq, author: author) }
 
+    /// Databases of the running test, kept (and their schemas) until it ends.
+    private var backends = [PostgresBackend]()
+
+    override func tearDown() { backends = [] }
+
+    /// Two nodes on one fresh database.
+    private func twoNodes() throws -> (PostgresBackend, PostgresOperationStore, PostgresOperationStore) {
+        let backend = try PostgresBackend()
+        backends.append(backend)
+        return (backend, try backend.openStore(node: "node-a"), try backend.openStore(node: "node-b"))
+    }
+
+    /// A hub over `store` with a new session and one joined client.
+    private func joinedOnNewSession(_ store: PostgresOperationStore) throws -> (SessionHub, SessionID, SessionConnection, TestPeer) {
+        let hub = SessionHub(store: store)
+        let id = try hub.createSession()
+        let (client, peer) = Fixture.rejoin(hub, id, "client-aaaa")
+        return (hub, id, client, peer)
+    }
+
     /// Records the leases `store` reports lost (on its storage thread).
     private func lostLeases(of store: PostgresOperationStore) -> Locked<[SessionID]> {
         let lost = Locked([SessionID]())
@@ -16,8 +36,7 @@ final class PostgresLeaseTests: XCTestCase {
     }
 
     func testASecondNodeCannotTakeALiveLease() throws {
-        let backend = try PostgresBackend()
-        let a = try backend.openStore(node: "node-a"), b = try backend.openStore(node: "node-b")
+        let (_, a, b) = try twoNodes()
         let id = SessionID.random()
         a.sessionCreated(id, at: 1)
         a.flush()
@@ -29,8 +48,7 @@ final class PostgresLeaseTests: XCTestCase {
     }
 
     func testTakeoverFencesTheOldOwnerAndKeepsEveryAckedOpInOrder() throws {
-        let backend = try PostgresBackend()
-        let a = try backend.openStore(node: "node-a"), b = try backend.openStore(node: "node-b")
+        let (backend, a, b) = try twoNodes()
         let lostByA = lostLeases(of: a)
         let id = SessionID.random()
         a.sessionCreated(id, at: 1)
@@ -51,9 +69,11 @@ final class PostgresLeaseTests: XCTestCase {
         XCTAssertNil(a.heldLeases[id])
         b.append(op(4, "b"), seq: 4, to: id, at: 4) { acked.locked { $0.append("b4") } }
         b.flush()
-        // Later stale writes are refused silently (the loss was reported once).
+        // Later stale writes are refused silently (the loss was reported once), checkpoints included.
         a.append(op(5, "a"), seq: 5, to: id, at: 5) { acked.locked { $0.append("a5") } }
+        a.saveCheckpoint([1, 2, 3], seq: 5, for: id)
         a.flush()
+        XCTAssertNil(try b.loadCheckpoint(id))
         XCTAssertEqual(acked.locked { $0 }, ["a1", "a2", "a3", "b4"])
         XCTAssertEqual(lostByA.locked { $0 }, [id])
         XCTAssertEqual(try b.loadSession(id)?.ops, (1...3).map { op($0, "a") } + [op(4, "b")])
@@ -105,8 +125,7 @@ final class PostgresLeaseTests: XCTestCase {
     }
 
     func testReleaseLetsAnotherNodeTakeOverAtOnce() throws {
-        let backend = try PostgresBackend()
-        let a = try backend.openStore(node: "node-a"), b = try backend.openStore(node: "node-b")
+        let (_, a, b) = try twoNodes()
         let first = SessionID.random(), second = SessionID.random()
         for id in [first, second] { a.sessionCreated(id, at: 1) }
         a.append(op(1, "a"), seq: 1, to: first, at: 2) {}
@@ -122,11 +141,8 @@ final class PostgresLeaseTests: XCTestCase {
     }
 
     func testALostLeaseClosesTheSessionsClientsWith4503AndAcksNothingMore() throws {
-        let backend = try PostgresBackend()
-        let a = try backend.openStore(node: "node-a"), b = try backend.openStore(node: "node-b")
-        let hubA = SessionHub(store: a)
-        let id = try hubA.createSession()
-        let (client, peer) = Fixture.rejoin(hubA, id, "client-aaaa")
+        let (backend, a, b) = try twoNodes()
+        let (hubA, id, client, peer) = try joinedOnNewSession(a)
         client.draw(id: 1, [(10, 10), (20, 20)])
         a.flush()
         XCTAssertEqual(peer.acks, [1, 2, 3])
@@ -154,8 +170,7 @@ final class PostgresLeaseTests: XCTestCase {
     }
 
     func testExpiryDeletesOnlyIdleSessionsNobodyElseOwns() throws {
-        let backend = try PostgresBackend()
-        let a = try backend.openStore(node: "node-a"), b = try backend.openStore(node: "node-b")
+        let (_, a, b) = try twoNodes()
         let owned = SessionID.random(), active = SessionID.random(), idle = SessionID.random()
         for id in [owned, active, idle] { a.sessionCreated(id, at: 100) }
         a.append(op(1, "a"), seq: 1, to: active, at: 500) {}
@@ -170,10 +185,9 @@ final class PostgresLeaseTests: XCTestCase {
     }
 
     func testMigrationsRunOnceAndAreRecorded() throws {
-        let backend = try PostgresBackend()
-        let a = try backend.openStore(node: "node-a"), b = try backend.openStore(node: "node-b")
+        let (backend, a, b) = try twoNodes()
         let versions = try backend.connection().run("SELECT version FROM schema_version ORDER BY version").rows
-        XCTAssertEqual(versions, [["1"]])
+        XCTAssertEqual(versions, [["1"], ["2"]])
         a.close(); b.close()
     }
 
@@ -188,11 +202,8 @@ final class PostgresLeaseTests: XCTestCase {
     }
 
     func testHandOverClosesClientsAndReleasesEveryLeaseAfterItsWritesCommit() throws {
-        let backend = try PostgresBackend()
-        let a = try backend.openStore(node: "node-a"), b = try backend.openStore(node: "node-b")
-        let hubA = SessionHub(store: a)
-        let id = try hubA.createSession()
-        let (client, peer) = Fixture.rejoin(hubA, id, "client-aaaa")
+        let (_, a, b) = try twoNodes()
+        let (hubA, id, client, peer) = try joinedOnNewSession(a)
         client.receive(text: #"{"type":"stroke.begin","id":1,"tool":"pen","width":6,"ref":1}"#)
         client.receive(text: #"{"type":"stroke.points","id":1,"points":[{"x":10,"y":10}],"ref":2}"#)
         hubA.handOver()          // drain: the open stroke is ended and committed before the lease goes

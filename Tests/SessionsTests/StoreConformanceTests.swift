@@ -17,6 +17,7 @@ enum StoreConformance {
         ("an existing op row is never overwritten nor acknowledged", conflictNeverOverwrites),
         ("a gap in one session's log damages that session only", gapDamagesOneSession),
         ("op text comes back byte for byte", bodiesRoundTrip),
+        ("a checkpoint is stored, replaced and deleted with its session", checkpoints),
     ]
 
     /// Runs every check against fresh backends from `make`.
@@ -143,6 +144,22 @@ enum StoreConformance {
         XCTAssertEqual(acks.locked { $0 }, ["first"])
         XCTAssertEqual(conflicts.locked { $0 }, [1, 2])
         XCTAssertEqual(try store.loadSessions().first?.ops, [op(1, author: "first"), op(2, author: "first")])
+        store.close()
+    }
+
+    static func checkpoints(_ backend: StoreBackend) throws {
+        let (store, id) = try openWithSession(backend, at: 0)
+        XCTAssertNil(try store.loadCheckpoint(id))
+        let first = (0..<1000).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        store.saveCheckpoint(first, seq: 5, for: id)
+        store.flush()
+        XCTAssertEqual(try store.loadCheckpoint(id), StoredCheckpoint(seq: 5, bytes: first))
+        store.saveCheckpoint([0, 255, 1], seq: 9, for: id)
+        store.flush()
+        XCTAssertEqual(try store.loadCheckpoint(id), StoredCheckpoint(seq: 9, bytes: [0, 255, 1]))
+        store.sessionDeleted(id)
+        store.flush()
+        XCTAssertNil(try store.loadCheckpoint(id))
         store.close()
     }
 

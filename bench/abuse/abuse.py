@@ -26,6 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "sessions
 from sketchserver import SketchServer  # noqa: E402
 
 
+# Clients that leave messages unread connect with max_queue=None: with the library's flow control they stop reading
+# beyond 16 unread frames and then cannot see the server's close frame, so each close waits out its 10 s
+# close_timeout (tests/sessions/test_abuse.py, test_closing_with_many_unread_replies_is_prompt).
+
+
 def pct(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(len(values) * p / 100))] if values else float("nan")
@@ -80,7 +85,7 @@ async def drain(ws, stop):
 
 
 async def victim(server, session, stop, latencies):
-    async with websockets.connect(f"{server.ws_base}/ws/{session}") as ws:
+    async with websockets.connect(f"{server.ws_base}/ws/{session}", max_queue=None) as ws:
         await hello(ws, "victim-00001")
         sid, ref = 0, 0
         while not stop.is_set():
@@ -177,7 +182,7 @@ async def restart(configuration):
         started = time.perf_counter()
         server.start()
         listening = time.perf_counter() - started
-        async with websockets.connect(f"{server.ws_base}/ws/{session}", max_size=None) as ws:
+        async with websockets.connect(f"{server.ws_base}/ws/{session}", max_size=None, max_queue=None) as ws:
             await hello(ws, "bench-reader")
         welcomed = time.perf_counter() - started
         server.stop()
@@ -203,7 +208,7 @@ async def rss(server, seconds=30):
                 refused["n"] += 1
 
     async def drawer(n):
-        async with websockets.connect(f"{server.ws_base}/ws/{session}") as ws:
+        async with websockets.connect(f"{server.ws_base}/ws/{session}", max_queue=None) as ws:
             await hello(ws, f"drawer-{n:06d}")
             reader = asyncio.create_task(count_refusals(ws, stop))
             sid = 0

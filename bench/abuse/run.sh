@@ -21,13 +21,6 @@ swiftc -Ounchecked -parse-as-library -module-name undo_bench -I "$out" -L "$out"
     bench/abuse/undo_bench.swift -o "$out/undo_bench"
 "$out/undo_bench"
 "$out/raster_bench"
-for module in Raster Sessions; do
-    (cd "$out" && swiftc "$(release_flag "$module")" -parse-as-library -module-name "$module" -I . -emit-module -emit-library -static \
-        "$OLDPWD"/Sources/"$module"/*.swift -o "lib$module.a")
-done
-swiftc -Ounchecked -parse-as-library -module-name undo_bench -I "$out" -L "$out" -lSessions -lRaster \
-    bench/abuse/undo_bench.swift -o "$out/undo_bench"
-"$out/undo_bench"
 echo "building $CONFIGURATION binary…"
 nice swift build -c "$CONFIGURATION" --product sketchface 2>&1 | tail -1
 .venv/bin/python bench/abuse/abuse.py --configuration "$CONFIGURATION" --duration "$DURATION"

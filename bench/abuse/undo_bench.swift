@@ -1,6 +1,7 @@
 // Undo/redo cost against history length (docs/SESSIONS.md, "Under abuse"): one author draws N ordinary strokes
 // (3 points, width 6), another draws one stroke first; the first author's undo + redo of its newest stroke, and a
-// replay of the whole log as a restore does. Prints medians of 7 runs.
+// replay of the whole log as a restore does; a first access from the stored text, by replaying the whole log or
+// from a raster checkpoint and the ops after it. Prints medians of 7 runs (3 for replays and loads).
 import Foundation
 import Raster
 import Sessions
@@ -45,8 +46,27 @@ enum UndoBench {
                 for op in log { restored.apply(op, painting: false) }
                 restored.repaint()
             }
-            print(String(format: "%6d strokes (%6d ops, horizon %6d): undo + redo median %.3f ms; replay of the log %.1f ms",
-                         strokes, document.head, document.horizon, undo, replay))
+            // A first access as the hub does it, from the stored text: the whole log, or the newest checkpoint
+            // (saved every 2 000 ops: here 1 999 ops before the head, the worst case) and the ops after it.
+            let text = document.encodedOps
+            let load = median(3) {
+                var restored = SketchDocument()
+                for line in text { restored.apply(try! Sessions.Operation(encoded: line), painting: false) }
+                restored.repaint()
+            }
+            var atCheckpoint = SketchDocument()
+            for line in text.prefix(max(0, text.count - 1_999)) { atCheckpoint.apply(try! Sessions.Operation(encoded: line)) }
+            var checkpoint = [UInt8]()
+            let save = median { checkpoint = atCheckpoint.checkpoint() }
+            let resume = median(3) {
+                var restored = try! SketchDocument(checkpoint: checkpoint, log: text, undoReach: SketchDocument.defaultUndoReach)
+                for line in text[restored.head...] { restored.apply(try! Sessions.Operation(encoded: line), painting: false) }
+                restored.repaint()
+            }
+            print(String(format: "%6d strokes (%6d ops, horizon %6d): undo + redo median %.3f ms; replay of the log %.1f ms; "
+                         + "load from text: whole log %.1f ms, checkpoint (%d bytes, written in %.1f ms) + %d ops %.1f ms",
+                         strokes, document.head, document.horizon, undo, replay, load, checkpoint.count, save,
+                         text.count - atCheckpoint.head, resume))
         }
     }
 }

@@ -36,12 +36,13 @@ def synthesize(canvas):
     """The same work as the Swift `FaceModel.synthesize`: crops, encoders, KNN + LLE, mappers, fusion,
     generator, u8 image (the runner's `synthesize` also blends five shadows)."""
     small = geometry.downsample(canvas, r)
-    features = {}
+    features, knn, weights = {}, {}, {}
     for name in geometry.NAMES:
         z = model.run(f"encoder.{name}", geometry.to_input(geometry.crop(small, name))).double().numpy()
-        final, _, _, _ = projection.project(z, model.latents(name), m["k_project"], m["lle_regularization"], 1.0)
+        final, knn[name], weights[name], _ = projection.project(z, model.latents(name), m["k_project"],
+                                                                m["lle_regularization"], 1.0)
         features[name] = model.run(f"mapper.{name}", torch.from_numpy(final.astype(np.float32)))
-    fused = model.generator_input(geometry.fuse(features, r), small)
+    fused = model.generator_input(geometry.fuse(features, r), small, knn, weights)
     return geometry.to_u8_image(model.run("generator", fused, model.appearance("default")))
 
 
@@ -50,14 +51,15 @@ with torch.inference_mode():
     for it in range(iterations):
         canvas = canvases[it % len(canvases)]
         small = geometry.downsample(canvas, r)
-        features = {}
+        features, knn, weights = {}, {}, {}
         for name in geometry.NAMES:
             x = torch.from_numpy(np.ascontiguousarray(geometry.to_input(geometry.crop(small, name))))
             z = timed(f"encode {name}", lambda: model.run(f"encoder.{name}", x)).double().numpy()
             lat = model.latents(name)
             final, ids, w, p = timed(f"knn+weights {name}", lambda: projection.project(z, lat, m["k_project"], m["lle_regularization"], 1.0))
+            knn[name], weights[name] = ids, w
             features[name] = timed(f"mapping {name}", lambda: model.run(f"mapper.{name}", torch.from_numpy(final.astype(np.float32))))
-        fused = timed("fuse", lambda: model.generator_input(geometry.fuse(features, r), small))
+        fused = timed("fuse", lambda: model.generator_input(geometry.fuse(features, r), small, knn, weights))
         timed("generator", lambda: model.run("generator", fused, model.appearance("default")))
         timed("full synthesis", lambda: synthesize(canvas))
         timed("runner.synthesize (+5 shadows)", lambda: model.synthesize(canvas, 1.0))

@@ -178,3 +178,23 @@ def test_pipelining_clients_that_never_read_hold_bounded_memory(tmp_path):
         for client in sockets:
             client.close()
         s.stop()
+
+
+def test_closing_with_many_unread_replies_is_prompt(server):
+    """Issue 10: a client that drew 600 messages without reading the ops and acks, then closed, took 10 s to close.
+    The cause is the Python client's flow control: beyond `max_queue` unread frames it stops reading the socket and
+    does not resume to close, so it sees neither the server's close frame nor its FIN until its own 10 s
+    `close_timeout` (close code 1006). The server answers the close at once; clients that do not read everything
+    (the benchmarks) connect with `max_queue=None`."""
+    session = server.new_session()
+    with connect(f"{server.ws_base}/ws/{session}", open_timeout=10, max_queue=None) as ws:
+        assert hello(ws, "client-close-fast")["type"] == "welcome"
+        for sid in range(1, 201):
+            ws.send(json.dumps({"type": "stroke.begin", "id": sid, "tool": "pen", "width": 4, "ref": 3 * sid}))
+            ws.send(json.dumps({"type": "stroke.points", "id": sid, "ref": 3 * sid + 1,
+                                "points": [{"x": 10 + sid, "y": 10}, {"x": 50, "y": 60}]}))
+            ws.send(json.dumps({"type": "stroke.end", "id": sid, "ref": 3 * sid + 2}))
+        started = time.monotonic()
+        ws.close()
+        assert time.monotonic() - started < 2
+        assert ws.close_code == 1000

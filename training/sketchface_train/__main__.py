@@ -13,6 +13,7 @@ COMMANDS = {
     "train-ce": "train_ce",
     "build-db": "build_db",
     "train-gan": "train_gan",
+    "warm-start": "warm_start",
     "export": "export",
     "eval": "evaluate",
     "samples": "samples",

@@ -86,13 +86,14 @@ def synthesize_batch(model, canvases, slider_values, codes=None):
           for n in geometry.NAMES}
     out = {}
     for s in slider_values:
-        feats = {}
+        feats, knn, weights = {}, {}, {}
         for n in geometry.NAMES:
             lat = model.latents(n)
-            final = np.stack([projection.project(z, lat, m["k_project"], m["lle_regularization"], s)[0]
-                              for z in zs[n]])
+            proj = [projection.project(z, lat, m["k_project"], m["lle_regularization"], s) for z in zs[n]]
+            final = np.stack([p[0] for p in proj])
+            knn[n], weights[n] = np.stack([p[1] for p in proj]), np.stack([p[2] for p in proj])
             feats[n] = model.run(f"mapper.{n}", torch.from_numpy(final.astype(np.float32)))
-        img = model.run("generator", model.generator_input(geometry.fuse(feats, r), small), codes)
+        img = model.run("generator", model.generator_input(geometry.fuse(feats, r), small, knn, weights, s), codes)
         out[s] = np.stack([geometry.to_u8_image(i) for i in img])
     return out
 

@@ -53,13 +53,20 @@ def build_manifest(cfg, specs, k_project, k_shadow, reg, training, appearance=No
     }
     if cfg.version >= 2:
         m["input_normalisation"] = {"scale": 1 / 127.5, "offset": -1.0}
-        m["generator_input"] = ["fused", "sketch"]
+        m["generator_input"] = list(cfg.generator_blocks())
         m["appearance"] = {"size": cfg.appearance, "regions": list(appearance["regions"]),
                            "palette": [[round(float(v), 6) for v in p] for p in appearance["palette"]],
                            "default": int(appearance.get("default", 0))}
+        if appearance.get("region_map"):
+            m["appearance"]["region_map"] = region_map_section(appearance["region_map"])
     m["networks"] = specs
     m["training"] = training
     return m
+
+
+def region_map_section(rm):
+    """`appearance.region_map` (docs/MODEL_FORMAT.md, "Region map") from label_stats.json's `region_map`."""
+    return {"grid": int(rm["grid"]), "rows": list(rm["rows"]), "fallback": [round(float(v), 6) for v in rm["fallback"]]}
 
 
 def _atomic_write(path, write):
@@ -102,6 +109,10 @@ def load_trained(run):
     from .journal import load_checkpoint
     enc, mcfg, ce_state = load_encoders(run, "cpu")
     gan = load_checkpoint(f"{run}/gan.pt")
+    if mcfg.version >= 2 and mcfg.generator_input is None:
+        # the generator reads the sketch channel train-gan gave it (`sketch_channel`; runs before it: raw)
+        projected = gan["config"].get("sketch_channel", "raw") == "projected"
+        mcfg.generator_input = ("fused", "projected_sketch" if projected else "sketch")
     mappers, gen, _ = build(mcfg, ce_state)
     mappers.load_state_dict(gan["mappers"])
     gen.load_state_dict(gan["gen"])
@@ -116,6 +127,9 @@ def load_trained(run):
              "gan_steps": gan["step"], "gan_images_seen": gan["images_seen"],
              "gan_train_minutes": round(gan["train_seconds"] / 60, 1),
              "ce_config": ce_state["config"], "gan_config": gan["config"]}
+    warm = gan.get("warm_start") or ce_state.get("warm_start")
+    if warm:   # the run began from an exported model (warm_start.py); its counts continue that model's
+        facts["warm_start"] = warm
     return mcfg, nets, facts
 
 
@@ -136,7 +150,8 @@ def main(cfg):
     if mcfg.version >= 2:
         from . import data
         stats = json.loads((data.data_dir(cfg.run) / "label_stats.json").read_text())
-        appearance = {"regions": stats["regions"], "palette": stats["palette"], "default": 0}
+        appearance = {"regions": stats["regions"], "palette": stats["palette"], "default": 0,
+                      "region_map": stats.get("region_map")}  # absent in runs made before it (add it: appearance --region-map-only)
         training["appearance_palette_sizes"] = stats["palette_sizes"]
     manifest = build_manifest(mcfg, specs, cfg.k_project, cfg.k_shadow, cfg.lle_regularization, training, appearance)
     ids, sk, _ = data.load(cfg.run)

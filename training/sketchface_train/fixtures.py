@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 @dataclass
 class Config:
     out: str = str(REPO / "Tests/FaceModelTests/Fixtures/tiny")
+    projected_out: str = str(REPO / "Tests/FaceModelTests/Fixtures/tiny-projected")  # "" = skip the variant
     seed: int = 4
     entries: int = 32           # database rows per part component
     remainder_entries: int = 16  # the remainder's crops are the whole 64² canvas: fewer rows keep the files small
@@ -37,7 +38,34 @@ BOXES = {"left_eye": (128, 184, 128), "right_eye": (256, 184, 128), "nose": (176
 APPEARANCE = {"regions": ["skin", "hair"],
               "palette": [[0.1, -0.2, 0.3, -0.4, 0.5, -0.6], [0.7, 0.2, -0.1, -0.9, -0.3, 0.4],
                           [-0.5, 0.6, 0.0, 0.25, -0.75, 0.9]],
-              "default": 1}
+              "default": 1,
+              # an 8×8 region map (skin 0, hair 1) and the goldens' synthetic photos: 37² (not a multiple of the
+              # grid, so the pixel-centre rule matters) and a grey 24²; never crops of dataset photos (licence)
+              "region_map": {"grid": 8, "fallback": [0.3, -0.1, -0.2, -0.6, -0.7, -0.8],
+                             "rows": ["11111111", "1.0000.1", "1000000.", ".000000.",
+                                      "..0000..", "..0000..", "...00...", "........"]}}
+PHOTOS = ((37, "rgb"), (24, "grey"))
+
+
+def synthetic_photos(seed=11):
+    """Fixture photos [S, S, 3] u8: a colour gradient plus noise (the grey one has R = G = B)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for side, kind in PHOTOS:
+        y, x = np.mgrid[0:side, 0:side] * (255 / side)
+        img = np.stack([x, y, 255 - (x + y) / 2], -1) * 0.7 + rng.integers(0, 77, (side, side, 3))
+        img = np.clip(img, 0, 255).astype(np.uint8)
+        out.append(np.repeat(img[..., :1], 3, -1) if kind == "grey" else img)
+    return out
+
+
+def appearance_golden(model):
+    """`photo{i}.rgb` [S, S, 3] u8 and `photo{i}.appearance` f32 (the runner's code from the region map)."""
+    golden = {}
+    for i, photo in enumerate(synthetic_photos()):
+        golden[f"photo{i}.rgb"] = torch.from_numpy(photo)
+        golden[f"photo{i}.appearance"] = torch.from_numpy(model.appearance_from_photo(photo))
+    return golden
 
 FIXTURE_SKETCHES = (
     dict(seed=7),                                          # a complete face
@@ -110,23 +138,48 @@ def build(cfg_fx):
             break
     else:
         raise RuntimeError("no well-separated database found")
-    model.database = database
-    golden = {}
-    for i, canvas in enumerate(canvases):
-        for key, value in model.synthesize(canvas, 1.0).items():
-            golden[f"sketch{i}.{key}"] = torch.from_numpy(np.ascontiguousarray(value))
     manifest["training"]["database_offset"] = offset
     manifest["training"]["min_relative_knn_gap"] = round(worst, 6)
-    return manifest, tensors, database, golden
+    return manifest, tensors, database, goldens(manifest, tensors, database)
+
+
+def goldens(manifest, tensors, database):
+    """The reference runner's intermediates (s = 1) for every fixture sketch, `sketch{i}.` prefixed."""
+    model = Model(manifest, {n: t.float() for n, t in tensors.items()}, database)
+    golden = {}
+    for i, spec in enumerate(FIXTURE_SKETCHES):
+        for key, value in model.synthesize(synthetic.face(**spec), 1.0).items():
+            golden[f"sketch{i}.{key}"] = torch.from_numpy(np.ascontiguousarray(value))
+    return golden
+
+
+def projected_variant(manifest, tensors, database):
+    """(manifest, tensors, database, goldens) of the same tiny model with `generator_input` ["fused",
+    "projected_sketch"]: same networks and database (the generator's extra channel has the same shape);
+    its goldens add `sketch_input`."""
+    variant = dict(manifest, generator_input=["fused", "projected_sketch"])
+    variant["training"] = dict(manifest["training"], note=manifest["training"]["note"]
+                               + "; generator input: the projected sketch")
+    return variant, tensors, database, goldens(variant, tensors, database)
+
+
+def write(out, manifest, tensors, database, golden):
+    out = Path(out)
+    export.write_model(out, manifest, tensors, database)
+    save_file(dict(sorted(golden.items())), out / "golden.safetensors", {"format": "sketchface-golden"})
+    sizes = {p.name: p.stat().st_size for p in sorted(out.iterdir())}
+    print(f"wrote {out}: " + ", ".join(f"{k} {v} B" for k, v in sizes.items()) + f", total {sum(sizes.values())} B")
 
 
 def main(cfg):
     torch.set_num_threads(1)
     manifest, tensors, database, golden = build(cfg)
-    out = Path(cfg.out)
-    export.write_model(out, manifest, tensors, database)
-    save_file(dict(sorted(golden.items())), out / "golden.safetensors", {"format": "sketchface-golden"})
-    sizes = {p.name: p.stat().st_size for p in sorted(out.iterdir())}
-    print(f"wrote {out}: " + ", ".join(f"{k} {v} B" for k, v in sizes.items()) + f", total {sum(sizes.values())} B")
+    write(cfg.out, manifest, tensors, database, golden)
+    photos = appearance_golden(Model(manifest, {}, database))
+    path = Path(cfg.out) / "appearance-golden.safetensors"
+    save_file(dict(sorted(photos.items())), path, {"format": "sketchface-golden"})
+    print(f"wrote {path} ({path.stat().st_size} B): codes of {len(PHOTOS)} synthetic photos by the region map")
     print(f"database offset {manifest['training']['database_offset']}, "
           f"min relative KNN gap {manifest['training']['min_relative_knn_gap']}")
+    if cfg.projected_out:
+        write(cfg.projected_out, *projected_variant(manifest, tensors, database))

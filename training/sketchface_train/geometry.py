@@ -99,6 +99,9 @@ def to_u8_image(x):
     return torch.clamp(torch.floor((x + 1.0) * 127.5 + 0.5), 0, 255).to(torch.uint8).numpy()
 
 
+GENERATOR_INPUTS = (("fused",), ("fused", "sketch"), ("fused", "projected_sketch"))
+
+
 def fuse(features, resolution):
     """Overwrite the remainder feature map with each part's map at its box, in FUSION_ORDER.
 
@@ -109,3 +112,25 @@ def fuse(features, resolution):
         x, y, s = BY_NAME[name].box_at(resolution)
         fused[..., :, y:y + s, x:x + s] = features[name]
     return fused
+
+
+def projected_sketch(crops, nbr_crops, weights, s=1.0):
+    """The generator's `projected_sketch` channel [B, 1, R, R] (docs/MODEL_FORMAT.md, "Projected sketch").
+
+    Per component n: refined = Σᵢ wᵢ · nbr_crops[n][:, i] (the LLE blend of its K nearest database crops),
+    x = s · refined + (1 − s) · crops[n], clamped to [−1, 1]; then the parts are pasted over the remainder at
+    their boxes in FUSION_ORDER (`fuse`). `crops`: name → [B, 1, h, w], `nbr_crops`: name → [B, K, h, w], both
+    normalised crops in [−1, 1]; `weights`: name → [B, K] (the latent projection's LLE weights, summing to 1);
+    `s`: a number, a [B] tensor, or a dict name → either. Computed in the dtype of `nbr_crops` (the reference
+    runner passes float64 and rounds to float32 afterwards; training may stay in float32). At s = 0 this is the
+    plain `sketch` channel: the parts cover the remainder's whitened boxes.
+    """
+    xs = {}
+    for name in NAMES:
+        d = nbr_crops[name]
+        w = torch.as_tensor(weights[name]).to(device=d.device, dtype=d.dtype)
+        refined = torch.einsum("bk,bkhw->bhw", w, d).unsqueeze(1)
+        sn = torch.as_tensor(s[name] if isinstance(s, dict) else s, dtype=d.dtype, device=d.device)
+        sn = sn.reshape(-1, 1, 1, 1) if sn.dim() == 1 else sn
+        xs[name] = torch.clamp(sn * refined + (1 - sn) * crops[name].to(d.dtype), -1.0, 1.0)
+    return fuse(xs, crops["remainder"].shape[-1])

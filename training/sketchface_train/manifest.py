@@ -166,11 +166,34 @@ def output_shape(layers, shape, tensors, condition=None):
     return shape
 
 
+def validate_region_map(rm, regions, size):
+    """`appearance.region_map`: a grid of `grid` rows of `grid` cells, each '.' or a region index digit,
+    and a fallback code of `size` numbers in [-1, 1]."""
+    grid, rows, fallback = rm.get("grid"), rm.get("rows"), rm.get("fallback")
+    if not isinstance(grid, int) or not 1 <= grid <= 512:
+        raise ManifestError(f"appearance.region_map: grid must be an integer in 1…512, got {grid!r}")
+    if regions > 10:
+        raise ManifestError(f"appearance.region_map: a region map indexes at most 10 regions, not {regions}")
+    cells = {"."} | {str(r) for r in range(regions)}
+    if not isinstance(rows, list) or len(rows) != grid:
+        raise ManifestError(f"appearance.region_map: rows must be {grid} strings")
+    for y, row in enumerate(rows):
+        if not isinstance(row, str) or len(row) != grid or not set(row) <= cells:
+            raise ManifestError(f"appearance.region_map: row {y} must be {grid} characters of {''.join(sorted(cells))}")
+    if (not isinstance(fallback, list) or len(fallback) != size
+            or not all(isinstance(v, (int, float)) and -1 <= v <= 1 for v in fallback)):
+        raise ManifestError(f"appearance.region_map: fallback must be {size} numbers in [-1, 1]")
+
+
 def validate(manifest, tensors, database=None):
     """Raise ManifestError unless the manifest, weights (and database, if given) fit together."""
     if manifest.get("format") != FORMAT or manifest.get("version") not in VERSIONS:
         raise ManifestError(f"not a {FORMAT} manifest of version {' or '.join(map(str, VERSIONS))}")
     version = manifest["version"]
+    if version < 2:
+        for key in ("input_normalisation", "generator_input", "appearance"):
+            if key in manifest:
+                raise ManifestError(f"{key}: only in version 2 (this manifest says version {version})")
     r = manifest.get("resolution")
     if manifest.get("canvas") != geometry.CANVAS or not isinstance(r, int) or r <= 0 or geometry.CANVAS % r:
         raise ManifestError(f"canvas must be 512 and resolution divide it, got {manifest.get('canvas')}, {r}")
@@ -216,9 +239,10 @@ def validate(manifest, tensors, database=None):
         if not all(isinstance(norm.get(k), (int, float)) for k in ("scale", "offset")):
             raise ManifestError("input_normalisation needs numeric scale and offset")
         gi = manifest.get("generator_input")
-        if gi not in (["fused"], ["fused", "sketch"]):
-            raise ManifestError(f"generator_input must be [\"fused\"] or [\"fused\", \"sketch\"], got {gi}")
-        cin = fc + (1 if "sketch" in gi else 0)
+        if gi not in [list(g) for g in geometry.GENERATOR_INPUTS]:
+            raise ManifestError(f"generator_input must be one of {[list(g) for g in geometry.GENERATOR_INPUTS]}, "
+                                f"got {gi}")
+        cin = fc + len(gi) - 1
         app = manifest.get("appearance", {})
         size = app.get("size")
         palette = app.get("palette")
@@ -226,6 +250,8 @@ def validate(manifest, tensors, database=None):
             raise ManifestError(f"appearance: size must be a positive integer and every palette code that long")
         if not isinstance(app.get("default"), int) or not 0 <= app["default"] < len(palette):
             raise ManifestError(f"appearance: default must index the palette ({len(palette)} codes)")
+        if "region_map" in app:
+            validate_region_map(app["region_map"], len(app.get("regions", [])), size)
         cond = size
         if gen is not None and gen.get("condition") != size:
             raise ManifestError(f"generator: condition must equal appearance.size {size}")

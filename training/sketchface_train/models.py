@@ -39,6 +39,10 @@ class ModelConfig:
     appearance: int = 0              # appearance code size (version 2: 15)
     unet_widths: tuple = (32, 64, 128, 192)   # version 2 generator: width per level, R, R/2, R/4, R/8
     unet_res: int = 2                # residual blocks at the lowest level
+    # The generator's input blocks (manifest `generator_input`); None = the version's default: ("fused",) in
+    # version 1, ("fused", "sketch") in version 2. Version 2 may say ("fused", "projected_sketch"); `export` sets it
+    # from train-gan's `sketch_channel` when it is None.
+    generator_input: tuple = None
 
     @staticmethod
     def tiny():
@@ -58,6 +62,17 @@ class ModelConfig:
                            flat_channels=2, dec_widths=(8, 8, 6, 4), disc_width=8, disc_scales=2, disc_layers=2,
                            version=2, boxes={k: list(v) for k, v in boxes.items()}, appearance=15,
                            unet_widths=(4, 6, 8), unet_res=1)
+
+    def generator_blocks(self):
+        """The generator's input blocks, checked against the version (see `generator_input`)."""
+        if self.generator_input is None:
+            return ("fused", "sketch") if self.version >= 2 else ("fused",)
+        blocks = tuple(self.generator_input)
+        allowed = geometry.GENERATOR_INPUTS[1:] if self.version >= 2 else geometry.GENERATOR_INPUTS[:1]
+        if blocks not in allowed:
+            raise ValueError(f"generator_input {list(blocks)} is not one of {[list(a) for a in allowed]} "
+                             f"(version {self.version})")
+        return blocks
 
     def install_boxes(self):
         """Make geometry's layout this model's (every job calls it once it knows its model)."""
@@ -315,8 +330,7 @@ def input_shape(net_name, cfg):
         return [1, s, s]
     if kind == "mapper":
         return [cfg.latent]
-    extra = 1 if cfg.version >= 2 else 0
-    return [cfg.feature_channels + extra, cfg.resolution, cfg.resolution]
+    return [cfg.feature_channels + len(cfg.generator_blocks()) - 1, cfg.resolution, cfg.resolution]
 
 
 def count_params(net):

@@ -101,12 +101,45 @@ class Model:
             return np.asarray(app["palette"][int(which)], np.float32)
         return np.clip(np.asarray(which, np.float32), -1, 1)
 
-    def generator_input(self, fused, small):
-        """cat(fused, sketch) per `generator_input` (small: u8 [.., R, R] downsampled canvases)."""
-        if "sketch" not in self.manifest.get("generator_input", ["fused"]):
-            return fused
-        sk = geometry.to_input(small)
-        return torch.cat([fused, sk], -3)
+    def appearance_from_photo(self, rgb_u8):
+        """The appearance code of an aligned, square RGB u8 photo [S, S, 3] by the manifest's region map."""
+        from .appearance import code_from_photo
+        rm = (self.manifest.get("appearance") or {}).get("region_map")
+        if rm is None:
+            raise ValueError("this model has no region map; re-export it (appearance --region-map-only, then export)")
+        return code_from_photo(rgb_u8, rm["rows"], rm["fallback"])
+
+    def generator_blocks(self):
+        return self.manifest.get("generator_input", ["fused"])
+
+    def generator_input(self, fused, small, knn=None, weights=None, sliders=1.0):
+        """cat(fused, sketch channel) per `generator_input` (small: u8 [.., R, R] downsampled canvases).
+
+        A `projected_sketch` model needs each component's projection: `knn` name → ids [K] (or [B, K]),
+        `weights` name → LLE weights [K] (or [B, K]), `sliders` a number or name → number."""
+        blocks = self.generator_blocks()
+        if "sketch" in blocks:
+            return torch.cat([fused, geometry.to_input(small)], -3)
+        if "projected_sketch" in blocks:
+            if knn is None or weights is None:
+                raise ValueError("a projected_sketch generator needs every component's knn ids and weights")
+            return torch.cat([fused, self.sketch_input(small, knn, weights, sliders)], -3)
+        return fused
+
+    def sketch_input(self, small, knn, weights, sliders=1.0):
+        """The `projected_sketch` channel [.., 1, R, R] f32: `geometry.projected_sketch` in float64 over the
+        normalised crops of `small` and the database crops of each component's neighbours."""
+        small = np.asarray(small)
+        batch = small[None] if small.ndim == 2 else small
+        crops, nbrs, ws = {}, {}, {}
+        for name in geometry.NAMES:
+            crops[name] = geometry.to_input(geometry.crop(batch, name)).double()
+            ids = np.asarray(knn[name], np.int64).reshape(len(batch), -1)
+            db = self.database[f"{name}.crops"].numpy()
+            nbrs[name] = torch.from_numpy(db[ids].astype(np.float64) / 127.5 - 1.0)
+            ws[name] = torch.from_numpy(np.asarray(weights[name], np.float64).reshape(len(batch), -1))
+        x = geometry.projected_sketch(crops, nbrs, ws, sliders).float()
+        return x[0] if small.ndim == 2 else x
 
     def latents(self, name):
         return self.database[f"{name}.latents"].numpy()
@@ -115,7 +148,7 @@ class Model:
         """Full pipeline on a u8 [512, 512] canvas; returns a dict of every intermediate (golden names)."""
         m, r = self.manifest, self.resolution
         small = geometry.downsample(canvas, r)
-        out, features = {"canvas": np.asarray(canvas, np.uint8)}, {}
+        out, features, knn, weights = {"canvas": np.asarray(canvas, np.uint8)}, {}, {}, {}
         for name in geometry.NAMES:
             c = geometry.crop(small, name)
             z = self.run(f"encoder.{name}", geometry.to_input(c)).double().numpy()
@@ -124,6 +157,7 @@ class Model:
             out[f"{name}.crop"] = c
             out[f"{name}.latent"] = z.astype(np.float32)
             out[f"{name}.knn"] = ids
+            knn[name], weights[name] = ids, w
             out[f"{name}.weights"] = w.astype(np.float32)
             out[f"{name}.projected"] = p.astype(np.float32)
             out[f"{name}.shadow"] = projection.shadow(z, lat, self.database[f"{name}.crops"].numpy(), m["k_shadow"])
@@ -133,5 +167,8 @@ class Model:
         a = self.appearance(appearance)
         if a is not None:
             out["appearance"] = a
-        out["image"] = geometry.to_u8_image(self.run("generator", self.generator_input(fused, small), a))
+        x = self.generator_input(fused, small, knn, weights, s)
+        if "projected_sketch" in self.generator_blocks():
+            out["sketch_input"] = x[-1:].numpy()
+        out["image"] = geometry.to_u8_image(self.run("generator", x, a))
         return out

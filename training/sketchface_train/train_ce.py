@@ -117,6 +117,7 @@ def main(cfg):
     ckpt_path = journal.dir / "ce.pt"
     names = geometry.NAMES
     retrained = {}
+    warm = None                   # where a warm-started ce.pt came from (warm_start.py); kept in later checkpoints
     if cfg.retrain:
         # a repair phase: keep the other components of ce.pt, start these afresh, train only them
         names = tuple(n for n in geometry.NAMES if n in cfg.retrain.split(","))
@@ -129,6 +130,7 @@ def main(cfg):
         for n in names:
             enc[n].load_state_dict(fresh_enc[n]), dec[n].load_state_dict(fresh_dec[n])
         retrained = dict(state.get("retrained", {}))
+        warm = state.get("warm_start")
         base_step, base_images, base_seconds = state["step"], state["images_seen"], state.get("train_seconds", 0.0)
         ckpt_path = journal.dir / "ce.retrain.pt"
     enc.to(device), dec.to(device)
@@ -137,8 +139,11 @@ def main(cfg):
     start, train_seconds = 0, 0.0
     if cfg.resume and ckpt_path.exists():
         state = load_checkpoint(ckpt_path)
-        enc.load_state_dict(state["enc"]), dec.load_state_dict(state["dec"]), opt.load_state_dict(state["opt"])
+        enc.load_state_dict(state["enc"]), dec.load_state_dict(state["dec"])
+        if state["opt"] is not None:   # None after a warm start (docs: warm_start.py): a fresh optimizer
+            opt.load_state_dict(state["opt"])
         start, train_seconds = state["step"], state["train_seconds"]
+        warm = state.get("warm_start", warm)
         torch.set_rng_state(state["torch_rng"])
         journal.truncate_after(start)
         journal.log(f"train-ce: resumed at step {start}")
@@ -151,7 +156,8 @@ def main(cfg):
     def checkpoint(step, seconds):
         save_checkpoint(ckpt_path, {"step": step, "train_seconds": seconds, "enc": enc.state_dict(), "dec": dec.state_dict(),
                                     "opt": opt.state_dict(), "torch_rng": torch.get_rng_state(),
-                                    "model": mcfg.to_dict(), "config": vars(cfg), "images_seen": step * cfg.batch})
+                                    "model": mcfg.to_dict(), "config": vars(cfg), "images_seen": step * cfg.batch,
+                                    **({"warm_start": warm} if warm else {})})
         journal.plot()
 
     from tqdm import tqdm

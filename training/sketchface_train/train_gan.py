@@ -8,6 +8,10 @@ s = 1 the runtime feeds projected latents. Checkpoint: `gan.pt`.
 Version 2 models: the generator also sees the (possibly roughened) sketch and the photo's appearance code
 (`appearance` job, jittered by `appearance_jitter`), so L1 no longer has to average colours the sketch cannot
 predict; the first `warmup_steps` train with L1 alone, without the discriminator.
+
+A checkpoint written by `warm-start` (warm_start.py) carries no discriminator and no optimizer state: on
+`--resume` both start fresh, and the discriminator trains alone for the next `disc_warmup_steps` steps (the
+generator and mappers unchanged) before they train against it again.
 """
 import time
 from dataclasses import dataclass
@@ -34,9 +38,14 @@ class Config:
     l1_weight: float = 5.0        # version 1 used 20: with colour given by the appearance code, L1 can be lower
     fm_weight: float = 10.0
     warmup_steps: int = 0         # L1 only, discriminator idle, for the first steps (version 2 runs: ~1000)
+    disc_warmup_steps: int = 200  # after a warm start: the fresh discriminator trains alone for this many steps
     appearance_jitter: float = 0.03
     degrade_prob: float = 0.3
     project_prob: float = 0.5
+    # version 2: the generator's sketch channel. "projected": where a latent is projected, the channel shows the
+    # LLE blend of its neighbours' database crops (what the runtime feeds at s = 1, `projected_sketch` in
+    # docs/MODEL_FORMAT.md), so a rough stroke reaches the generator only through the manifold; "raw": the sketch.
+    sketch_channel: str = "projected"
     k_project: int = 10
     lle_regularization: float = 1e-3
     seed: int = 2
@@ -59,7 +68,8 @@ def build(mcfg, ce_state):
 
 
 def project_batch(z, db, exclude, k, reg):
-    """Torch version of projection.project (s = 1) for a batch, never using row `exclude[b]` for item b.
+    """Torch version of projection.project (s = 1) for a batch, never using row `exclude[b]` for item b:
+    (projected latents [B, L], neighbour rows [B, K], LLE weights [B, K] float64).
 
     `db` should already be float64 (converting a 4,500-row database per call was ~12 % of a step)."""
     db = db if db.dtype == torch.float64 else db.double()
@@ -73,7 +83,13 @@ def project_batch(z, db, exclude, k, reg):
     g = g + reg * tr[:, None, None] * torch.eye(k, dtype=g.dtype)
     w = torch.linalg.solve(g, torch.ones(len(z), k, 1, dtype=g.dtype))[..., 0]
     w = w / w.sum(-1, keepdim=True)
-    return (w[:, :, None] * zn).sum(1).float()
+    return (w[:, :, None] * zn).sum(1).float(), nbr, w
+
+
+def projected_crops(x, nbr, w, db_crops, mask):
+    """Where `mask`: the LLE blend of the neighbours' u8 crops (input scale, clamped to [-1, 1]); else x."""
+    blend = (w[:, :, None, None] * (db_crops[nbr].double() / 127.5 - 1.0)).sum(1).clamp(-1, 1)
+    return torch.where(mask[:, None, None, None], blend[:, None].float(), x)
 
 
 def lsgan(preds, target):
@@ -114,15 +130,22 @@ def main(cfg):
     opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
     ckpt_path = journal.dir / "gan.pt"
     start, train_seconds = 0, 0.0
+    disc_only_until, warm_start = 0, None   # steps below disc_only_until train the discriminator alone
     if cfg.resume and ckpt_path.exists():
         state = load_checkpoint(ckpt_path)
         mappers.load_state_dict(state["mappers"]), gen.load_state_dict(state["gen"])
-        disc.load_state_dict(state["disc"])
-        opt_g.load_state_dict(state["opt_g"]), opt_d.load_state_dict(state["opt_d"])
         start, train_seconds = state["step"], state["train_seconds"]
+        warm_start, disc_only_until = state.get("warm_start"), state.get("disc_only_until", 0)
         torch.set_rng_state(state["torch_rng"])
         journal.truncate_after(start)
         journal.log(f"train-gan: resumed at step {start} ({train_seconds / 60:.1f} min trained)")
+        if state["disc"] is None:   # written by warm-start: fresh discriminator and optimizers
+            disc_only_until = start + cfg.disc_warmup_steps
+            journal.log(f"train-gan: warm start from {warm_start['from'] if warm_start else '?'}: fresh "
+                        f"discriminator and optimizers; the discriminator trains alone until step {disc_only_until}")
+        else:
+            disc.load_state_dict(state["disc"])
+            opt_g.load_state_dict(state["opt_g"]), opt_d.load_state_dict(state["opt_d"])
         if cfg.reset_mappers:
             fresh, _, _ = build(mcfg, ce_state)
             for n in cfg.reset_mappers.split(","):
@@ -140,6 +163,14 @@ def main(cfg):
                 + f"; device {device}, bf16 {cfg.bf16}, threads {torch.get_num_threads()}")
     db_lat = {n: db["latents"][n].to(device).double() for n in geometry.NAMES}
     v2 = mcfg.version >= 2
+    if cfg.sketch_channel not in ("raw", "projected"):
+        raise SystemExit(f"train-gan: sketch_channel must be raw or projected, got {cfg.sketch_channel!r}")
+    projected_sketch = v2 and cfg.sketch_channel == "projected"
+    db_crops = {}
+    if projected_sketch:
+        db_sk = np.asarray(sk[db["rows"].numpy()])
+        db_crops = {n: torch.from_numpy(geometry.crop(db_sk, n)).to(device) for n in geometry.NAMES}
+        del db_sk
     codes = torch.from_numpy(np.load(data.data_dir(cfg.run) / "appearance.npy")).to(device) if v2 else None
     if v2:
         gen.to(memory_format=torch.channels_last), disc.to(memory_format=torch.channels_last)
@@ -149,24 +180,33 @@ def main(cfg):
                                     "disc": disc.state_dict(), "opt_g": opt_g.state_dict(),
                                     "opt_d": opt_d.state_dict(), "torch_rng": torch.get_rng_state(),
                                     "model": mcfg.to_dict(), "config": vars(cfg), "train_seconds": seconds,
-                                    "images_seen": step * cfg.batch, "ce_images_seen": ce_state["images_seen"]})
+                                    "images_seen": step * cfg.batch, "ce_images_seen": ce_state["images_seen"],
+                                    "disc_only_until": disc_only_until,
+                                    **({"warm_start": warm_start} if warm_start else {})})
         journal.plot()
 
-    def synthesize(xs, project_mask=None, rows=None, sketch=None, code=None):
-        feats = {}
+    def synthesize(xs, project_mask=None, rows=None, code=None):
+        """(image, the generator's sketch channel or None); `xs`: input crops, `rows`: dataset rows (excluded
+        from their own projection); `project_mask`: which items use projected latents (s = 1)."""
+        feats, sketch_parts = {}, {}
         for n in geometry.NAMES:
             with torch.no_grad(), autocast(device, cfg.bf16):
                 z = enc[n](xs[n]).float()
+            sketch_parts[n] = xs[n]
             if project_mask is not None and project_mask.any():
                 excl = torch.tensor([row_to_db.get(int(r), 0) for r in rows], device=device)
-                p = project_batch(z, db_lat[n], excl, cfg.k_project, cfg.lle_regularization)
+                p, nbr, w = project_batch(z, db_lat[n], excl, cfg.k_project, cfg.lle_regularization)
                 z = torch.where(project_mask[:, None], p, z)
+                if projected_sketch:
+                    with torch.no_grad():
+                        sketch_parts[n] = projected_crops(xs[n], nbr, w, db_crops[n], project_mask)
             feats[n] = mappers[n](z)
         fused = geometry.fuse(feats, resolution)
         if not v2:
-            return gen(fused)
+            return gen(fused), None
+        sketch = geometry.fuse(sketch_parts, resolution)
         x = torch.cat([fused, sketch], 1).contiguous(memory_format=torch.channels_last)
-        return models.run(gen, x, code)
+        return models.run(gen, x, code), sketch
 
     from tqdm import tqdm
     t_ckpt, t_start, t0 = time.time(), time.time(), time.time()
@@ -183,9 +223,12 @@ def main(cfg):
         if v2:
             jitter = torch.from_numpy(rng.normal(0, cfg.appearance_jitter, (cfg.batch, codes.shape[1]))).float()
             code = (codes[torch.from_numpy(idx)] + jitter.to(device)).clamp(-1, 1)
-        warm = step < cfg.warmup_steps
-        with autocast(device, cfg.bf16):
-            fake = synthesize(xs, mask, idx, cond, code)
+        d_only = step < disc_only_until
+        warm = not d_only and step < cfg.warmup_steps
+        with torch.set_grad_enabled(not d_only), autocast(device, cfg.bf16):
+            fake, sketch_in = synthesize(xs, mask, idx, code)
+        if sketch_in is not None:
+            cond = sketch_in.float()   # the discriminator judges the pair the generator was given
         if warm:
             loss_d = loss_gan = loss_fm = torch.zeros(())
             loss_l1 = (fake.float() - real).abs().mean()
@@ -198,15 +241,20 @@ def main(cfg):
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             opt_d.step()
+        if d_only:
+            loss_gan = loss_fm = torch.zeros(())
+            loss_l1 = (fake.float() - real).abs().mean()
+        elif not warm:
             with autocast(device, cfg.bf16):
                 g_fake = disc(torch.cat([cond, fake], 1))
                 loss_gan = lsgan(g_fake, 1.0)
                 loss_fm = feature_matching(g_fake, d_real)
                 loss_l1 = (fake.float() - real).abs().mean()
                 loss_g = loss_gan + cfg.fm_weight * loss_fm + cfg.l1_weight * loss_l1
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
+        if not d_only:
+            opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            opt_g.step()
         done = step + 1
         seconds = train_seconds + time.time() - t_start
         out_of_time = cfg.max_minutes > 0 and seconds > cfg.max_minutes * 60
@@ -224,7 +272,7 @@ def main(cfg):
                 txs = {n: geometry.to_input(geometry.crop(tsk, n)).to(device) for n in geometry.NAMES}
                 gen.eval()
                 tcode = codes[torch.from_numpy(test_rows)] if v2 else None
-                out = synthesize(txs, sketch=geometry.to_input(tsk).to(device), code=tcode).float().cpu()
+                out = synthesize(txs, code=tcode)[0].float().cpu()
                 gen.train()
             save_grid(journal.dir / "samples" / f"gan_{done:06d}.png",
                       [geometry.to_input(tsk), out, photo_input(photos[test_rows], "cpu")])

@@ -3,14 +3,23 @@ from pathlib import Path
 from sketchface_train import fixtures
 
 TINY = Path(__file__).resolve().parents[2] / "Tests/FaceModelTests/Fixtures/tiny"
+PROJECTED = TINY.with_name("tiny-projected")
 FILES = ("manifest.json", "weights.safetensors", "database.safetensors", "golden.safetensors")
 
 
-def test_fixtures_command_regenerates_the_committed_tiny_model_byte_identically(tmp_path):
-    fixtures.main(fixtures.Config(out=str(tmp_path)))
+def test_fixtures_command_regenerates_the_committed_tiny_models_byte_identically(tmp_path):
+    fixtures.main(fixtures.Config(out=str(tmp_path / "tiny"), projected_out=str(tmp_path / "projected")))
     for name in FILES:
-        assert (tmp_path / name).read_bytes() == (TINY / name).read_bytes(), name
+        assert (tmp_path / "tiny" / name).read_bytes() == (TINY / name).read_bytes(), name
+        assert (tmp_path / "projected" / name).read_bytes() == (PROJECTED / name).read_bytes(), name
+    name = "appearance-golden.safetensors"   # the region map's photo codes: the tiny model only
+    assert (tmp_path / "tiny" / name).read_bytes() == (TINY / name).read_bytes(), name
 
 
 def test_tiny_fixture_files_stay_under_one_megabyte():
-    assert sum((TINY / n).stat().st_size for n in FILES) < 1_000_000
+    assert sum((TINY / n).stat().st_size for n in FILES + ("appearance-golden.safetensors",)) < 1_000_000
+
+
+def test_the_projected_variant_shares_the_networks_and_database():
+    for name in ("weights.safetensors", "database.safetensors"):
+        assert (PROJECTED / name).read_bytes() == (TINY / name).read_bytes(), name

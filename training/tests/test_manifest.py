@@ -2,6 +2,7 @@ import copy
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -168,3 +169,37 @@ def test_version_2_needs_an_appearance_palette_the_generator_is_conditioned_on(t
     m["networks"]["generator"]["condition"] += 1
     with pytest.raises(mf.ManifestError, match="condition must equal"):
         mf.validate(m, *tiny[1:])
+
+
+def test_the_region_map_is_optional_and_checked_when_present(tiny):
+    m = copy.deepcopy(tiny[0])
+    del m["appearance"]["region_map"]          # older version 2 manifests (the shipped model) have none
+    mf.validate(m, *tiny[1:])
+    for change, message in ((lambda r: r["rows"].pop(), "rows must be 8 strings"),
+                            (lambda r: r["rows"].__setitem__(3, "0000200."), "row 3 must be 8 characters of .01"),
+                            (lambda r: r["rows"].__setitem__(0, "0000"), "row 0 must be 8"),
+                            (lambda r: r.__setitem__("grid", 0), "grid must be an integer"),
+                            (lambda r: r["fallback"].__setitem__(2, 1.5), "fallback must be 6 numbers"),
+                            (lambda r: r["fallback"].pop(), "fallback must be 6 numbers")):
+        m = copy.deepcopy(tiny[0])
+        change(m["appearance"]["region_map"])
+        with pytest.raises(mf.ManifestError, match=message):
+            mf.validate(m, *tiny[1:])
+
+
+def test_a_model_without_a_region_map_refuses_a_photo_with_a_clear_message(tiny):
+    m = copy.deepcopy(tiny[0])
+    del m["appearance"]["region_map"]
+    model = Model(m, {k: v.float() for k, v in tiny[1].items()}, tiny[2])
+    with pytest.raises(ValueError, match="this model has no region map; re-export"):
+        model.appearance_from_photo(np.zeros((64, 64, 3), np.uint8))
+
+
+def test_tiny_appearance_goldens_are_the_runners_codes_of_their_photos(tiny):
+    golden = load_file(TINY / "appearance-golden.safetensors")
+    model = Model(tiny[0], {k: v.float() for k, v in tiny[1].items()}, tiny[2])
+    assert {k.split(".")[0] for k in golden} == {"photo0", "photo1"}
+    for p in ("photo0", "photo1"):
+        code = model.appearance_from_photo(golden[f"{p}.rgb"].numpy())
+        assert np.array_equal(code, golden[f"{p}.appearance"].numpy())
+    assert golden["photo0.rgb"].shape == (37, 37, 3)

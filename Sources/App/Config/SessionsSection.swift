@@ -28,6 +28,7 @@ public struct SessionsSection: ConfigSection {
         limits.sessionWorkPerSecond = Double(try object.integer("session_work_per_second", default: 8_000_000, in: 1000...1_000_000_000))
         limits.sessionWorkBurst = Double(try object.integer("session_work_burst", default: 32_000_000, in: 1000...1_000_000_000))
         limits.undoReach = try object.integer("undo_reach", default: 4_000_000, in: 1000...1_000_000_000)
+        limits.checkpointInterval = try object.integer("checkpoint_every_ops", default: 2000, in: 1...10_000_000)
         limits.rateStrikes = try object.integer("rate_strikes", default: 50, in: 1...1_000_000)
         limits.helloTimeout = Double(try object.integer("hello_timeout_seconds", default: 10, in: 1...3600))
         limits.maxUnsavedBytes = try object.integer("max_unsaved_bytes", default: 16 << 20, in: 1024...(1 << 34))

@@ -107,7 +107,7 @@ for it in 0..<args.iterations {
     let canvas = canvases[it % canvases.count]
     var crops: [Crop] = []
     record("crop (all components)", time { crops = model.crops(canvas) })
-    var maps: [Tensor] = []
+    var maps: [Tensor] = [], projections: [SketchProjection] = []
     for (i, name) in names.enumerated() {
         var z: [Float] = []
         record("encode \(name)", time { z = model.encode(crops[i], component: i, workspace: ws) })
@@ -126,6 +126,7 @@ for it in 0..<args.iterations {
             let nn = model.nearest([zz], component: i, k: model.manifest.kShadow)[0]
             _ = try! PNG.encode(model.shadow(neighbours: nn, component: i))
         })
+        projections.append(SketchProjection(neighbours: n, weights: w, slider: 1))
         let p = model.project(z, neighbours: n, weights: w, component: i, slider: 1)
         var f = Tensor(zeros: [1])
         record("mapping \(name)", time { f = model.featureMap(p, component: i, workspace: ws) })
@@ -133,7 +134,11 @@ for it in 0..<args.iterations {
     }
     var fused = Tensor(zeros: [1])
     record("fuse", time { fused = model.fuse(maps) })
-    let input = model.generatorInput(fused: fused, sketch: model.downsample(canvas))
+    let small = model.downsample(canvas)
+    // The two sketch blocks a version 2 generator may read (timed on every model: the rule needs only the database).
+    record("sketch block plain", time { _ = model.manifest.inputNormalisation.apply(small) })
+    record("sketch block projected", time { _ = model.projectedSketch(small, projections: projections) })
+    let input = model.generatorInput(fused: fused, sketch: small, projections: projections)
     record("generator", time { _ = model.generate(input, appearance: model.defaultAppearance, workspace: ws) })
     record("full synthesis", time { _ = model.synthesize(canvas, workspace: ws) })
     record("full synthesis + face png", time { _ = try! PNG.encode(model.synthesize(canvas, workspace: ws)) } )
