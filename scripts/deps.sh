@@ -2,7 +2,8 @@
 # Installs what SketchFace needs on Debian 12: system -dev packages (apt, when root) and the Python venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-need=(libssl-dev libpng-dev libopenblas-dev libsqlite3-dev libpq-dev postgresql pkg-config openssl curl chromium)
+# postgresql: the PostgreSQL store and its tests; haproxy too: the cluster (make cluster, tests/cluster).
+need=(libssl-dev libpng-dev libopenblas-dev libsqlite3-dev libpq-dev postgresql haproxy pkg-config openssl curl chromium)
 missing=()
 for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then

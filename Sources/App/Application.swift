@@ -1,49 +1,91 @@
 import HTTP
 import Logging
 import Server
+import Sessions
 import Transport
 
-/// SketchFace assembled: the HTTP/WebSocket server configured from `Config`, with every layer's routes.
+/// SketchFace assembled: the object graph built explicitly from `Config` — store → hub → guidance → routes — and
+/// the HTTP/WebSocket server serving them as node `node.id`.
 ///
 /// ```swift
 /// let app = try Application(config: config, logger: logger)
-/// try app.start()          // binds; app.server.httpAddress has the real port
+/// try app.start()          // binds; app.server.httpAddress has the real port; /healthz turns 200
+/// app.drain()              // SIGUSR1: stop taking sessions, hand the ones here over
 /// app.shutdown()
 /// ```
 public final class Application {
     public let config: Config
+    /// This node's id (`node.id`): the `X-SketchFace-Node` header of every response and the `node` of every log line.
+    public let nodeID: String
     /// The server; `server.router` accepts extra routes until `start()` (tests add their own).
     public let server: HTTPServer
+    /// The durable store every session's operations go to (SQLite, or PostgreSQL shared by the nodes).
+    let store: OperationStore
+    /// The sessions of this node.
+    public let hub: SessionHub
+    let sessions: SessionService
+    let guidance: GuidanceRoutes
+    let node: NodeRoutes
+    let drainControl: Drain
+    /// Every route provider, in registration order.
     let providers: [any RouteProvider]
     private let logger: Logger
 
-    /// Builds the server and every route provider (see `routeProviders`). Throws what a provider throws.
+    /// Opens the store and builds every layer on it. Throws when the store cannot be opened or read.
     public init(config: Config, logger: Logger) throws {
         self.config = config
+        let nodeSection = config[NodeSection.self]
+        nodeID = nodeSection.id
+        var logger = logger
+        logger[metadataKey: "node"] = "\(nodeID)"
         self.logger = logger
-        server = HTTPServer(configuration: ServerConfiguration(config), logger: logger)
-        let context = AppContext(config: config, logger: logger)
-        var built: [any RouteProvider] = []
-        for type in routeProviders {
-            let provider = try type.init(context: context)
-            provider.register(on: server.router)
-            built.append(provider)
-        }
-        providers = built
+        var serverConfiguration = ServerConfiguration(config)
+        serverConfiguration.responseHeaders.add(name: "X-SketchFace-Node", value: nodeID)
+        server = HTTPServer(configuration: serverConfiguration, logger: logger)
+
+        let serverSection = config[ServerSection.self]
+        let section = config[SessionsSection.self]
+        let opened = try SessionStores.open(storage: config[StorageSection.self], sessions: section,
+                                            dataDirectory: serverSection.dataDirectory, nodeID: nodeID)
+        store = opened.store
+        logger.info("store opened", metadata: ["database": "\(opened.location)"])
+        hub = SessionHub(config: section.limits, store: store)
+        let queues = SessionQueues()
+        drainControl = Drain(hub: hub, queues: queues, graceMilliseconds: nodeSection.drainGraceMilliseconds, logger: logger)
+        sessions = try SessionService(section: section, hub: hub, queues: queues, drain: drainControl, webRoot: serverSection.webRoot,
+                                      creationsPerMinute: config[LimitsSection.self].sessionCreationsPerMinute,
+                                      allowedOrigins: serverSection.allowedOrigins, logger: logger)
+        guidance = GuidanceRoutes(section: config[GuidanceSection.self], modelPath: config[ModelSection.self].path,
+                                  hub: hub, logger: logger)
+        // SQLite: ready once open; PostgreSQL: its last round trip succeeded (never blocks).
+        let store = store
+        node = NodeRoutes(drain: drainControl, storeReady: { store.isReady() })
+        var providers: [any RouteProvider] = [node, sessions, guidance]
+        if serverSection.echo { providers.append(EchoRoutes()) }
+        for provider in providers { provider.register(on: server.router) }
+        self.providers = providers
     }
 
     /// The router, for adding routes before `start()`.
     public var router: Router { server.router }
 
-    /// Binds the listeners and starts serving.
+    /// Binds the listeners and starts serving; `/healthz` answers 200 from here on (while the store is ready).
     public func start() throws {
         try server.start()
+        node.markListening()
+        logger.notice("node serving", metadata: ["node": "\(nodeID)"])
     }
 
-    /// Stops the server, then every provider (in reverse order).
+    /// Begins a drain (`SIGUSR1`, `POST /admin/drain`): no new sessions, the sessions here are handed over after
+    /// `node.drain_grace_ms`. False when a drain already began.
+    @discardableResult
+    public func drain() -> Bool { drainControl.begin() }
+
+    /// Stops the server, then every provider (in reverse order), then the store (committing what is queued).
     public func shutdown() {
         server.shutdown()
         for provider in providers.reversed() { provider.shutdown() }
+        store.close()
     }
 }
 

@@ -2,16 +2,9 @@ import Server
 import WebSocket
 
 /// `/ws/echo`: echoes every text and binary message back, for conformance probes and benchmarks.
-/// Registered only when `server.echo` is true.
+/// Built only when `server.echo` is true.
 final class EchoRoutes: RouteProvider {
-    private let enabled: Bool
-
-    init(context: AppContext) {
-        enabled = context.config[ServerSection.self].echo
-    }
-
     func register(on router: Router) {
-        guard enabled else { return }
         router.addWebSocket(.exact("/ws/echo")) { _ in Echo() }
     }
 }

@@ -8,29 +8,22 @@ import Server
 import Sessions
 
 /// The guidance part of the app: loads the face model (`model.path`) and attaches live guidance to the running
-/// sessions (`SessionService.current.hub`). Shadows and faces travel on the session WebSocket; the one route is
+/// sessions of the hub `Application` passes in. Shadows and faces travel on the session WebSocket; the one route is
 /// the replay view's faces of past states, `GET /replay-face/<id>?seq=N` (404 without a model or for an unknown id).
 ///
 /// A missing or broken model does not stop the server: the reason is logged, sketching works, and every client
 /// is told guidance is off (and why) when it joins.
 public final class GuidanceRoutes: RouteProvider {
-    /// The guidance attached to the sessions, `nil` when there are no sessions to attach to.
-    public let guidance: SessionGuidance?
+    /// The guidance attached to the sessions.
+    public let guidance: SessionGuidance
     private let logger: Logger
     private let replayFaces: ReplayFaces?
-    private let hub: SessionHub?
+    private let hub: SessionHub
 
-    public init(context: AppContext) throws {
-        logger = context.logger
-        let section = context.config[GuidanceSection.self]
-        let modelPath = context.config[ModelSection.self].path
-        guard let sessions = SessionService.current else {
-            context.logger.warning("guidance: no sessions to attach to; guidance is off")
-            guidance = nil
-            replayFaces = nil
-            hub = nil
-            return
-        }
+    /// Loads the model at `modelPath` (when `section.enabled`) and attaches guidance to `hub`.
+    init(section: GuidanceSection, modelPath: String, hub: SessionHub, logger: Logger) {
+        self.logger = logger
+        self.hub = hub
         var engine: FaceEngine?
         var reason = "guidance is disabled on this server"
         if section.enabled {
@@ -38,28 +31,27 @@ public final class GuidanceRoutes: RouteProvider {
             let started = Date()
             do {
                 engine = try FaceModelEngine(directory: modelPath, featureMapBudget: section.featureMapCacheMiB << 20)
-                context.logger.info("guidance: model loaded", metadata: [
+                logger.info("guidance: model loaded", metadata: [
                     "path": "\(modelPath)", "ms": "\(Int(Date().timeIntervalSince(started) * 1000))",
                     "resolution": "\(engine!.layout.resolution)", "workers": "\(section.workers)"])
             } catch {
                 reason = "no face model could be loaded from \(modelPath)"
-                context.logger.warning("guidance: model not loaded; sketching works without guidance", metadata: [
+                logger.warning("guidance: model not loaded; sketching works without guidance", metadata: [
                     "path": "\(modelPath)", "error": "\(error)"])
             }
         }
         let settings = LiveGuidance.Settings(
             workers: section.workers, throttle: Double(section.throttleMilliseconds) / 1000,
             maxSessions: section.maxActiveSessions, niceness: section.niceness)
-        guidance = SessionGuidance(hub: sessions.hub, engine: engine, unavailableReason: reason, settings: settings)
+        guidance = SessionGuidance(hub: hub, engine: engine, unavailableReason: reason, settings: settings)
         replayFaces = engine.map { ReplayFaces(engine: $0) }
-        hub = sessions.hub
     }
 
     public func register(on router: Router) {
         router.addDeferred(.prefix("/replay-face/")) { [hub, replayFaces, logger] request, context, respond in
             // The head is read without loading the session; loading it and replaying its log happen on the faces'
             // background queue, only when the face is not cached.
-            guard let hub, let replayFaces, let id = SessionID(String(context.remainder)), let head = hub.head(of: id) else {
+            guard let replayFaces, let id = SessionID(String(context.remainder)), let head = hub.head(of: id) else {
                 return respond(SessionService.notFound)
             }
             let seq = min(max(0, SessionService.seq("seq", in: request.query)), head)
@@ -83,6 +75,6 @@ public final class GuidanceRoutes: RouteProvider {
     }
 
     public func shutdown() {
-        guidance?.shutdown()
+        guidance.shutdown()
     }
 }

@@ -1,22 +1,13 @@
-import Logging
 import Server
-import Transport
 
-/// What a layer gets when the application builds it.
-public struct AppContext: Sendable {
-    /// The validated configuration; read your own section with `config[MySection.self]`.
-    public let config: Config
-    public let logger: Logger
-}
-
-/// A layer that contributes routes (sessions, guidance, echo).
+/// A layer that contributes routes (sessions, guidance, node, echo).
 ///
-/// To add one: write `final class MyRoutes: RouteProvider` in its own file under `Sources/App/` and add
-/// `MyRoutes.self` to `routeProviders` in `RouteProviders.swift`. The application builds every provider
-/// before the server starts, calls `register(on:)`, and `shutdown()` after the server stopped.
+/// A provider is built by `Application` with the dependencies it needs passed to its initialiser (the object
+/// graph is explicit: config → store → hub → guidance → routes; nothing is found through statics). To add one:
+/// write `final class MyRoutes: RouteProvider` in its own file under `Sources/App/`, build it in
+/// `Application.init` and append it to the list there. The application calls `register(on:)` before the server
+/// starts and `shutdown()` after it stopped, in reverse order.
 public protocol RouteProvider: AnyObject {
-    /// Builds the layer (open databases, load models). Throwing aborts startup with the error's text.
-    init(context: AppContext) throws
     /// Adds the layer's HTTP and WebSocket routes.
     func register(on router: Router)
     /// Releases resources after the server stopped (flush, close databases).

@@ -4,66 +4,49 @@ import Logging
 import Server
 import Sessions
 
-/// The sessions part of the app: the hub over its store (SQLite, or PostgreSQL shared by nodes), the HTTP and WebSocket routes, and the
-/// idle-expiry sweep.
+/// The sessions part of the app: the hub over the store `Application` opened (SQLite, or PostgreSQL shared by
+/// nodes), the HTTP and WebSocket routes, and the idle-expiry sweep.
 ///
 /// Routes: `POST /new` → 303 to `/s/<id>` (403 from a foreign page's `Origin`; 429 over the per-address creation
-/// rate and 503 when full, both with `Retry-After`); `GET /new` → a page whose button posts there (GET and HEAD never create state, so links,
+/// rate and 503 when full or draining, all 429/503 with `Retry-After`); `GET /new` → a page whose button posts there (GET and HEAD never create state, so links,
 /// prefetchers and cross-site `<img>` cannot); `GET /s/<id>` → the client page (404 page for an unknown id);
 /// `GET /s/<id>/sketch.pgm` → the server raster; `GET /s/<id>/replay` → the replay page;
 /// `GET /s/<id>/history?after=N` → a page of the op log (JSON, at most `snapshot_page_bytes`, read on the session's
-/// queue: it may load the session); WebSocket `/ws/<id>` (404 when unknown).
+/// queue: it may load the session); WebSocket `/ws/<id>` (404 when unknown). While the node drains, a session it
+/// no longer serves is answered 503 (`/s/…`) or 404 (`/ws/…`), so the client retries through the proxy.
 /// `/` is web/index.html, served by the static files. No route touches the disk: the page is read at start-up
 /// and writes go through the store's writer thread.
 public final class SessionService: RouteProvider {
     /// The sessions; Guidance sets `hub.observer`.
     public let hub: SessionHub
-    /// The durable store (`SessionStores.open`).
-    public let store: OperationStore
     private let sketchPage: [UInt8]?
     private let replayPage: [UInt8]?
     private let logger: Logger
     private var sweep: DispatchSourceTimer?
-    private let queues = SessionQueues()
+    private let queues: SessionQueues
+    private let drain: Drain
     private let creations: SessionCreationLimiter
     /// Origins besides this server's own whose pages may create sessions (`server.allowed_origins`).
     private let allowedOrigins: Set<String>
     /// Seconds a client refused for a full server is told to wait: one expiry sweep.
     private let fullRetryAfterSeconds: Int
 
-    private static let currentLock = NSLock()
-    nonisolated(unsafe) private static weak var _current: SessionService?
-    /// The running service (set when it is built): how other route providers (Guidance) find `hub`.
-    public static var current: SessionService? {
-        currentLock.lock(); defer { currentLock.unlock() }
-        return _current
-    }
-
-    /// Built by `Application`: the `sessions` section, the server's data directory and web root.
-    public convenience init(context: AppContext) throws {
-        let server = context.config[ServerSection.self]
-        try self.init(section: context.config[SessionsSection.self], storage: context.config[StorageSection.self],
-                      nodeID: context.config[NodeSection.self].id, dataDirectory: server.dataDirectory,
-                      webRoot: server.webRoot, creationsPerMinute: context.config[LimitsSection.self].sessionCreationsPerMinute,
-                      allowedOrigins: server.allowedOrigins, logger: context.logger)
-    }
-
-    /// Opens the store (`storage`; SQLite under `dataDirectory` by default), restores every stored session and
-    /// loads the client page.
-    public init(section: SessionsSection, storage: StorageSection, nodeID: String, dataDirectory: String, webRoot: String, creationsPerMinute: Int = 10,
-                allowedOrigins: [String] = [], logger: Logger) throws {
+    /// Serves `hub` (restored from its store here) with the client pages under `webRoot`; `queues` and `drain` are
+    /// shared with the node's drain.
+    init(section: SessionsSection, hub: SessionHub, queues: SessionQueues, drain: Drain, webRoot: String,
+         creationsPerMinute: Int, allowedOrigins: [String], logger: Logger) throws {
         self.logger = logger
+        self.hub = hub
+        self.queues = queues
+        self.drain = drain
         self.allowedOrigins = Set(allowedOrigins.map { $0.lowercased() })
         creations = SessionCreationLimiter(perMinute: creationsPerMinute)
         fullRetryAfterSeconds = section.expirySweepSeconds
-        let opened = try SessionStores.open(storage: storage, sessions: section, dataDirectory: dataDirectory, nodeID: nodeID)
-        store = opened.store
-        hub = SessionHub(config: section.limits, store: store)
         let started = Date()
         hub.onProblem = { [logger] problem in logger.error("session load: \(problem)") }
         try hub.restore()
         logger.info("sessions restored", metadata: ["sessions": "\(hub.sessionCount)",
-            "ms": "\(Int(Date().timeIntervalSince(started) * 1000))", "database": "\(opened.location)"])
+            "ms": "\(Int(Date().timeIntervalSince(started) * 1000))"])
         sketchPage = FileManager.default.contents(atPath: (webRoot as NSString).appendingPathComponent("sketch.html")).map { Array($0) }
         if sketchPage == nil { logger.error("web root has no sketch.html: /s/<id> will answer 500", metadata: ["web_root": "\(webRoot)"]) }
         replayPage = FileManager.default.contents(atPath: (webRoot as NSString).appendingPathComponent("replay.html")).map { Array($0) }
@@ -80,37 +63,20 @@ public final class SessionService: RouteProvider {
         }
         timer.resume()
         sweep = timer
-        SessionService.currentLock.lock()
-        SessionService._current = self
-        SessionService.currentLock.unlock()
     }
 
     /// Registers the session routes.
     public func register(on router: Router) {
-        router.add(.exact("/new"), methods: ["POST"]) { [hub, creations, fullRetryAfterSeconds, allowedOrigins, logger] request, context in
-            // A browser names the page that posts; a foreign page's auto-submitted form must not create sessions.
-            if let origin = request.headers["Origin"], !request.isSameOrigin(isSecure: context.isSecure),
-               !allowedOrigins.contains(origin.lowercased()) {
-                return SessionService.page(.forbidden, title: "Not from here",
-                                           text: "Sketches are started from this site's own page. <a href=\"/\">Go there</a>.")
+        // Deferred: the creation is committed before the redirect (the proxy may route the new session to another
+        // node, which must find it in the shared store), off the event loop.
+        router.addDeferred(.exact("/new"), methods: ["POST"]) { [hub, creations, fullRetryAfterSeconds, allowedOrigins, logger, drain] request, context, respond in
+            guard let refusal = SessionService.creationRefusal(request, context, drain: drain, creations: creations,
+                                                               allowedOrigins: allowedOrigins, logger: logger) else {
+                return DispatchQueue.global(qos: .userInitiated).async {
+                    respond(SessionService.create(in: hub, fullRetryAfterSeconds: fullRetryAfterSeconds))
+                }
             }
-            guard creations.allow(context.peer.host, now: Date().timeIntervalSince1970) else {
-                logger.notice("session creation refused: rate", metadata: ["peer": "\(context.peer.host)"])
-                var response = SessionService.page(.tooManyRequests, title: "Slow down",
-                    text: "You started many sketches in the last minute. Try again shortly.")
-                response.headers.add(name: "Retry-After", value: String(creations.retryAfterSeconds))
-                return response
-            }
-            do {
-                let id = try hub.createSession()
-                return HTTPResponse(status: HTTPStatus(code: 303, reasonPhrase: "See Other"),
-                                    headers: ["Location": "/s/\(id.text)", "Cache-Control": "no-store"])
-            } catch {
-                var response = SessionService.page(.serviceUnavailable,
-                    title: "Too many sketches", text: "This server holds as many sketches as it may. Try again later.")
-                response.headers.add(name: "Retry-After", value: String(fullRetryAfterSeconds))
-                return response
-            }
+            respond(refusal)
         }
         router.add(.exact("/new"), methods: ["GET"]) { _, _ in
             SessionService.page(.ok, title: "New sketch", text: """
@@ -119,11 +85,14 @@ public final class SessionService: RouteProvider {
         }
         // Deferred: these answers may load the session from the store (sessions load on first access) and page its
         // history, so they run on the session's serial queue (as its WebSocket messages do), never on the event loop.
-        router.addDeferred(.prefix("/s/")) { [hub, sketchPage, replayPage, queues] request, context, respond in
+        router.addDeferred(.prefix("/s/")) { [hub, sketchPage, replayPage, queues, drain] request, context, respond in
             let parts = context.remainder.split(separator: "/", omittingEmptySubsequences: false)
-            guard let first = parts.first, let id = SessionID(String(first)), hub.contains(id) || hub.discover(id), parts.count <= 2 else {
+            guard let first = parts.first, let id = SessionID(String(first)), parts.count <= 2 else {
                 return respond(SessionService.notFound)
             }
+            guard drain.admits(id) else { return respond(SessionService.moving) }
+            // A session another node created after this one started is found in the (shared) store.
+            guard hub.contains(id) || hub.discover(id) else { return respond(SessionService.notFound) }
             let part = parts.count == 2 ? String(parts[1]) : nil
             let query = request.query.map(String.init)
             queues.queue(for: id).async {
@@ -131,17 +100,61 @@ public final class SessionService: RouteProvider {
                                                        sketchPage: sketchPage, replayPage: replayPage))
             }
         }
-        router.addWebSocket(prefix: "/ws/") { [hub, queues] request in
-            guard let id = SessionID(String(request.remainder)), hub.contains(id) || hub.discover(id) else { return nil }
-            return SessionSocket(hub: hub, session: id, queue: queues.queue(for: id), helloTimeout: hub.config.helloTimeout)
+        router.addWebSocket(prefix: "/ws/") { [hub, queues, drain] request in
+            guard let id = SessionID(String(request.remainder)), drain.admits(id), hub.contains(id) || hub.discover(id) else {
+                return nil
+            }
+            return SessionSocket(hub: hub, session: id, queue: queues.queue(for: id), helloTimeout: hub.config.helloTimeout,
+                                 admitted: { drain.admits(id) })
         }
     }
 
-    /// Closes every session connection (1001) and commits what is queued.
+    /// Closes every session connection (1001); `Application` then closes the store, which commits what is queued.
     public func shutdown() {
         sweep?.cancel()
         hub.closeAll()
-        store.close()
+    }
+
+    /// Why `POST /new` is refused before anything is created (draining, a foreign page, over the rate), nil when it
+    /// may create.
+    static func creationRefusal(_ request: HTTPRequest, _ context: RequestContext, drain: Drain, creations: SessionCreationLimiter,
+                                allowedOrigins: Set<String>, logger: Logger) -> HTTPResponse? {
+        guard drain.isServing else {
+            var response = SessionService.page(.serviceUnavailable, title: "Not here",
+                text: "This server is being taken out of service. <a href=\"/\">Start from the front page</a>.")
+            response.headers.add(name: "Retry-After", value: "1")
+            return response
+        }
+        // A browser names the page that posts; a foreign page's auto-submitted form must not create sessions.
+        if let origin = request.headers["Origin"], !request.isSameOrigin(isSecure: context.isSecure),
+           !allowedOrigins.contains(origin.lowercased()) {
+            return SessionService.page(.forbidden, title: "Not from here",
+                                       text: "Sketches are started from this site's own page. <a href=\"/\">Go there</a>.")
+        }
+        guard creations.allow(context.peer.host, now: Date().timeIntervalSince1970) else {
+            logger.notice("session creation refused: rate", metadata: ["peer": "\(context.peer.host)"])
+            var response = SessionService.page(.tooManyRequests, title: "Slow down",
+                text: "You started many sketches in the last minute. Try again shortly.")
+            response.headers.add(name: "Retry-After", value: String(creations.retryAfterSeconds))
+            return response
+        }
+        return nil
+    }
+
+    /// Creates a session and publishes it (committed, and not owned here, so whichever node the proxy routes it to
+    /// takes it): 303 to its page, or 503 when this node holds as many sessions as it may. Blocks on the store.
+    static func create(in hub: SessionHub, fullRetryAfterSeconds: Int) -> HTTPResponse {
+        do {
+            let id = try hub.createSession()
+            hub.publish(id)
+            return HTTPResponse(status: HTTPStatus(code: 303, reasonPhrase: "See Other"),
+                                headers: ["Location": "/s/\(id.text)", "Cache-Control": "no-store"])
+        } catch {
+            var response = SessionService.page(.serviceUnavailable,
+                title: "Too many sketches", text: "This server holds as many sketches as it may. Try again later.")
+            response.headers.add(name: "Retry-After", value: String(fullRetryAfterSeconds))
+            return response
+        }
     }
 
     /// The answer for `/s/<id>` (`part` nil) or `/s/<id>/<part>`, on the session's queue.
@@ -185,6 +198,13 @@ public final class SessionService: RouteProvider {
         }
         return 0
     }
+
+    static let moving: HTTPResponse = {
+        var response = page(.serviceUnavailable, title: "Moving",
+                            text: "This sketch is moving to another server. Reload in a moment.")
+        response.headers.add(name: "Retry-After", value: "1")
+        return response
+    }()
 
     static let notFound = page(.notFound, title: "Sketch not found",
                                text: "This sketch does not exist or has expired. <a href=\"/\">Start a new one</a>.")

@@ -14,6 +14,8 @@ final class SessionSocket: WebSocketHandler, Peer {
     private let session: SessionID
     private let queue: DispatchQueue
     private let helloTimeout: Double
+    /// Whether the node still serves the session (false once it drains away); checked on the session's queue.
+    private let admitted: () -> Bool
     private var channel: WebSocketChannel?
     /// Only touched on `queue`.
     private var connection: SessionConnection?
@@ -23,7 +25,8 @@ final class SessionSocket: WebSocketHandler, Peer {
     /// Received bytes that may wait for the session's queue.
     static let maxPendingBytes = 4 << 20
 
-    init(hub: SessionHub, session: SessionID, queue: DispatchQueue, helloTimeout: Double) {
+    init(hub: SessionHub, session: SessionID, queue: DispatchQueue, helloTimeout: Double, admitted: @escaping () -> Bool) {
+        self.admitted = admitted
         self.hub = hub
         self.session = session
         self.queue = queue
@@ -34,7 +37,12 @@ final class SessionSocket: WebSocketHandler, Peer {
 
     func webSocketDidOpen(_ channel: WebSocketChannel) {
         self.channel = channel
-        queue.async { [self] in connection = hub.connect(to: session, peer: self) }
+        queue.async { [self] in
+            // The drain's hand-over closes the session's clients on this queue: a connection that reaches it after
+            // the drain began must not join (it would outlive the hand-over).
+            guard admitted() else { return close(code: SessionCloseCode.sessionMoved.rawValue, reason: "session moved to another node") }
+            connection = hub.connect(to: session, peer: self)
+        }
         queue.asyncAfter(deadline: .now() + helloTimeout) { [self] in connection?.helloDeadlinePassed() }
     }
 

@@ -238,6 +238,10 @@ final class HTTPConnectionHandler: ConnectionHandler {
     }
 
     private func send(_ response: HTTPResponse, keepAlive: Bool, omitBody: Bool) {
+        var response = response
+        for field in configuration.responseHeaders where !response.headers.contains(name: field.name) {
+            response.headers.add(name: field.name, value: field.value)
+        }
         connection.write(response.serialized(date: HTTPDate(secondsSince1970: time(nil)), keepAlive: keepAlive,
                                              omitBody: omitBody))
     }

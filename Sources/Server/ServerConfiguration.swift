@@ -54,6 +54,9 @@ public struct ServerConfiguration: Sendable {
     public var messageCompletionMilliseconds = 30_000
     /// Directory of static files served for GET/HEAD requests no route claims; nil serves none.
     public var webRoot: String?
+    /// Headers added to every response this server writes (HTTP answers, refusals and WebSocket handshakes) unless
+    /// the response already carries them: the node identity (`X-SketchFace-Node`) behind a proxy.
+    public var responseHeaders = HTTPHeaders()
 
     public init() {}
 }

@@ -15,6 +15,12 @@ final class LiveSession {
     var storedHead = 0
     /// The highest seq the store has committed (eviction waits for it to reach the head).
     var durableHead = 0
+    /// The head when this node read the log (0 for a session it created): every op up to it is committed.
+    var loadedHead = 0
+    /// By client id, the head when its last connection here ended (since the log was read): that client's replica
+    /// holds this node's operations up to it. Ops a client saw beyond both this and `loadedHead` came from another
+    /// node (or from before a crash) and may never have been committed: such a client gets a full snapshot.
+    var delivered: [String: Int] = [:]
     /// The seq of the newest raster checkpoint saved or loaded (0: none).
     var checkpointSeq = 0
     var connections: [UInt64: SessionConnection] = [:]

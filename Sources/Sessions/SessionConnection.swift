@@ -211,7 +211,13 @@ public final class SessionConnection {
         let me = Participant(client: hello.client, name: hello.name, color: color)
         let document = session.document
         var from = 0
-        if let last = hello.lastSeq, last <= document.head { from = last }
+        // Resume after `lastSeq` only when those ops are known to be the log's: committed before this node read it,
+        // or sent to this client by this node. Otherwise (a node died with ops it had broadcast but not committed,
+        // and the new owner reused their seqs) the client's tail may differ from the log: a full snapshot.
+        // (A connection of the same client still open here has had every op up to the head.)
+        let stillOpen = session.connections.values.contains { $0 !== self && $0.participant?.client == hello.client }
+        let trusted = stillOpen ? document.head : max(session.loadedHead, session.delivered[hello.client] ?? 0)
+        if let last = hello.lastSeq, last <= document.head, last <= trusted { from = last }
         participant = me
         state = .joined
         refFloor = document.lastRef[me.client] ?? 0
@@ -280,6 +286,7 @@ public final class SessionConnection {
             }
         }
         openStrokes = [:]
+        if let me = participant { session.delivered[me.client] = session.document.head }
         state = .closed
         session.connections[number] = nil
         session.lastActive = now

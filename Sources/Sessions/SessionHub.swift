@@ -158,6 +158,8 @@ public final class SessionHub {
         }
         live.document = document
         live.durableHead = document.head
+        live.loadedHead = document.head
+        live.delivered = [:]
         heldBytes.locked { $0 += document.storedBytes }
         if let problem {
             live.damage = live.damage ?? problem
@@ -362,6 +364,33 @@ public final class SessionHub {
         for live in registryLock.locked({ Array(sessions.values) }) {
             live.lock.locked { for c in Array(live.connections.values) { c.end(code: .goingAway, reason: "server shutting down") } }
         }
+    }
+
+    /// True when the session's drawing is in memory here (it was accessed since start or its last eviction).
+    public func isLoaded(_ id: SessionID) -> Bool {
+        guard let live = live(id) else { return false }
+        return live.lock.locked { live.loaded }
+    }
+
+    /// Makes a just-created session reachable from every node sharing the store: blocks until its creation is
+    /// committed, having given up this node's lease on it unless someone joined meanwhile, so the node a proxy
+    /// routes it to can take it. Call it off the event loop.
+    public func publish(_ id: SessionID) {
+        if let live = live(id) {
+            live.lock.locked {
+                guard live.connections.isEmpty else { return }
+                unload(live)
+                store.release(id)
+            }
+        }
+        store.flush()
+    }
+
+    /// Closes every connection of one session with `code` (their open strokes are ended, as on any close), e.g.
+    /// on the session's queue before a drain's `handOver()`.
+    public func closeConnections(of id: SessionID, code: SessionCloseCode, reason: String) {
+        guard let live = live(id) else { return }
+        live.lock.locked { for c in Array(live.connections.values) { c.end(code: code, reason: reason) } }
     }
 
     private func live(_ id: SessionID) -> LiveSession? { registryLock.locked { sessions[id] } }

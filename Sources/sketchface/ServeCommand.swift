@@ -12,7 +12,8 @@ struct ServeCommand: ParsableCommand {
         discussion: """
         Settings come from the configuration file (see docs/CONFIG.md); each flag below overrides one key \
         of it. An invalid setting prints one line naming the key and exits with status 2. \
-        SIGINT or SIGTERM shut the server down cleanly.
+        SIGINT or SIGTERM shut the server down cleanly; SIGUSR1 drains the node (no new sessions, the sessions \
+        here are handed over to the other nodes; see docs/SCALING.md).
         """
     )
 
@@ -79,6 +80,7 @@ struct ServeCommand: ParsableCommand {
         sigemptyset(&signals)
         sigaddset(&signals, SIGINT)
         sigaddset(&signals, SIGTERM)
+        sigaddset(&signals, SIGUSR1)
         pthread_sigmask(SIG_BLOCK, &signals, nil)
 
         let app: Application
@@ -100,7 +102,9 @@ struct ServeCommand: ParsableCommand {
         fflush(stdout)
 
         var received: Int32 = 0
-        sigwait(&signals, &received)
+        while sigwait(&signals, &received) == 0 && received == SIGUSR1 {
+            logger.notice("drain requested", metadata: ["signal": "SIGUSR1", "began": "\(app.drain())"])
+        }
         logger.notice("shutting down", metadata: ["signal": "\(received == SIGINT ? "SIGINT" : "SIGTERM")"])
         app.shutdown()
         logger.notice("stopped")

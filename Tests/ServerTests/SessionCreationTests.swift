@@ -5,8 +5,7 @@ import Testing
 @Suite("Creating sessions: POST only, rate-limited, refusals that say when to retry")
 struct SessionCreationTests {
     private func sessionCount(_ server: TestServer) throws -> Int {
-        let service = try #require(server.app.providers.compactMap { $0 as? SessionService }.first)
-        return service.hub.sessionCount
+        server.app.hub.sessionCount
     }
 
     private func post(_ server: TestServer, _ client: RawClient) throws -> RawClient.Response {

@@ -128,12 +128,24 @@ final class SessionProtocolTests: XCTestCase {
         let f = Fixture()
         let (a, _) = f.join("client-aaaa")
         a.draw(id: 1, [(10, 10), (20, 20)])
+        let (b, _) = f.join("client-bbbb")
+        b.disconnected()                       // it has seqs 1-3
         a.draw(id: 2, [(30, 30), (40, 40)])
-        let (_, pb) = f.join("client-bbbb", lastSeq: 4)
+        let (_, pb) = f.join("client-bbbb", lastSeq: 3)
         let welcome = pb.of(type: "welcome").first!
         XCTAssertEqual(welcome["reset"] as? Bool, false)
-        XCTAssertEqual(welcome["from"] as? Int, 4)
-        XCTAssertEqual((welcome["ops"] as! [[String: Any]]).map { $0["seq"] as! Int }, [5, 6])
+        XCTAssertEqual(welcome["from"] as? Int, 3)
+        XCTAssertEqual((welcome["ops"] as! [[String: Any]]).map { $0["seq"] as! Int }, [4, 5, 6])
+    }
+
+    func testAClientStillConnectedElsewhereResumesIncrementally() {
+        let f = Fixture()
+        let (a, _) = f.join("client-aaaa")
+        let (_, stale) = f.join("client-bbbb")  // its network died; the server has not noticed yet
+        a.draw(id: 1, [(10, 10), (20, 20)])
+        XCTAssertEqual(stale.ops.count, 3)
+        let (_, pb) = f.join("client-bbbb", lastSeq: 3)
+        XCTAssertEqual(pb.of(type: "welcome").first?["from"] as? Int, 3)
     }
 
     func testWelcomeTellsAReconnectingClientItsLastAppliedRef() {

@@ -15,12 +15,13 @@ final class RawClient {
 
     enum Failure: Error { case connect(Int32), closed, timeout, malformed(String) }
 
-    init(port: UInt16, timeoutSeconds: Int = 5) throws {
+    /// Connects to `host` (numeric IPv4) on `port`.
+    init(port: UInt16, host: String = "127.0.0.1", timeoutSeconds: Int = 5) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_addr.s_addr = inet_addr(host)
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
