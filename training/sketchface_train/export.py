@@ -100,9 +100,12 @@ class Config:
     golden: str = ""              # also write goldens for 2 test sketches here (see write_golden)
     golden_ids: str = "auto"      # "auto": the 2 of the first 12 test ids with the best-separated neighbours
     threads: int = 1
+    # version 2: the sketch channel the exported generator reads. "trained": the one train-gan fed it at s = 1
+    # (`sketch_channel`); "raw" / "projected": override it, e.g. to ship what the evaluation measured best.
+    sketch_channel: str = "trained"
 
 
-def load_trained(run):
+def load_trained(run, sketch_channel="trained"):
     """(model config, inference networks, checkpoint facts) from ce.pt + gan.pt of a run."""
     from .build_db import load_encoders
     from .train_gan import build
@@ -111,7 +114,10 @@ def load_trained(run):
     gan = load_checkpoint(f"{run}/gan.pt")
     if mcfg.version >= 2 and mcfg.generator_input is None:
         # the generator reads the sketch channel train-gan gave it (`sketch_channel`; runs before it: raw)
-        projected = gan["config"].get("sketch_channel", "raw") == "projected"
+        if sketch_channel not in ("trained", "raw", "projected"):
+            raise SystemExit(f"export: sketch_channel must be trained, raw or projected, got {sketch_channel!r}")
+        trained = gan["config"].get("sketch_channel", "raw")
+        projected = (trained if sketch_channel == "trained" else sketch_channel) == "projected"
         mcfg.generator_input = ("fused", "projected_sketch" if projected else "sketch")
     mappers, gen, _ = build(mcfg, ce_state)
     mappers.load_state_dict(gan["mappers"])
@@ -126,7 +132,8 @@ def load_trained(run):
              "ce_retrained": ce_state.get("retrained", {}),
              "gan_steps": gan["step"], "gan_images_seen": gan["images_seen"],
              "gan_train_minutes": round(gan["train_seconds"] / 60, 1),
-             "ce_config": ce_state["config"], "gan_config": gan["config"]}
+             "ce_config": ce_state["config"], "gan_config": gan["config"],
+             "generator_input": list(mcfg.generator_input or ("fused",))}
     warm = gan.get("warm_start") or ce_state.get("warm_start")
     if warm:   # the run began from an exported model (warm_start.py); its counts continue that model's
         facts["warm_start"] = warm
@@ -140,7 +147,7 @@ def main(cfg):
     from .journal import load_checkpoint, parse_ids
     from .runner import Model
     torch.set_num_threads(cfg.threads)
-    mcfg, nets, facts = load_trained(cfg.run)
+    mcfg, nets, facts = load_trained(cfg.run, cfg.sketch_channel)
     specs, tensors, flops = network_specs(nets, mcfg)
     params = {k: models.count_params(v) for k, v in nets.items()}
     training = {**facts, "git_commit": git_commit(), "data": "faces-5k (CelebAMask-HQ subset), train ids 0-4499",

@@ -116,6 +116,18 @@ def test_export_loads_back_through_the_runner_and_validates(run, tmp_path, data_
     from_photo = model.appearance_from_photo(photo)
     assert from_photo.shape == (15,) and np.abs(from_photo - exact[0]).mean() < 0.15
 
+    # the channel can be overridden at export: the same weights reading the plain sketch, recorded as such
+    raw = tmp_path / "model-raw"
+    export.main(export.Config(run=str(run), out=str(raw), part_entries=6, remainder_entries=5, k_project=3,
+                              k_shadow=2, sketch_channel="raw"))
+    raw_manifest = json.loads((raw / "manifest.json").read_text())
+    assert raw_manifest["generator_input"] == ["fused", "sketch"]
+    assert raw_manifest["training"]["generator_input"] == ["fused", "sketch"]
+    assert raw_manifest["training"]["gan_config"]["sketch_channel"] == "projected"
+    assert load_file(raw / "weights.safetensors").keys() == weights.keys()
+    with pytest.raises(SystemExit, match="sketch_channel must be"):
+        export.main(export.Config(run=str(run), out=str(tmp_path / "bad"), sketch_channel="rough"))
+
     evaluate.main(evaluate.Config(model=str(out), run=str(run), n=2, severities="0,3", batch=2, face_n=2))
     report = json.loads((out / "eval.json").read_text())
     faces = report["faces"]["results"]
