@@ -31,8 +31,9 @@ public final class Application {
     let providers: [any RouteProvider]
     private let logger: Logger
 
-    /// Opens the store and builds every layer on it. Throws when the store cannot be opened or read.
-    public init(config: Config, logger: Logger) throws {
+    /// Opens the store (or uses `store`: tests inject one) and builds every layer on it. Throws when the store
+    /// cannot be opened or read.
+    public init(config: Config, logger: Logger, store injected: OperationStore? = nil) throws {
         self.config = config
         let nodeSection = config[NodeSection.self]
         nodeID = nodeSection.id
@@ -45,10 +46,14 @@ public final class Application {
 
         let serverSection = config[ServerSection.self]
         let section = config[SessionsSection.self]
-        let opened = try SessionStores.open(storage: config[StorageSection.self], sessions: section,
-                                            dataDirectory: serverSection.dataDirectory, nodeID: nodeID)
-        store = opened.store
-        logger.info("store opened", metadata: ["database": "\(opened.location)"])
+        if let injected {
+            store = injected
+        } else {
+            let opened = try SessionStores.open(storage: config[StorageSection.self], sessions: section,
+                                                dataDirectory: serverSection.dataDirectory, nodeID: nodeID)
+            store = opened.store
+            logger.info("store opened", metadata: ["database": "\(opened.location)"])
+        }
         hub = SessionHub(config: section.limits, store: store)
         let queues = SessionQueues()
         drainControl = Drain(hub: hub, queues: queues, graceMilliseconds: nodeSection.drainGraceMilliseconds, logger: logger)

@@ -13,7 +13,9 @@ import Sessions
 /// `GET /s/<id>/sketch.pgm` → the server raster; `GET /s/<id>/replay` → the replay page;
 /// `GET /s/<id>/history?after=N` → a page of the op log (JSON, at most `snapshot_page_bytes`, read on the session's
 /// queue: it may load the session); WebSocket `/ws/<id>` (404 when unknown). While the node drains, a session it
-/// no longer serves is answered 503 (`/s/…`) or 404 (`/ws/…`), so the client retries through the proxy.
+/// no longer serves is answered 503 (`/s/…`) or 404 (`/ws/…`), so the client retries through the proxy. An id this
+/// node does not hold is looked up in a store shared by nodes off the event loop (`SessionDiscovery`; 503 with
+/// `Retry-After` on `/s/…` while too many lookups wait).
 /// `/` is web/index.html, served by the static files. No route touches the disk: the page is read at start-up
 /// and writes go through the store's writer thread.
 public final class SessionService: RouteProvider {
@@ -26,6 +28,8 @@ public final class SessionService: RouteProvider {
     private let queues: SessionQueues
     private let drain: Drain
     private let creations: SessionCreationLimiter
+    /// Finds sessions other nodes created, off the event loops.
+    let discovery: SessionDiscovery
     /// Origins besides this server's own whose pages may create sessions (`server.allowed_origins`).
     private let allowedOrigins: Set<String>
     /// Seconds a client refused for a full server is told to wait: one expiry sweep.
@@ -39,6 +43,7 @@ public final class SessionService: RouteProvider {
         self.hub = hub
         self.queues = queues
         self.drain = drain
+        discovery = SessionDiscovery(hub: hub)
         self.allowedOrigins = Set(allowedOrigins.map { $0.lowercased() })
         creations = SessionCreationLimiter(perMinute: creationsPerMinute)
         fullRetryAfterSeconds = section.expirySweepSeconds
@@ -85,27 +90,34 @@ public final class SessionService: RouteProvider {
         }
         // Deferred: these answers may load the session from the store (sessions load on first access) and page its
         // history, so they run on the session's serial queue (as its WebSocket messages do), never on the event loop.
-        router.addDeferred(.prefix("/s/")) { [hub, sketchPage, replayPage, queues, drain] request, context, respond in
+        router.addDeferred(.prefix("/s/")) { [hub, discovery, sketchPage, replayPage, queues, drain] request, context, respond in
             let parts = context.remainder.split(separator: "/", omittingEmptySubsequences: false)
             guard let first = parts.first, let id = SessionID(String(first)), parts.count <= 2 else {
                 return respond(SessionService.notFound)
             }
             guard drain.admits(id) else { return respond(SessionService.moving) }
-            // A session another node created after this one started is found in the (shared) store.
-            guard hub.contains(id) || hub.discover(id) else { return respond(SessionService.notFound) }
             let part = parts.count == 2 ? String(parts[1]) : nil
             let query = request.query.map(String.init)
-            queues.queue(for: id).async {
-                respond(SessionService.sessionResponse(hub: hub, id: id, part: part, query: query,
-                                                       sketchPage: sketchPage, replayPage: replayPage))
+            // A session another node created after this one started is found in the (shared) store, off the loop.
+            discovery.find(id) { outcome in
+                switch outcome {
+                case .unknown: respond(SessionService.notFound)
+                case .busy: respond(SessionService.busy)
+                case .found:
+                    queues.queue(for: id).async {
+                        respond(SessionService.sessionResponse(hub: hub, id: id, part: part, query: query,
+                                                               sketchPage: sketchPage, replayPage: replayPage))
+                    }
+                }
             }
         }
-        router.addWebSocket(prefix: "/ws/") { [hub, queues, drain] request in
-            guard let id = SessionID(String(request.remainder)), drain.admits(id), hub.contains(id) || hub.discover(id) else {
-                return nil
+        router.addDeferredWebSocket(.prefix("/ws/")) { [hub, discovery, queues, drain] request, open in
+            guard let id = SessionID(String(request.remainder)), drain.admits(id) else { return open(nil) }
+            discovery.find(id) { outcome in
+                guard outcome == .found else { return open(nil) }
+                open(SessionSocket(hub: hub, session: id, queue: queues.queue(for: id), helloTimeout: hub.config.helloTimeout,
+                                   admitted: { drain.admits(id) }))
             }
-            return SessionSocket(hub: hub, session: id, queue: queues.queue(for: id), helloTimeout: hub.config.helloTimeout,
-                                 admitted: { drain.admits(id) })
         }
     }
 
@@ -202,6 +214,13 @@ public final class SessionService: RouteProvider {
     static let moving: HTTPResponse = {
         var response = page(.serviceUnavailable, title: "Moving",
                             text: "This sketch is moving to another server. Reload in a moment.")
+        response.headers.add(name: "Retry-After", value: "1")
+        return response
+    }()
+
+    /// Too many lookups of sessions unknown here wait for the store.
+    static let busy: HTTPResponse = {
+        var response = page(.serviceUnavailable, title: "Busy", text: "This server is busy. Reload in a moment.")
         response.headers.add(name: "Retry-After", value: "1")
         return response
     }()

@@ -291,23 +291,65 @@ final class HTTPConnectionHandler: ConnectionHandler {
         case .accept(let headers):
             let upgradeRequest = WebSocketRequest(request: request, remainder: remainder,
                                                   peer: connection.peer, isSecure: connection.isSecure)
-            guard let application = route.factory(upgradeRequest) else {
-                respond(.error(.notFound), to: request)
-                return
-            }
             var response = HTTPResponse(status: .switchingProtocols)
             for header in headers { response.headers.add(name: header.name, value: header.value) }
-            send(response, keepAlive: true, omitBody: false)
-            mode = .upgraded
-            headerTimer?.cancel()
-            idleTimer?.cancel()
-            logger.info("websocket open", metadata: metadata(["path": "\(request.path)"]))
-            let endpoint = WebSocketEndpoint(connection: connection, application: application,
-                                             configuration: configuration, logger: logger,
-                                             partialBudget: server.partialMessageBudget)
-            connection.handler = endpoint
-            endpoint.start(leftover: leftover)
+            let switching = response
+            // The factory answers now (on this loop) or later from any thread; a later answer comes back through
+            // the loop, and the connection reads nothing meanwhile (what arrives waits in `pendingInput`).
+            let answer = Locked<(synchronous: Bool, handler: WebSocketHandler??)>((true, nil))
+            let loop = connection.loop
+            nonisolated(unsafe) let owner = self
+            route.factory(upgradeRequest) { application in
+                nonisolated(unsafe) let application = application
+                let later: Bool = answer.withLock { state in
+                    guard state.handler == nil else { return false }
+                    state.handler = .some(application)
+                    return !state.synchronous
+                }
+                if later { loop.execute { owner.finishDeferredUpgrade(application, switching, to: request) } }
+            }
+            let now = answer.withLock { state -> WebSocketHandler?? in
+                state.synchronous = false
+                return state.handler
+            }
+            if let now {
+                open(now, switching, to: request, leftover: leftover)
+            } else {
+                mode = .awaitingResponse
+                connection.pauseReading()
+            }
         }
+    }
+
+    /// Completes an upgrade whose handler came later: as `open`, with what was read meanwhile.
+    private func finishDeferredUpgrade(_ application: WebSocketHandler?, _ switching: HTTPResponse, to request: HTTPRequest) {
+        guard mode == .awaitingResponse, connection.isOpen else { return }
+        guard application != nil else { return finishDeferred(.error(.notFound), to: request) }
+        mode = .reading
+        let input = pendingInput
+        pendingInput = []
+        input.withUnsafeBytes { open(application, switching, to: request, leftover: $0) }
+        connection.resumeReading()
+    }
+
+    /// Answers an upgrade: 404 without a handler, else 101 and the WebSocket endpoint takes the connection over
+    /// (`leftover`: bytes read after the request).
+    private func open(_ application: WebSocketHandler?, _ switching: HTTPResponse, to request: HTTPRequest,
+                      leftover: UnsafeRawBufferPointer) {
+        guard let application else {
+            respond(.error(.notFound), to: request)
+            return
+        }
+        send(switching, keepAlive: true, omitBody: false)
+        mode = .upgraded
+        headerTimer?.cancel()
+        idleTimer?.cancel()
+        logger.info("websocket open", metadata: metadata(["path": "\(request.path)"]))
+        let endpoint = WebSocketEndpoint(connection: connection, application: application,
+                                         configuration: configuration, logger: logger,
+                                         partialBudget: server.partialMessageBudget)
+        connection.handler = endpoint
+        endpoint.start(leftover: leftover)
     }
 
     private func metadata(_ extra: Logger.Metadata) -> Logger.Metadata {

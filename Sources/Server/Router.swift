@@ -35,6 +35,9 @@ public final class Router: @unchecked Sendable {
     public typealias DeferredHandler = (HTTPRequest, RequestContext, _ respond: @escaping @Sendable (HTTPResponse) -> Void) -> Void
     /// Builds the handler of a new WebSocket, or nil to refuse the upgrade with 404.
     public typealias WebSocketFactory = (WebSocketRequest) -> WebSocketHandler?
+    /// Builds the handler of a new WebSocket later: calls `open` exactly once, from any thread, with the handler
+    /// or nil to refuse the upgrade with 404 (for a decision that needs work off the event loop).
+    public typealias DeferredWebSocketFactory = (WebSocketRequest, _ open: @escaping @Sendable (WebSocketHandler?) -> Void) -> Void
 
     enum Responder {
         case immediate(Handler)
@@ -49,7 +52,7 @@ public final class Router: @unchecked Sendable {
 
     struct WebSocketRoute {
         let match: PathMatch
-        let factory: WebSocketFactory
+        let factory: DeferredWebSocketFactory
     }
 
     private(set) var httpRoutes: [HTTPRoute] = []
@@ -71,6 +74,12 @@ public final class Router: @unchecked Sendable {
     /// Adds a WebSocket route: upgrade requests whose path matches go to `factory`. An exact route wins
     /// over prefixes, then the longest prefix, as for HTTP routes.
     public func addWebSocket(_ match: PathMatch, _ factory: @escaping WebSocketFactory) {
+        addDeferredWebSocket(match) { request, open in open(factory(request)) }
+    }
+
+    /// Adds a WebSocket route whose handler is built later (`open`); the connection reads nothing further until
+    /// then, and a client that closes meanwhile is simply gone.
+    public func addDeferredWebSocket(_ match: PathMatch, _ factory: @escaping DeferredWebSocketFactory) {
         webSocketRoutes.append(WebSocketRoute(match: match, factory: factory))
     }
 

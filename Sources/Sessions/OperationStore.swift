@@ -1,3 +1,4 @@
+import Dispatch
 /// Where sessions and their operations are kept durably: the seam between session logic and storage.
 /// `SQLiteOperationStore` (module `SQLiteStore`, embedded, one node) and `PostgresOperationStore` (module
 /// `PostgresStore`, shared by several nodes, with leases and fencing) are the real ones; tests use
@@ -190,6 +191,24 @@ public final class MemoryOperationStore: OperationStore {
 
     public func loadSession(_ id: SessionID) throws -> StoredSession? {
         lock.locked { sessions[id] }
+    }
+
+    /// Plays a store shared by nodes (sessions may appear that the hub did not create): tests of discovery.
+    public var sharedByNodes = false
+    /// When set, `lookupSession` waits for it before answering (tests play a slow database).
+    public var lookupGate: DispatchSemaphore?
+    /// `lookupSession` calls so far.
+    public var lookups: Int { lock.locked { lookupCount } }
+    private var lookupCount = 0
+
+    /// Signalled as each `lookupSession` begins.
+    public let lookupStarted = DispatchSemaphore(value: 0)
+
+    public func lookupSession(_ id: SessionID) throws -> StoredSession? {
+        lock.locked { lookupCount += 1 }
+        lookupStarted.signal()
+        lookupGate?.wait()
+        return try loadSessionIndex().first { $0.id == id }
     }
 
     /// Runs every held durability callback.

@@ -2,6 +2,7 @@ import App
 import Foundation
 import Logging
 import Server
+import Sessions
 import Transport
 
 /// The repository root (for `.venv`, `tests/clients`, `Config/`, docs).
@@ -26,7 +27,7 @@ final class TestServer {
     var httpsPort: UInt16 { app.server.httpsAddress!.port }
 
     /// `settings` are `section.key` → JSON overrides on top of the test defaults.
-    init(_ settings: [String: JSONValue] = [:], routes: (Router) -> Void = { _ in }) throws {
+    init(_ settings: [String: JSONValue] = [:], store: OperationStore? = nil, routes: (Router) -> Void = { _ in }) throws {
         webRoot = temporaryDirectory("web")
         dataDirectory = temporaryDirectory("data")
         try "<!doctype html><title>SketchFace test</title>\n".write(toFile: webRoot + "/index.html", atomically: true, encoding: .utf8)
@@ -43,7 +44,7 @@ final class TestServer {
         let config = try Config.decode(.object([:]), overrides: values.map { ConfigOverride(key: $0.key, value: $0.value, flag: "test") })
         var logger = Logger(label: "test")
         logger.logLevel = ProcessInfo.processInfo.environment["SKETCHFACE_TEST_LOG"] == nil ? .critical : .debug
-        app = try Application(config: config, logger: logger)
+        app = try Application(config: config, logger: logger, store: store)
         routes(app.router)
         try app.start()
     }
