@@ -10,7 +10,8 @@ import Sessions
 /// Routes: `POST /new` → 303 to `/s/<id>` (403 from a foreign page's `Origin`; 429 over the per-address creation
 /// rate and 503 when full or draining, all 429/503 with `Retry-After`); `GET /new` → a page whose button posts there (GET and HEAD never create state, so links,
 /// prefetchers and cross-site `<img>` cannot); `GET /s/<id>` → the client page (404 page for an unknown id);
-/// `GET /s/<id>/sketch.pgm` → the server raster; `GET /s/<id>/replay` → the replay page;
+/// `GET /s/<id>/sketch.pgm` → the server raster (503 with `Retry-After` while another node holds the session's lease,
+/// as for `history`); `GET /s/<id>/replay` → the replay page;
 /// `GET /s/<id>/history?after=N` → a page of the op log (JSON, at most `snapshot_page_bytes`, read on the session's
 /// queue: it may load the session); WebSocket `/ws/<id>` (404 when unknown). While the node drains, a session it
 /// no longer serves is answered 503 (`/s/…`) or 404 (`/ws/…`), so the client retries through the proxy. An id this
@@ -176,7 +177,7 @@ public final class SessionService: RouteProvider {
         case nil:
             break
         case "sketch.pgm":
-            guard let canvas = hub.canvas(of: id) else { return SessionService.notFound }
+            guard let canvas = hub.canvas(of: id) else { return SessionService.unreadable(id, in: hub) }
             return HTTPResponse(status: .ok, headers: ["Content-Type": "image/x-portable-graymap", "Cache-Control": "no-store"],
                                 body: canvas.pgm())
         case "replay":
@@ -185,7 +186,7 @@ public final class SessionService: RouteProvider {
                                 body: replayPage)
         case "history":
             guard let page = hub.historyPage(of: id, after: SessionService.seq("after", in: query.map { Substring($0) })) else {
-                return SessionService.notFound
+                return SessionService.unreadable(id, in: hub)
             }
             return HTTPResponse(status: .ok, headers: ["Content-Type": "application/json", "Cache-Control": "no-store",
                                                        "X-Sketchface-Undo-Reach": String(hub.config.undoReach)],
@@ -201,6 +202,13 @@ public final class SessionService: RouteProvider {
         guard let sketchPage else { return .text(HTTPStatus(code: 500), "500 client page missing\n") }
         return HTTPResponse(status: .ok, headers: ["Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"],
                             body: sketchPage)
+    }
+
+    /// Why a session's drawing could not be read: still registered here means another node holds its lease (503
+    /// with `Retry-After`, like a session moving away in a drain: the owner lets go or the proxy's stick table
+    /// sends the retry there), else it is gone (404).
+    static func unreadable(_ id: SessionID, in hub: SessionHub) -> HTTPResponse {
+        hub.contains(id) ? moving : notFound
     }
 
     /// A seq in a query (`after=N` for history, `seq=N` for replay faces); 0 when absent or not a number.

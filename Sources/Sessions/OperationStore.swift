@@ -190,7 +190,16 @@ public final class MemoryOperationStore: OperationStore {
     }
 
     public func loadSession(_ id: SessionID) throws -> StoredSession? {
-        lock.locked { sessions[id] }
+        try lock.locked {
+            if leasedElsewhere.contains(id) { throw SessionNotOwned(reason: "another node holds the lease") }
+            return sessions[id]
+        }
+    }
+
+    private var leasedElsewhere: Set<SessionID> = []
+    /// Plays another node holding a session's lease (`loadSession` throws `SessionNotOwned`) or letting it go.
+    public func setLeasedElsewhere(_ id: SessionID, _ held: Bool) {
+        lock.locked { if held { leasedElsewhere.insert(id) } else { leasedElsewhere.remove(id) } }
     }
 
     /// Plays a store shared by nodes (sessions may appear that the hub did not create): tests of discovery.

@@ -55,3 +55,27 @@ struct SessionDiscoveryRouteTests {
         #expect(server.app.hub.contains(SessionID(id)!))
     }
 }
+
+@Suite("A session whose lease another node holds: its drawing is answered 503 with Retry-After, never 404")
+struct LeasedElsewhereTests {
+    @Test func canvasAndHistoryReadsSayRetryWhileAnotherNodeOwnsTheSession() throws {
+        let store = MemoryOperationStore()
+        store.sharedByNodes = true
+        let id = SessionID(String(repeating: "x", count: 22))!
+        store.sessionCreated(id, at: Date().timeIntervalSince1970)
+        store.setLeasedElsewhere(id, true)
+        let server = try TestServer(store: store)
+        let client = try RawClient(port: server.httpPort)
+        for path in ["/s/\(id.text)/sketch.pgm", "/s/\(id.text)/history?after=0"] {
+            let refused = try client.get(path)
+            #expect(refused.status == 503, "\(path)")
+            #expect(refused.headers["retry-after"] == "1")
+            #expect(refused.headers["x-sketchface-node"] != nil, "names the node that answered")
+        }
+        #expect(try client.get("/s/\(String(repeating: "y", count: 22))/sketch.pgm").status == 404, "an unknown id stays 404")
+        store.setLeasedElsewhere(id, false)
+        let canvas = try client.get("/s/\(id.text)/sketch.pgm")
+        #expect(canvas.status == 200, "readable once the lease is free")
+        #expect(canvas.headers["content-type"] == "image/x-portable-graymap")
+    }
+}
