@@ -1,5 +1,5 @@
 """Messages that arrive in the same socket read as the client's Close frame (RFC 6455 §5.5.1: data frames before the
-Close are part of the message stream) are delivered in order and their ops are stored (docs/SERVER.md, "Closing").
+Close are part of the message stream) are delivered in order and their ops are stored (docs/SESSIONS.md, "Drawing and closing in one write").
 
 The client here speaks WebSocket over a raw socket so that the stroke's messages and the Close frame leave in a
 single write, which is what a browser tab does when its last stroke and `close()` fall into one task.
@@ -10,17 +10,9 @@ import os
 import socket
 import struct
 
-import pytest
 from websockets.sync.client import connect
 
 from sketchserver import SketchServer
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    s = SketchServer(tmp_path_factory.mktemp("close-ordering")).start()
-    yield s
-    s.stop()
 
 
 def frame(opcode, payload):
@@ -96,7 +88,15 @@ def snapshot_ops(server, session):
                 return m["ops"]
 
 
-def test_a_stroke_sent_in_the_same_write_as_the_close_frame_is_stored(server):
+def test_a_stroke_sent_in_the_same_write_as_the_close_frame_is_stored(tmp_path):
+    server = SketchServer(tmp_path).start()
+    try:
+        draw_and_close_in_one_write(server)
+    finally:
+        server.stop()
+
+
+def draw_and_close_in_one_write(server):
     session = server.new_session()
     blank = server.sketch_pgm(session)
     client = RawClient(server, session)
