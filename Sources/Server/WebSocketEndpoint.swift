@@ -66,6 +66,9 @@ final class WebSocketEndpoint: ConnectionHandler {
             case .send(let frame):
                 connection.write(frame)
             case .closed(let code, let reason):
+                // The messages before the peer's close frame were handed over above; whatever the application
+                // answered them with on this loop is written, so the close reply goes last (RFC 6455 §5.5.1).
+                if let reply = protocolState.answerClose() { connection.write(reply) }
                 connection.close(.done("websocket closed by peer (\(code))"))
                 report(code, reason)
             case .fail(let code):

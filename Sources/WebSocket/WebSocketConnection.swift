@@ -7,18 +7,25 @@
 ///     case .text(let s): app.onText(s)
 ///     case .binary(let b): app.onBinary(b)
 ///     case .ping, .pong: break                  // pongs already answered via .send
-///     case .send(let frame): socket.write(frame) // pong, close reply, close on failure
-///     case .closed, .fail: socket.flushAndClose()
+///     case .send(let frame): socket.write(frame) // pong, close on failure
+///     case .closed:                               // after the messages before it were handled
+///         if let reply = connection.answerClose() { socket.write(reply) }
+///         socket.flushAndClose()
+///     case .fail: socket.flushAndClose()
 ///     }
 /// }
 /// if let frame = connection.sendText("hi") { socket.write(frame) }
 /// ```
 ///
-/// States: `open` → `closing` (we sent a close frame and await the peer's) → `closed`. A close frame
-/// from the peer while open is answered with the same code (1000 when it carried none), then the
-/// connection is `closed` and reports `.closed`: the transport closes the socket after writing the
-/// reply. Any protocol violation produces `.send(close frame with the code)` (unless a close was
-/// already sent) followed by `.fail(code)`. Once closed, input is ignored and sends return `nil`.
+/// States: `open` → `closing` (we sent a close frame and await the peer's) → `closed`, or `open` →
+/// `closeReceived` (the peer's close frame arrived, ours is not sent yet) → `closed`. A close frame from
+/// the peer ends the input (bytes after it are discarded) and reports `.closed` after every message that
+/// preceded it, in order (RFC 6455 §5.5.1: those are part of the message stream). The reply is not an
+/// event: the transport asks for it with `answerClose()` when it reaches `.closed`, so replies the
+/// application sends while handling the earlier messages of the same read still go out before it (after
+/// our close frame no data frame may be sent). Any protocol violation produces `.send(close frame with
+/// the code)` (unless a close was already sent) followed by `.fail(code)`. Once closed, input is ignored
+/// and sends return `nil`.
 public struct WebSocketConnection: Sendable {
     /// Where the closing handshake stands.
     public enum State: Sendable, Equatable {
@@ -26,6 +33,9 @@ public struct WebSocketConnection: Sendable {
         case open
         /// We sent a close frame and wait for the peer's; incoming messages are still delivered.
         case closing
+        /// The peer's close frame arrived and ours is not sent yet (`answerClose()` sends it): input is
+        /// over, messages may still be sent.
+        case closeReceived
         /// The closing handshake is over (or the connection failed): close the socket.
         case closed
     }
@@ -40,8 +50,9 @@ public struct WebSocketConnection: Sendable {
         case ping([UInt8])
         /// A pong arrived with this payload (the answer to `sendPing`, for liveness tracking).
         case pong([UInt8])
-        /// The peer closed with this code (1005 when its close frame was empty) and reason. Any reply
-        /// is in a preceding `.send`; write it, then close the socket.
+        /// The peer closed with this code (1005 when its close frame was empty) and reason; every message
+        /// before its close frame was reported first. Write `answerClose()` (when not `nil`), then close
+        /// the socket.
         case closed(WebSocketCloseCode, String)
         /// Frame bytes to write to the socket, in order with other sends.
         case send([UInt8])
@@ -52,6 +63,8 @@ public struct WebSocketConnection: Sendable {
 
     /// The current closing-handshake state.
     public private(set) var state: State = .open
+    /// The code `answerClose()` sends back (set when the peer's close frame arrives).
+    private var peerCloseCode: WebSocketCloseCode = .normalClosure
     var decoder: WebSocketFrameDecoder
     var assembler: WebSocketMessageAssembler
     let encoder = WebSocketFrameEncoder(role: .server)
@@ -91,10 +104,10 @@ public struct WebSocketConnection: Sendable {
     /// Processes bytes read from the socket, appending events to `events` (lets the caller reuse one
     /// array across reads).
     public mutating func receive(_ bytes: UnsafeRawBufferPointer, into events: inout [Event]) {
-        guard state != .closed else { return }
+        guard state == .open || state == .closing else { return }
         var offset = 0
         do {
-            while state != .closed {
+            while state == .open || state == .closing {
                 decoder.maxPayloadLength = assembler.remainingCapacity
                 guard let frame = try decoder.decodeNext(bytes, consumed: &offset) else {
                     if let opcode = decoder.opcodeOfFrameInProgress, !opcode.isControl {
@@ -129,12 +142,11 @@ public struct WebSocketConnection: Sendable {
         case .close:
             let payload = try WebSocketClosePayload.parse(frame.payload)
             if state == .open {
-                let reply = WebSocketClosePayload(code: payload.code ?? .normalClosure)
-                var bytes: [UInt8] = []
-                encoder.encode(opcode: .close, payload: reply.encoded, into: &bytes)
-                events.append(.send(bytes))
+                state = .closeReceived
+                peerCloseCode = payload.code ?? .normalClosure
+            } else {
+                state = .closed
             }
-            state = .closed
             events.append(.closed(payload.code ?? .noStatusReceived, payload.reason))
         }
     }
@@ -150,9 +162,22 @@ public struct WebSocketConnection: Sendable {
         events.append(.fail(code))
     }
 
+    /// The close frame answering the peer's (with its code, 1000 when it carried none), once: `nil` unless
+    /// the peer's close frame arrived before we sent ours. The state becomes `closed`.
+    public mutating func answerClose() -> [UInt8]? {
+        guard state == .closeReceived else { return nil }
+        state = .closed
+        var bytes: [UInt8] = []
+        encoder.encode(opcode: .close, payload: WebSocketClosePayload(code: peerCloseCode).encoded, into: &bytes)
+        return bytes
+    }
+
+    /// Whether data frames may still be sent: before our close frame.
+    private var canSendData: Bool { state == .open || state == .closeReceived }
+
     /// Frame bytes for a text message, or `nil` once a close frame was sent or the connection closed.
     public mutating func sendText(_ text: String) -> [UInt8]? {
-        guard state == .open else { return nil }
+        guard canSendData else { return nil }
         var text = text
         var bytes: [UInt8] = []
         text.withUTF8 { utf8 in
@@ -164,7 +189,7 @@ public struct WebSocketConnection: Sendable {
 
     /// Frame bytes for a binary message, or `nil` once a close frame was sent or the connection closed.
     public mutating func sendBinary(_ data: [UInt8]) -> [UInt8]? {
-        guard state == .open else { return nil }
+        guard canSendData else { return nil }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(data.count + 10)
         encoder.encode(opcode: .binary, payload: data, into: &bytes)

@@ -122,6 +122,24 @@ struct WebSocketServerTests {
         #expect(client.secondsUntilClosed(limit: 3) != nil)
     }
 
+    /// Issue: messages that arrived in the same read as the close frame were handed to the application after the
+    /// connection counted as closed, so their replies were dropped. They are answered, then the close is echoed.
+    @Test func messagesInTheSameWriteAsTheCloseFrameAreAnsweredBeforeTheCloseEcho() throws {
+        let server = try TestServer()
+        let client = try RawClient(port: server.httpPort)
+        #expect(try client.upgrade().status == 101)
+        #expect(client.send(Frames.text("first") + Frames.frame(opcode: 2, payload: [1, 2, 3]) + Frames.text("last")
+            + Frames.close(code: 1001, reason: "leaving") + Frames.text("after the close")))
+        var frames: [ServerFrame] = []
+        for _ in 0..<4 { frames.append(try client.readFrame()) }
+        #expect(frames.map(\.opcode) == [1, 2, 1, 8])
+        #expect(String(decoding: frames[0].payload, as: UTF8.self) == "first")
+        #expect(frames[1].payload == [1, 2, 3])
+        #expect(String(decoding: frames[2].payload, as: UTF8.self) == "last")
+        #expect(frames[3].payload == [0x03, 0xE9])
+        #expect(client.readUntilClosed().isEmpty)   // nothing after the close frame; the socket closes
+    }
+
     @Test func invalidCloseCodeClosesWith1002() throws {
         let server = try TestServer()
         let client = try RawClient(port: server.httpPort)

@@ -29,6 +29,14 @@ func receiveWhole(_ bytes: [UInt8], maxMessageLength: Int = 1 << 20) -> [WebSock
     return connection.receive(bytes)
 }
 
+/// Feeds `bytes` to a fresh connection in one call, then asks for the close reply (as the transport does on
+/// `.closed`).
+func receiveAndAnswerClose(_ bytes: [UInt8]) -> (events: [WebSocketConnection.Event], reply: [UInt8]?) {
+    var connection = WebSocketConnection()
+    let events = connection.receive(bytes)
+    return (events, connection.answerClose())
+}
+
 /// Feeds `bytes` to a fresh connection one byte per call, collecting all events.
 func receiveByteByByte(_ bytes: [UInt8], maxMessageLength: Int = 1 << 20) -> [WebSocketConnection.Event] {
     var connection = WebSocketConnection(maxMessageLength: maxMessageLength)
