@@ -163,6 +163,17 @@ class Node:
     def signal(self, sig):
         self.proc.send_signal(sig)
 
+    def stopped(self):
+        """True once every thread of the process is stopped. A SIGSTOP takes effect asynchronously: until one of
+        its threads is scheduled and acts on it, the others keep running (on a loaded machine, for milliseconds)."""
+        states = []
+        for stat in Path(f"/proc/{self.proc.pid}/task").glob("*/stat"):
+            try:
+                states.append(stat.read_text().rpartition(")")[2].split()[0])
+            except (OSError, IndexError):
+                pass          # a thread that ended meanwhile
+        return bool(states) and all(state in ("T", "t") for state in states)
+
     def kill9(self):
         self.proc.kill()
         self.proc.wait()

@@ -122,12 +122,16 @@ def test_a_paused_owner_cannot_write_after_its_lease_lapsed(cluster):
             while json.loads(direct.recv(timeout=5))["type"] != "welcome":
                 pass
             paused.signal(signal.SIGSTOP)
+            # A SIGSTOP takes effect asynchronously: what reaches the node before all its threads stopped it may
+            # still commit and acknowledge under its valid lease (and the new owner then loads it), legitimately.
+            wait_until(paused.stopped, 5, "the node to stop")
             stopped_at = time.time()
             for ref in range(1, 4):
                 direct.send(json.dumps({"type": "stroke.begin", "id": ref, "tool": "pen", "width": 4, "ref": ref}))
             wait_until(lambda: proxied.node() != first and proxied.acks_from(proxied.node(), stopped_at) > 0,
                        30, "the session to move to another node", lambda: proxied)
-            assert time.time() - stopped_at >= LEASE_SECONDS * 0.9, "taken over only after the lease lapsed"
+            # Renewed every third of the lease, checked every sixth: at least half of it was left at the stop.
+            assert time.time() - stopped_at >= LEASE_SECONDS / 2, "taken over only after the lease lapsed"
             paused.signal(signal.SIGCONT)
             acks, code = [], None
             try:
