@@ -4,16 +4,6 @@ import Foundation
 
 @main
 enum RasterBench {
-    static func median(_ runs: Int = 7, _ body: () -> Void) -> Double {
-        var times = [Double]()
-        for _ in 0..<runs {
-            let start = DispatchTime.now().uptimeNanoseconds
-            body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-        }
-        return times.sorted()[runs / 2]
-    }
-
     static func main() {
         let corners = (0..<512).map { i in
             i % 2 == 0 ? StrokePoint(x: 0, y: 0, pressure: 255) : StrokePoint(x: 8192, y: 8192, pressure: 255)
@@ -27,7 +17,7 @@ enum RasterBench {
                                       ("worst case: 512 points across the anti-diagonal, width 64", antiDiagonal, wide),
                                       ("ordinary batch: 4 points, width 6", ordinary, thin)] {
             var canvas = Canvas()
-            let ms = median { CapsuleRasterizer.paint(&canvas, points: points, after: nil, width: width, tool: .pen) }
+            let ms = medianMilliseconds { CapsuleRasterizer.paint(&canvas, points: points, after: nil, width: width, tool: .pen) }
             let cost = CapsuleRasterizer.cost(points: points, after: nil, width: width)
             print(String(format: "%@: median %.3f ms, work estimate %d px", name, ms, cost))
         }

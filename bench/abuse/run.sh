@@ -11,14 +11,14 @@ out=.build/bench-abuse
 mkdir -p "$out"
 # As Package.swift builds release: Raster with -Ounchecked, Sessions (network input) keeping its checks (-O).
 release_flag() { if [ "$1" = Sessions ]; then echo -O; else echo -Ounchecked; fi; }
-swiftc -Ounchecked -parse-as-library -module-name raster_bench Sources/Raster/*.swift bench/abuse/raster_bench.swift \
+swiftc -Ounchecked -parse-as-library -module-name raster_bench Sources/Raster/*.swift bench/abuse/raster_bench.swift bench/abuse/Median.swift \
     -o "$out/raster_bench"
 for module in Raster Sessions; do
     (cd "$out" && swiftc "$(release_flag "$module")" -parse-as-library -module-name "$module" -I . -emit-module -emit-library -static \
         "$OLDPWD"/Sources/"$module"/*.swift -o "lib$module.a")
 done
 swiftc -Ounchecked -parse-as-library -module-name undo_bench -I "$out" -L "$out" -lSessions -lRaster \
-    bench/abuse/undo_bench.swift -o "$out/undo_bench"
+    bench/abuse/undo_bench.swift bench/abuse/Median.swift -o "$out/undo_bench"
 "$out/undo_bench"
 "$out/raster_bench"
 echo "building $CONFIGURATION binary…"

@@ -8,16 +8,6 @@ import Sessions
 
 @main
 enum UndoBench {
-    static func median(_ runs: Int = 7, _ body: () -> Void) -> Double {
-        var times = [Double]()
-        for _ in 0..<runs {
-            let start = DispatchTime.now().uptimeNanoseconds
-            body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-        }
-        return times.sorted()[runs / 2]
-    }
-
     static func main() {
         for strokes in [100, 1_000, 10_000, 50_000] {
             var document = SketchDocument()
@@ -37,11 +27,11 @@ enum UndoBench {
                 apply(.strokeEnd(stroke: begin))
             }
             let target = try! document.undoTarget(for: "a")
-            let undo = median {
+            let undo = medianMilliseconds {
                 document.apply(Sessions.Operation(seq: document.head + 1, author: "a", ref: nil, body: .undo(target: target)))
                 document.apply(Sessions.Operation(seq: document.head + 1, author: "a", ref: nil, body: .redo(target: target)))
             }
-            let replay = median(3) {
+            let replay = medianMilliseconds(3) {
                 var restored = SketchDocument()
                 for op in log { restored.apply(op, painting: false) }
                 restored.repaint()
@@ -49,7 +39,7 @@ enum UndoBench {
             // A first access as the hub does it, from the stored text: the whole log, or the newest checkpoint
             // (saved every 2 000 ops: here 1 999 ops before the head, the worst case) and the ops after it.
             let text = document.encodedOps
-            let load = median(3) {
+            let load = medianMilliseconds(3) {
                 var restored = SketchDocument()
                 for line in text { restored.apply(try! Sessions.Operation(encoded: line), painting: false) }
                 restored.repaint()
@@ -57,8 +47,8 @@ enum UndoBench {
             var atCheckpoint = SketchDocument()
             for line in text.prefix(max(0, text.count - 1_999)) { atCheckpoint.apply(try! Sessions.Operation(encoded: line)) }
             var checkpoint = [UInt8]()
-            let save = median { checkpoint = atCheckpoint.checkpoint() }
-            let resume = median(3) {
+            let save = medianMilliseconds { checkpoint = atCheckpoint.checkpoint() }
+            let resume = medianMilliseconds(3) {
                 var restored = try! SketchDocument(checkpoint: checkpoint, log: text, undoReach: SketchDocument.defaultUndoReach)
                 for line in text[restored.head...] { restored.apply(try! Sessions.Operation(encoded: line), painting: false) }
                 restored.repaint()
