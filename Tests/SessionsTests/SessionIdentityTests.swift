@@ -69,22 +69,24 @@ final class SessionIdentityTests: XCTestCase {
 
     // MARK: Strings
 
-    private func nameRefused(_ name: String, file: StaticString = #filePath, line: UInt = #line) {
+    /// A fresh session's answer to one `hello` carrying `name`.
+    private func helloAnswer(name: String) -> TestPeer {
         let f = Fixture()
         let peer = TestPeer()
         let c = f.hub.connect(to: f.id, peer: peer)!
         let data = try! JSONSerialization.data(withJSONObject: ["type": "hello", "version": 1, "client": "client-eeee", "name": name])
         c.receive(text: String(decoding: data, as: UTF8.self))
+        return peer
+    }
+
+    private func nameRefused(_ name: String, file: StaticString = #filePath, line: UInt = #line) {
+        let peer = helloAnswer(name: name)
         XCTAssertEqual(peer.errors.last?["field"] as? String, "name", file: file, line: line)
         XCTAssertTrue(peer.of(type: "welcome").isEmpty, file: file, line: line)
     }
 
     private func nameAccepted(_ name: String, file: StaticString = #filePath, line: UInt = #line) {
-        let f = Fixture()
-        let peer = TestPeer()
-        let c = f.hub.connect(to: f.id, peer: peer)!
-        let data = try! JSONSerialization.data(withJSONObject: ["type": "hello", "version": 1, "client": "client-eeee", "name": name])
-        c.receive(text: String(decoding: data, as: UTF8.self))
+        let peer = helloAnswer(name: name)
         XCTAssertEqual(peer.of(type: "welcome").count, 1, file: file, line: line)
     }
 
