@@ -184,16 +184,20 @@ def test_without_a_model_the_page_says_guidance_is_off_and_drawing_works(browser
         s.stop()
 
 
+def palette_page(browser, url, **kw):
+    """A studio page of a version 2 model, once its first face and the model's palette have arrived."""
+    page = open_page(browser, url, **kw)
+    page.wait_for_function("window.sketchfaceGuidance.frames >= 1 && window.sketchfaceGuidance.palette", timeout=20000)
+    return page
+
+
 def test_appearance_picker_shows_the_palette_and_sets_the_face_for_everyone(browser, tmp_path):
     """A version 2 model (the tiny fixture): one swatch per palette code; a pick is a shared session setting."""
     s = guided_server(tmp_path, model=TINY_MODEL).start()
     try:
         palette = json.loads((TINY_MODEL / "manifest.json").read_text())["appearance"]
         url = f"{s.base}/s/{s.new_session()}"
-        a = open_page(browser, url)
-        b = open_page(browser, url)
-        for page in (a, b):
-            page.wait_for_function("window.sketchfaceGuidance.frames >= 1 && window.sketchfaceGuidance.palette", timeout=20000)
+        a, b = palette_page(browser, url), palette_page(browser, url)
         assert a.locator("#appearance").is_visible()
         assert a.locator("#appearance button[data-appearance]").count() == len(palette["palette"])
         assert a.get_attribute(f"#appearance button[data-appearance='{palette['default']}']", "aria-pressed") == "true"
@@ -238,10 +242,7 @@ def test_candidates_show_the_face_under_several_appearances_and_a_pick_is_shared
         palette = json.loads((TINY_MODEL / "manifest.json").read_text())["appearance"]
         codes = len(palette["palette"])
         url = f"{s.base}/s/{s.new_session()}"
-        a = open_page(browser, url)
-        b = open_page(browser, url)
-        for page in (a, b):
-            page.wait_for_function("window.sketchfaceGuidance.frames >= 1 && window.sketchfaceGuidance.palette", timeout=20000)
+        a, b = palette_page(browser, url), palette_page(browser, url)
         assert a.locator("#candidates").is_visible()
         assert not a.locator(".candidate-tiles").is_visible(), "no tiles before asking"
         for stroke in STROKES["strokes"]:
@@ -280,8 +281,7 @@ def test_candidates_show_the_face_under_several_appearances_and_a_pick_is_shared
         draw(a, STROKES["strokes"][0])
         a.wait_for_selector(".candidate-tiles.stale", timeout=10000)
 
-        phone = open_page(browser, url, viewport=(390, 844))
-        phone.wait_for_function("window.sketchfaceGuidance.frames >= 1 && window.sketchfaceGuidance.palette", timeout=20000)
+        phone = palette_page(browser, url, viewport=(390, 844))
         phone.locator("#candidates").scroll_into_view_if_needed()
         phone.click("#candidates")
         candidates_received(phone, codes)
