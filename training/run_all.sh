@@ -23,6 +23,9 @@ RESOLUTION=${RESOLUTION:-128}
 WARMUP=${WARMUP:-800}          # train-gan steps with L1 only, before the discriminator starts
 WARM_START=${WARM_START-models/default}  # exported model a run without checkpoints starts from; empty: none
 DISC_WARMUP=${DISC_WARMUP:-200}          # after a warm start: discriminator-only train-gan steps
+LR_DECAY_START=${LR_DECAY_START:-0}     # train-gan: the learning rate falls linearly to 0 from this step ...
+LR_DECAY_STEPS=${LR_DECAY_STEPS:-0}     # ... over this many steps; 0: constant
+SKETCH_CHANNEL=${SKETCH_CHANNEL:-projected}  # train-gan: the generator's sketch channel where a latent is projected
 GAN_BF16=${GAN_BF16:-true}     # measured 5x on a CPU with avx512_bf16; re-measure on another CPU (bench/train)
 export PYTHONPATH=training
 # OMP_WAIT_POLICY=PASSIVE (threads sleep instead of spinning) kept 2 threads at ~1 core under contention here,
@@ -54,5 +57,6 @@ if [ ! -f "$RUN/db.pt" ]; then
   $PY -m sketchface_train build-db --run "$RUN" --threads "$THREADS"
 fi
 $PY -m sketchface_train train-gan --run "$RUN" --resume --steps "$GAN_STEPS" --max-minutes "$GAN_MINUTES" \
-  --threads "$THREADS" --warmup-steps "$WARMUP" --disc-warmup-steps "$DISC_WARMUP" --bf16 "$GAN_BF16"
+  --threads "$THREADS" --warmup-steps "$WARMUP" --disc-warmup-steps "$DISC_WARMUP" --bf16 "$GAN_BF16" \
+  --lr-decay-start "$LR_DECAY_START" --lr-decay-steps "$LR_DECAY_STEPS" --sketch-channel "$SKETCH_CHANNEL"
 echo "run_all: $(date -u +%FT%TZ) done"

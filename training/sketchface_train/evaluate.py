@@ -8,7 +8,7 @@ photo is reported as the ceiling of this measure. These use the model's default 
 Face measures (`face_metrics.py`, dlib weights from the PyPI wheels) on the first `face_n` test ids: landmark
 NME, identity match and diversity, at roughness 0 and 3, s ∈ {1, 0}, with the default appearance code and (for
 a version 2 model) each photo's own code; the reference rows (real photos, blurred photos, one mean face); and
-the stamp ratio per part box. Writes `eval.json` and a sample grid into the model folder.
+the stamp ratio per part box; the per-face lattice fraction (grid-locked texture) against the photos. Writes `eval.json` and a sample grid into the model folder.
 """
 import json
 import time
@@ -132,9 +132,11 @@ def face_measures(cfg, model, test_ids, big, photos512, log):
                 if first:
                     stamp_inputs = imgs
     parts = {c.name: c.box for c in geometry.PARTS}
+    small = [data.downsample_photo(p, model.resolution) for p in photos512[:n]]
     return {"n": n, "method": "dlib CNN detector on the photo, 68 landmarks and descriptor inside the photo's box, "
                               "all at 256²", "results": table, "references": scorer.references(),
-            "stamp_ratio_default_s1": face_metrics.stamp_ratios(stamp_inputs, scorer.photos, parts)}
+            "stamp_ratio_default_s1": face_metrics.stamp_ratios(stamp_inputs, scorer.photos, parts),
+            "lattice_default_s1": face_metrics.lattice_report(stamp_inputs, small)}
 
 
 def main(cfg):

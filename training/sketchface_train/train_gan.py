@@ -35,6 +35,11 @@ class Config:
     max_minutes: float = 0.0      # also stop (with a checkpoint) after this much training time; 0 = no limit
     batch: int = 8
     lr: float = 2e-4
+    # linear decay to 0 (pix2pixHD's schedule): the learning rate is `lr` until step lr_decay_start, then falls
+    # linearly to 0 at lr_decay_start + lr_decay_steps and stays there; lr_decay_steps = 0: constant `lr`.
+    # It is recomputed from the step each time, so a resumed run follows the same schedule.
+    lr_decay_start: int = 0
+    lr_decay_steps: int = 0
     l1_weight: float = 5.0        # version 1 used 20: with colour given by the appearance code, L1 can be lower
     fm_weight: float = 10.0
     warmup_steps: int = 0         # L1 only, discriminator idle, for the first steps (version 2 runs: ~1000)
@@ -57,6 +62,13 @@ class Config:
     sample_every: int = 100
     reset_mappers: str = ""       # comma list: on resume, restart these mappers from their (retrained) decoders
     log_every: int = 20
+
+
+def lr_at(cfg, step):
+    """The learning rate train-gan uses at `step` (0-based): see Config.lr_decay_start."""
+    if cfg.lr_decay_steps <= 0 or step < cfg.lr_decay_start:
+        return cfg.lr
+    return cfg.lr * max(0.0, 1.0 - (step - cfg.lr_decay_start) / cfg.lr_decay_steps)
 
 
 def build(mcfg, ce_state):
@@ -224,6 +236,8 @@ def main(cfg):
             jitter = torch.from_numpy(rng.normal(0, cfg.appearance_jitter, (cfg.batch, codes.shape[1]))).float()
             code = (codes[torch.from_numpy(idx)] + jitter.to(device)).clamp(-1, 1)
         d_only = step < disc_only_until
+        for group in opt_g.param_groups + opt_d.param_groups:   # after a resume too: load_state_dict restores
+            group["lr"] = lr_at(cfg, step)                      # the checkpoint's rate
         warm = not d_only and step < cfg.warmup_steps
         with torch.set_grad_enabled(not d_only), autocast(device, cfg.bf16):
             fake, sketch_in = synthesize(xs, mask, idx, code)
@@ -264,7 +278,8 @@ def main(cfg):
             bar.set_postfix(l1=f"{loss_l1.item():.3f}", d=f"{loss_d.item():.3f}", img_s=f"{rate:.2f}")
             if done % (cfg.log_every * 5) == 0 or done == cfg.steps:
                 journal.log(f"train-gan: step {done} d {loss_d.item():.3f} g {loss_gan.item():.3f} "
-                            f"fm {loss_fm.item():.3f} l1 {loss_l1.item():.3f} ({rate:.2f} img/s, "
+                            f"fm {loss_fm.item():.3f} l1 {loss_l1.item():.3f} lr {lr_at(cfg, step):.2e} "
+                            f"({rate:.2f} img/s, "
                             f"{seconds / 60:.1f} min, {done * cfg.batch} images)")
         if done % cfg.sample_every == 0 or done == cfg.steps or out_of_time:
             with torch.no_grad():
