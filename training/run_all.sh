@@ -26,6 +26,7 @@ DISC_WARMUP=${DISC_WARMUP:-200}          # after a warm start: discriminator-onl
 LR_DECAY_START=${LR_DECAY_START:-0}     # train-gan: the learning rate falls linearly to 0 from this step ...
 LR_DECAY_STEPS=${LR_DECAY_STEPS:-0}     # ... over this many steps; 0: constant
 SKETCH_CHANNEL=${SKETCH_CHANNEL:-projected}  # train-gan: the generator's sketch channel where a latent is projected
+GEN_UPSAMPLE=${GEN_UPSAMPLE:-}          # train-gan: nearest|bilinear generator upsampling; empty: the run's own
 GAN_BF16=${GAN_BF16:-true}     # measured 5x on a CPU with avx512_bf16; re-measure on another CPU (bench/train)
 export PYTHONPATH=training
 # OMP_WAIT_POLICY=PASSIVE (threads sleep instead of spinning) kept 2 threads at ~1 core under contention here,
@@ -58,5 +59,6 @@ if [ ! -f "$RUN/db.pt" ]; then
 fi
 $PY -m sketchface_train train-gan --run "$RUN" --resume --steps "$GAN_STEPS" --max-minutes "$GAN_MINUTES" \
   --threads "$THREADS" --warmup-steps "$WARMUP" --disc-warmup-steps "$DISC_WARMUP" --bf16 "$GAN_BF16" \
-  --lr-decay-start "$LR_DECAY_START" --lr-decay-steps "$LR_DECAY_STEPS" --sketch-channel "$SKETCH_CHANNEL"
+  --lr-decay-start "$LR_DECAY_START" --lr-decay-steps "$LR_DECAY_STEPS" --sketch-channel "$SKETCH_CHANNEL" \
+  --gen-upsample "$GEN_UPSAMPLE"
 echo "run_all: $(date -u +%FT%TZ) done"

@@ -112,6 +112,7 @@ def load_trained(run, sketch_channel="trained"):
     from .journal import load_checkpoint
     enc, mcfg, ce_state = load_encoders(run, "cpu")
     gan = load_checkpoint(f"{run}/gan.pt")
+    mcfg.gen_upsample = gan.get("model", {}).get("gen_upsample", "nearest")   # train-gan may have changed it
     if mcfg.version >= 2 and mcfg.generator_input is None:
         # the generator reads the sketch channel train-gan gave it (`sketch_channel`; runs before it: raw)
         if sketch_channel not in ("trained", "raw", "projected"):

@@ -42,9 +42,11 @@ def layers_of(net, prefix, dtype=torch.float16):
                            "output_padding": m.output_padding[0],
                            "weight": put(p + ".weight", m.weight), "bias": put(p + ".bias", m.bias)})
         elif isinstance(m, nn.Upsample):
-            if m.mode != "nearest" or float(m.scale_factor) != int(m.scale_factor):
-                raise ManifestError(f"{p}: only integer nearest upsampling exports")
-            layers.append({"type": "upsample", "scale": int(m.scale_factor), "mode": "nearest"})
+            if float(m.scale_factor) != int(m.scale_factor) or not (
+                    m.mode == "nearest" or (m.mode == "bilinear" and not m.align_corners and m.scale_factor == 2)):
+                raise ManifestError(f"{p}: only integer nearest and ×2 bilinear (align_corners=False) upsampling "
+                                    f"export")
+            layers.append({"type": "upsample", "scale": int(m.scale_factor), "mode": m.mode})
         elif isinstance(m, nn.InstanceNorm2d):
             layers.append({"type": "instance_norm", "channels": m.num_features, "eps": m.eps,
                            "weight": put(p + ".weight", m.weight) if m.affine else None,
@@ -109,8 +111,9 @@ def output_shape(layers, shape, tensors, condition=None):
                 shape = [l["out"]] + [(d - 1) * s - 2 * p + k + l["output_padding"] for d in shape[1:]]
             need(l.get("bias"), [l["out"]], where)
         elif kind == "upsample":
-            if l.get("mode") != "nearest" or not isinstance(l.get("scale"), int) or l["scale"] < 1:
-                raise ManifestError(f"{where}: needs an integer scale and mode nearest")
+            if not isinstance(l.get("scale"), int) or l["scale"] < 1 or l.get("mode") not in ("nearest", "bilinear") \
+                    or (l["mode"] == "bilinear" and l["scale"] != 2):
+                raise ManifestError(f"{where}: needs mode nearest with an integer scale, or mode bilinear with scale 2")
             shape = [shape[0]] + [d * l["scale"] for d in shape[1:]]
         elif kind == "instance_norm":
             if shape[0] != l["channels"]:

@@ -43,6 +43,9 @@ class ModelConfig:
     # version 1, ("fused", "sketch") in version 2. Version 2 may say ("fused", "projected_sketch"); `export` sets it
     # from train-gan's `sketch_channel` when it is None.
     generator_input: tuple = None
+    # version 2 generator's upsampling: "nearest" (the shipped v2 models) or "bilinear" (half-pixel centres,
+    # PyTorch's align_corners=False): nearest + 3×3 conv leaves a texture locked to the 2^k grid.
+    gen_upsample: str = "nearest"
 
     @staticmethod
     def tiny():
@@ -218,6 +221,15 @@ def mapper_from_decoder(dec, cfg):
     return nn.Sequential(*copy.deepcopy(body), fresh)
 
 
+def upsample(mode):
+    """×2 upsampling in `mode` ("nearest" or "bilinear", half-pixel centres); exported as `upsample`."""
+    if mode == "nearest":
+        return nn.Upsample(scale_factor=2, mode="nearest")
+    if mode == "bilinear":
+        return nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
+    raise ValueError(f"upsampling mode must be nearest or bilinear, got {mode!r}")
+
+
 def unet_generator(cfg):
     """cat(fused features, sketch) [C + 1, R, R] and appearance code [A] → RGB [3, R, R] in [-1, 1].
 
@@ -241,7 +253,7 @@ def unet_generator(cfg):
                 inner += [Residual(nn.Conv2d(w[i], w[i], 3, 1, 1, padding_mode="reflect"), nn.InstanceNorm2d(w[i]),
                                    FiLM(w[i], a), nn.ReLU(),
                                    nn.Conv2d(w[i], w[i], 3, 1, 1, padding_mode="reflect"), nn.InstanceNorm2d(w[i]))]
-        return inner + [nn.Upsample(scale_factor=2, mode="nearest")] + block(w[i], w[i - 1])
+        return inner + [upsample(cfg.gen_upsample)] + block(w[i], w[i - 1])
 
     layers = block(cfg.feature_channels + 1, w[0]) + [Concat(*level(1)),
                                                       nn.Conv2d(2 * w[0], 3, 3, 1, 1, padding_mode="reflect"),

@@ -29,7 +29,10 @@ def run_layers(layers, x, w, a=None):
             x = F.conv_transpose2d(x, w[l["weight"]], w[l["bias"]] if l["bias"] else None, l["stride"],
                                    l["padding"], l["output_padding"])
         elif kind == "upsample":
-            x = F.interpolate(x, scale_factor=l["scale"], mode="nearest")
+            if l["mode"] == "bilinear":
+                x = F.interpolate(x, scale_factor=l["scale"], mode="bilinear", align_corners=False)
+            else:
+                x = F.interpolate(x, scale_factor=l["scale"], mode="nearest")
         elif kind == "instance_norm":
             x = F.instance_norm(x, weight=w[l["weight"]] if l.get("weight") else None,
                                 bias=w[l["bias"]] if l.get("bias") else None, eps=l["eps"])

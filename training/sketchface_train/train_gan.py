@@ -60,6 +60,9 @@ class Config:
     threads: int = 1
     ckpt_minutes: float = 4.0
     sample_every: int = 100
+    # version 2: the generator's upsampling ("nearest" | "bilinear"); "" keeps the run's (checkpoint, else stage 1's).
+    # Switching on a resumed run keeps every weight (no parameter depends on it).
+    gen_upsample: str = ""
     reset_mappers: str = ""       # comma list: on resume, restart these mappers from their (retrained) decoders
     log_every: int = 20
 
@@ -135,16 +138,21 @@ def main(cfg):
     train_rows = np.array([i for i, v in enumerate(ids) if v not in test])
     test_rows = np.array([i for i, v in enumerate(ids) if v in test])[:4]
     resolution = mcfg.resolution
+    ckpt_path = journal.dir / "gan.pt"
+    state = load_checkpoint(ckpt_path) if cfg.resume and ckpt_path.exists() else None
+    if state is not None:   # generator options the run has changed since stage 1 (checkpoint "model")
+        mcfg.gen_upsample = state.get("model", {}).get("gen_upsample", "nearest")
+    if cfg.gen_upsample and cfg.gen_upsample != mcfg.gen_upsample:
+        journal.log(f"train-gan: generator upsampling {mcfg.gen_upsample} → {cfg.gen_upsample} (same weights)")
+        mcfg.gen_upsample = cfg.gen_upsample
     torch.manual_seed(cfg.seed)
     mappers, gen, disc = build(mcfg, ce_state)
     mappers.to(device), gen.to(device), disc.to(device)
     opt_g = torch.optim.Adam(list(mappers.parameters()) + list(gen.parameters()), lr=cfg.lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
-    ckpt_path = journal.dir / "gan.pt"
     start, train_seconds = 0, 0.0
     disc_only_until, warm_start = 0, None   # steps below disc_only_until train the discriminator alone
-    if cfg.resume and ckpt_path.exists():
-        state = load_checkpoint(ckpt_path)
+    if state is not None:
         mappers.load_state_dict(state["mappers"]), gen.load_state_dict(state["gen"])
         start, train_seconds = state["step"], state["train_seconds"]
         warm_start, disc_only_until = state.get("warm_start"), state.get("disc_only_until", 0)

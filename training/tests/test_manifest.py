@@ -203,3 +203,49 @@ def test_tiny_appearance_goldens_are_the_runners_codes_of_their_photos(tiny):
         code = model.appearance_from_photo(golden[f"{p}.rgb"].numpy())
         assert np.array_equal(code, golden[f"{p}.appearance"].numpy())
     assert golden["photo0.rgb"].shape == (37, 37, 3)
+
+
+def test_a_bilinear_generator_exports_and_the_runner_matches_it():
+    from sketchface_train.fixtures import BOXES
+    torch.manual_seed(1)
+    cfg = models.ModelConfig.tiny_v2(BOXES)
+    cfg.gen_upsample = "bilinear"
+    cfg.install_boxes()
+    gen = models.generator(cfg)
+    specs, tensors, _ = export.network_specs({"generator": gen}, cfg, {"generator": torch.float32})
+    modes = [l["mode"] for l in _layers(specs["generator"]["layers"]) if l["type"] == "upsample"]
+    assert modes and set(modes) == {"bilinear"}
+    x, a = torch.randn(2, *models.input_shape("generator", cfg)), torch.rand(2, cfg.appearance) * 2 - 1
+    with torch.no_grad():
+        want = models.run(gen, x, a)
+        nearest = copy.deepcopy(gen)
+        for m in nearest.modules():
+            if isinstance(m, torch.nn.Upsample):
+                m.mode, m.align_corners = "nearest", None
+        other = models.run(nearest, x, a)
+    got = run_layers(specs["generator"]["layers"], x, {k: v.float() for k, v in tensors.items()}, a)
+    assert torch.allclose(got, want, atol=1e-5, rtol=1e-4)
+    assert (other - want).abs().max() > 1e-3       # the mode reaches the computation
+
+
+def test_upsample_modes_are_checked(tiny):
+    m, w, db = tiny
+    ups = [l for n in m["networks"].values() for l in _layers(n["layers"]) if l["type"] == "upsample"]
+    assert ups and all(l["scale"] == 2 for l in ups)
+    for mode, scale, ok in (("bilinear", 2, True), ("bicubic", 2, False), ("bilinear", 4, False)):
+        bad = copy.deepcopy(m)
+        up = next(l for n in bad["networks"].values() for l in _layers(n["layers"]) if l["type"] == "upsample")
+        up["mode"], up["scale"] = mode, scale
+        if ok:
+            mf.validate(bad, w, db)
+        else:
+            with pytest.raises(mf.ManifestError, match="mode nearest with an integer scale, or mode bilinear"):
+                mf.validate(bad, w, db)
+    with pytest.raises(ValueError, match="nearest or bilinear"):
+        models.upsample("bicubic")
+
+
+def _layers(layers):
+    for l in layers:
+        yield l
+        yield from _layers(l.get("layers", []))
