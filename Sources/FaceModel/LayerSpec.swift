@@ -5,8 +5,8 @@ public indirect enum LayerSpec: Equatable, Sendable {
     case conv(ConvSpec)
     /// PyTorch `ConvTranspose2d`; `weight [in, out, k, k]`.
     case convTranspose(ConvTransposeSpec)
-    /// Nearest-neighbour upsampling by an integer factor.
-    case upsample(scale: Int)
+    /// Upsampling by an integer factor: nearest-neighbour (any scale) or bilinear (scale 2 only).
+    case upsample(scale: Int, mode: UpsampleMode = .nearest)
     /// Per-channel normalisation over H×W with biased variance; affine when `weight`/`bias` are set.
     case instanceNorm(channels: Int, eps: Float, weight: String?, bias: String?)
     case relu
@@ -24,6 +24,14 @@ public indirect enum LayerSpec: Equatable, Sendable {
     case film(channels: Int, weight: String, bias: String?)
     /// y = cat(x, f(x)) along channels; f must keep H and W (a U-Net skip).
     case concat([LayerSpec])
+}
+
+/// How an `upsample` layer interpolates (the manifest's `mode`).
+public enum UpsampleMode: String, Equatable, Sendable {
+    /// Each pixel repeated `scale` times in both axes.
+    case nearest
+    /// PyTorch `mode="bilinear", align_corners=False` at scale 2: half-pixel centres, edge samples clamped.
+    case bilinear
 }
 
 /// Hyper-parameters of a `conv` layer.
@@ -70,9 +78,15 @@ extension LayerSpec {
                                                     outputPadding: try o.optionalInt("output_padding", minimum: 0) ?? 0,
                                                     weight: try o.string("weight"), bias: try o.optionalString("bias")))
         case "upsample":
-            let mode = try o.optionalString("mode") ?? "nearest"
-            guard mode == "nearest" else { throw ManifestError.invalid(path: "\(path).mode", reason: "only \"nearest\" upsampling is supported, got \"\(mode)\"") }
-            return .upsample(scale: try o.positiveInt("scale"))
+            let name = try o.optionalString("mode") ?? "nearest"
+            guard let mode = UpsampleMode(rawValue: name) else {
+                throw ManifestError.invalid(path: "\(path).mode", reason: "expected \"nearest\" or \"bilinear\", got \"\(name)\"")
+            }
+            let scale = try o.positiveInt("scale")
+            guard mode == .nearest || scale == 2 else {
+                throw ManifestError.invalid(path: "\(path).scale", reason: "bilinear upsampling needs scale 2, got \(scale)")
+            }
+            return .upsample(scale: scale, mode: mode)
         case "instance_norm":
             return .instanceNorm(channels: try o.positiveInt("channels"), eps: Float(try o.optionalDouble("eps") ?? 1e-5),
                                  weight: try o.optionalString("weight"), bias: try o.optionalString("bias"))

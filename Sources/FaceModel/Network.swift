@@ -14,7 +14,8 @@ public struct Network: Sendable {
     public let conditionSize: Int?
     /// Multiply-adds executed by one forward pass (convolutions, transposed convolutions, linear
     /// layers; a fused upsample+conv counts the 16 per low-res pixel it really does, not 36; a `film`
-    /// counts its `2C × A` projection plus one per element).
+    /// counts its `2C × A` projection plus one per element; a bilinear upsample the 3 per output value its
+    /// separable blend does).
     public let multiplyAdds: Int
     let steps: [Step]
     /// Activation buffers used, and floats each must hold.
@@ -31,6 +32,7 @@ public struct Network: Sendable {
         case upsampleConv(UpsampleConv2DLayer, src: Int, dst: Int, height: Int, width: Int)
         case winograd(WinogradConv3x3Layer, src: Int, dst: Int, height: Int, width: Int)
         case upsample(scale: Int, src: Int, dst: Int, channels: Int, height: Int, width: Int)
+        case upsampleBilinear(src: Int, dst: Int, channels: Int, height: Int, width: Int)
         case instanceNorm(buffer: Int, channels: Int, planeSize: Int, eps: Float, weight: [Float]?, bias: [Float]?, activation: Activation?)
         case activation(Activation, buffer: Int, count: Int)
         case linear(LinearLayer, src: Int, dst: Int)
@@ -102,6 +104,8 @@ public struct Network: Sendable {
             winogradConv3x3(layer, input: buffers[src], height: h, width: w, output: buffers[dst], columns: columns, columnCapacity: capacity)
         case let .upsample(scale, src, dst, c, h, w):
             upsampleNearest(buffers[src], channels: c, height: h, width: w, scale: scale, output: buffers[dst])
+        case let .upsampleBilinear(src, dst, c, h, w):
+            upsampleBilinear2(buffers[src], channels: c, height: h, width: w, output: buffers[dst])
         case let .instanceNorm(buffer, c, n, eps, weight, bias, act):
             instanceNorm(buffers[buffer], channels: c, planeSize: n, eps: eps, weight: weight, bias: bias, then: act)
         case let .activation(kind, buffer, count):
@@ -194,7 +198,8 @@ struct NetworkBuilder {
         for (i, layer) in layers.enumerated() {
             if fusedNext { fusedNext = false; continue }
             let count = shape.reduce(1, *)
-            if fuseUpsampleConv, case .upsample(2) = layer, i + 1 < layers.count, case let .conv(spec) = layers[i + 1],
+            // Nearest only: bilinear ×2 + 3×3 conv has 3×3 (not 2×2) phase kernels, so fusing it saves nothing.
+            if fuseUpsampleConv, case .upsample(2, .nearest) = layer, i + 1 < layers.count, case let .conv(spec) = layers[i + 1],
                spec.kernel == 3, spec.stride == 1, spec.padding == 1, shape.count == 3, shape[0] == spec.inChannels {
                 let (c, h, w) = (shape[0], shape[1], shape[2])
                 let conv = Conv2DLayer(inChannels: c, outChannels: spec.outChannels, kernel: 3, stride: 1, padding: 1,
@@ -255,10 +260,13 @@ struct NetworkBuilder {
                 }
                 shape = [spec.outChannels, layer.outputSize(h), layer.outputSize(w)]
                 current = dst
-            case let .upsample(scale):
+            case let .upsample(scale, mode):
                 let (c, h, w) = try chw(i)
                 let dst = freeBuffer(excluding: pinned.union([current]))
-                steps.append(.upsample(scale: scale, src: current, dst: dst, channels: c, height: h, width: w))
+                switch mode {
+                case .nearest: steps.append(.upsample(scale: scale, src: current, dst: dst, channels: c, height: h, width: w))
+                case .bilinear: steps.append(.upsampleBilinear(src: current, dst: dst, channels: c, height: h, width: w))
+                }
                 shape = [c, h * scale, w * scale]
                 current = dst
             case let .instanceNorm(channels, eps, weightName, biasName):
@@ -340,7 +348,8 @@ struct NetworkBuilder {
 extension Network {
     /// Time spent in one step of a profiled run.
     public struct StepTiming: Sendable {
-        /// `conv`, `conv_transpose`, `linear`, `instance_norm`, `activation`, `upsample`, `add`, `copy`.
+        /// `conv`, `conv_transpose`, `upsample_conv`, `conv_winograd`, `linear`, `instance_norm`, `activation`,
+        /// `upsample`, `upsample_bilinear`, `add`, `copy`, `film`, `concat`.
         public let kind: String
         public let seconds: Double
         /// Multiply-adds of the step (0 for memory-bound steps).
@@ -371,6 +380,7 @@ extension Network.Step {
         case .upsampleConv: return "upsample_conv"
         case .winograd: return "conv_winograd"
         case .upsample: return "upsample"
+        case .upsampleBilinear: return "upsample_bilinear"
         case .instanceNorm: return "instance_norm"
         case .activation: return "activation"
         case .linear: return "linear"
@@ -396,6 +406,8 @@ extension Network.Step {
             return layer.inFeatures * layer.outFeatures
         case let .film(layer, _, n):
             return layer.multiplyAdds(planeSize: n)
+        case let .upsampleBilinear(_, _, c, h, w):
+            return bilinearMultiplyAdds(channels: c, height: h, width: w)
         case .upsample, .instanceNorm, .activation, .copy, .add, .concat:
             return 0
         }

@@ -5,16 +5,19 @@ type of the shipped model is exercised; a database of procedural sketches; golde
 runner from the exported files. The database is re-drawn until every fixture query's neighbour order is well
 separated, so neighbour ids are robust to float rounding on the runtime side.
 """
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from safetensors.torch import save_file
 
 from . import export, geometry, models, projection, synthetic
-from .runner import Model
+from .manifest import layers_of
+from .runner import Model, run_layers
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -23,6 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 class Config:
     out: str = str(REPO / "Tests/FaceModelTests/Fixtures/tiny")
     projected_out: str = str(REPO / "Tests/FaceModelTests/Fixtures/tiny-projected")  # "" = skip the variant
+    bilinear_out: str = str(REPO / "Tests/FaceModelTests/Fixtures/bilinear-golden.safetensors")  # "" = skip
     seed: int = 4
     entries: int = 32           # database rows per part component
     remainder_entries: int = 16  # the remainder's crops are the whole 64² canvas: fewer rows keep the files small
@@ -163,6 +167,37 @@ def projected_variant(manifest, tensors, database):
     return variant, tensors, database, goldens(variant, tensors, database)
 
 
+# Bilinear ×2 upsampling goldens: odd and even sides, a single row, a single column, a single pixel.
+BILINEAR_SHAPES = ((3, 5, 8), (2, 1, 7), (2, 6, 1), (1, 1, 1))
+BILINEAR_NET_INPUT = (4, 7, 6)
+
+
+def bilinear_golden(seed=5):
+    """Tensors of `bilinear-golden.safetensors`: `upsample{i}.input`/`.output` of F.interpolate (×2, bilinear,
+    align_corners=False) per BILINEAR_SHAPES, and a small generator-like network (reflect conv, bilinear ×2,
+    reflect convs) exported by `layers_of` (f32 `net.*` tensors; `net.layers` u8 is its manifest layer list as
+    UTF-8 JSON, kept out of the header metadata, whose key order safetensors does not keep) with
+    `net.input`/`net.output` from the reference runner."""
+    torch.manual_seed(seed)
+    golden = {}
+    for i, shape in enumerate(BILINEAR_SHAPES):
+        x = torch.randn(shape)
+        golden[f"upsample{i}.input"] = x
+        golden[f"upsample{i}.output"] = F.interpolate(x[None], scale_factor=2, mode="bilinear", align_corners=False)[0]
+    c = BILINEAR_NET_INPUT[0]
+    net = nn.Sequential(nn.Conv2d(c, 8, 3, 1, 1, padding_mode="reflect"), nn.ReLU(), models.upsample("bilinear"),
+                        nn.Conv2d(8, 8, 3, 1, 1, padding_mode="reflect"), nn.ReLU(),
+                        nn.Conv2d(8, 3, 3, 1, 1, padding_mode="reflect"))
+    layers, tensors = layers_of(net, "net", torch.float32)
+    x = torch.randn(BILINEAR_NET_INPUT)
+    with torch.no_grad():
+        y = run_layers(layers, x[None], tensors)[0]
+    golden.update(tensors)
+    golden["net.input"], golden["net.output"] = x, y
+    golden["net.layers"] = torch.frombuffer(bytearray(json.dumps(layers).encode()), dtype=torch.uint8)
+    return golden
+
+
 def write(out, manifest, tensors, database, golden):
     out = Path(out)
     export.write_model(out, manifest, tensors, database)
@@ -183,3 +218,6 @@ def main(cfg):
           f"min relative KNN gap {manifest['training']['min_relative_knn_gap']}")
     if cfg.projected_out:
         write(cfg.projected_out, *projected_variant(manifest, tensors, database))
+    if cfg.bilinear_out:
+        save_file(dict(sorted(bilinear_golden().items())), cfg.bilinear_out, {"format": "sketchface-golden"})
+        print(f"wrote {cfg.bilinear_out} ({Path(cfg.bilinear_out).stat().st_size} B): bilinear ×2 upsampling goldens")

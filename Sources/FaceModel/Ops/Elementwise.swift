@@ -23,23 +23,6 @@ func addInPlace(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, cou
     for i in 0..<count { y[i] += x[i] }
 }
 
-/// Nearest-neighbour upsampling `[C, H, W] → [C, H·s, W·s]`.
-func upsampleNearest(_ input: UnsafePointer<Float>, channels: Int, height: Int, width: Int, scale s: Int,
-                     output: UnsafeMutablePointer<Float>) {
-    let wo = width * s
-    for c in 0..<channels {
-        for y in 0..<height {
-            let src = input + (c * height + y) * width
-            let first = output + (c * height * s + y * s) * wo
-            for x in 0..<width {
-                let v = src[x]
-                for j in 0..<s { first[x * s + j] = v }
-            }
-            for r in 1..<max(s, 1) { (first + r * wo).update(from: first, count: wo) }
-        }
-    }
-}
-
 /// Instance normalisation in place over each channel's H×W plane (biased variance, accumulated in
 /// double so large planes keep f32-level agreement with PyTorch).
 /// `then` applies a following ReLU / LeakyReLU in the same pass (the builder fuses them).
