@@ -198,7 +198,8 @@ struct NetworkBuilder {
         for (i, layer) in layers.enumerated() {
             if fusedNext { fusedNext = false; continue }
             let count = shape.reduce(1, *)
-            // Nearest only: bilinear ×2 + 3×3 conv has 3×3 (not 2×2) phase kernels, so fusing it saves nothing.
+            // Nearest only: bilinear ×2 + 3×3 conv has 3×3 phase kernels (36 multiply-adds per low-res pixel, more
+            // than Winograd's 16 on the upsampled map), so bilinear runs unfused.
             if fuseUpsampleConv, case .upsample(2, .nearest) = layer, i + 1 < layers.count, case let .conv(spec) = layers[i + 1],
                spec.kernel == 3, spec.stride == 1, spec.padding == 1, shape.count == 3, shape[0] == spec.inChannels {
                 let (c, h, w) = (shape[0], shape[1], shape[2])
