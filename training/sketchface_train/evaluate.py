@@ -103,8 +103,9 @@ def rough(canvas, sid, severity, seed):
     return sketches.degrade(canvas, severity, np.random.default_rng([seed, sid, severity]))
 
 
-def face_measures(cfg, model, test_ids, big, photos512, log):
-    """The dlib table: {appearance}/{severity}/{s} → NME, identity match, diversity; references; stamp ratios."""
+def face_measures(cfg, model, test_ids, big, photos512, photos, log):
+    """The dlib table: {appearance}/{severity}/{s} → NME, identity match, diversity; references; stamp ratios;
+    lattice fractions (`photos`: the same photos at the model's resolution)."""
     from . import face_metrics
     n = min(cfg.face_n, len(test_ids))
     scorer = face_metrics.Scorer(photos512[:n])
@@ -132,11 +133,10 @@ def face_measures(cfg, model, test_ids, big, photos512, log):
                 if first:
                     stamp_inputs = imgs
     parts = {c.name: c.box for c in geometry.PARTS}
-    small = [data.downsample_photo(p, model.resolution) for p in photos512[:n]]
     return {"n": n, "method": "dlib CNN detector on the photo, 68 landmarks and descriptor inside the photo's box, "
                               "all at 256²", "results": table, "references": scorer.references(),
             "stamp_ratio_default_s1": face_metrics.stamp_ratios(stamp_inputs, scorer.photos, parts),
-            "lattice_default_s1": face_metrics.lattice_report(stamp_inputs, small)}
+            "lattice_default_s1": face_metrics.lattice_report(stamp_inputs, photos[:n])}
 
 
 def main(cfg):
@@ -189,7 +189,8 @@ def main(cfg):
               "photo_edge_f1_vs_clean_sketch": round(float(np.mean(ceiling)), 4), "results": results}
     if cfg.face_n > 0:
         face_ids = all_test[:cfg.face_n]
-        report["faces"] = face_measures(cfg, model, face_ids, big, [photos512[i] for i in face_ids], print)
+        report["faces"] = face_measures(cfg, model, face_ids, big, [photos512[i] for i in face_ids],
+                                        [photos[i] for i in face_ids], print)
     report["seconds"] = round(time.time() - t0, 1)
     out = Path(cfg.model) / "eval.json"
     out.write_text(json.dumps(report, indent=1) + "\n")

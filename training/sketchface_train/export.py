@@ -108,11 +108,11 @@ class Config:
 def load_trained(run, sketch_channel="trained"):
     """(model config, inference networks, checkpoint facts) from ce.pt + gan.pt of a run."""
     from .build_db import load_encoders
-    from .train_gan import build
+    from .train_gan import build, checkpoint_upsampling
     from .journal import load_checkpoint
     enc, mcfg, ce_state = load_encoders(run, "cpu")
     gan = load_checkpoint(f"{run}/gan.pt")
-    mcfg.gen_upsample = gan.get("model", {}).get("gen_upsample", "nearest")   # train-gan may have changed it
+    mcfg.gen_upsample = checkpoint_upsampling(gan)   # train-gan may have changed it since stage 1
     if mcfg.version >= 2 and mcfg.generator_input is None:
         # the generator reads the sketch channel train-gan gave it (`sketch_channel`; runs before it: raw)
         if sketch_channel not in ("trained", "raw", "projected"):

@@ -95,9 +95,13 @@ def diversity(descs):
     return float(dist[np.triu_indices(n, 1)].mean()) if n > 1 else 0.0
 
 
+def luma(img):
+    """Grey [H, W] float64 of an RGB u8 image (ITU-R BT.601 weights)."""
+    return np.asarray(img, np.float64) @ np.array([0.299, 0.587, 0.114])
+
+
 def grey256(img):
-    img = FaceMeasure.prepare(img).astype(np.float64)
-    return img @ np.array([0.299, 0.587, 0.114])
+    return luma(FaceMeasure.prepare(img))
 
 
 def high_frequency(grey, box_512):
@@ -128,11 +132,10 @@ def lattice_fraction(grey, period, block=32):
 
 def lattice_report(generated, photos, periods=(2, 4, 8)):
     """{P<n>: {generated, photos, ratio}}: mean lattice fraction of faces and of their photos (same size, RGB u8)."""
-    grey = lambda im: np.asarray(im, np.float64) @ np.array([0.299, 0.587, 0.114])
     out = {}
     for p in periods:
-        g = float(np.mean([lattice_fraction(grey(im), p) for im in generated]))
-        r = float(np.mean([lattice_fraction(grey(im), p) for im in photos]))
+        g = float(np.mean([lattice_fraction(luma(im), p) for im in generated]))
+        r = float(np.mean([lattice_fraction(luma(im), p) for im in photos]))
         out[f"P{p}"] = {"generated": round(g, 4), "photos": round(r, 4), "ratio": round(g / max(r, 1e-12), 3)}
     return out
 

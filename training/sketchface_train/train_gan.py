@@ -67,6 +67,11 @@ class Config:
     log_every: int = 20
 
 
+def checkpoint_upsampling(state):
+    """The generator upsampling a train-gan checkpoint was trained with (checkpoints before the option: nearest)."""
+    return state.get("model", {}).get("gen_upsample", "nearest")
+
+
 def lr_at(cfg, step):
     """The learning rate train-gan uses at `step` (0-based): see Config.lr_decay_start."""
     if cfg.lr_decay_steps <= 0 or step < cfg.lr_decay_start:
@@ -141,7 +146,7 @@ def main(cfg):
     ckpt_path = journal.dir / "gan.pt"
     state = load_checkpoint(ckpt_path) if cfg.resume and ckpt_path.exists() else None
     if state is not None:   # generator options the run has changed since stage 1 (checkpoint "model")
-        mcfg.gen_upsample = state.get("model", {}).get("gen_upsample", "nearest")
+        mcfg.gen_upsample = checkpoint_upsampling(state)
     if cfg.gen_upsample and cfg.gen_upsample != mcfg.gen_upsample:
         journal.log(f"train-gan: generator upsampling {mcfg.gen_upsample} → {cfg.gen_upsample} (same weights)")
         mcfg.gen_upsample = cfg.gen_upsample
